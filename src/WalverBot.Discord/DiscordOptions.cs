@@ -1,0 +1,23 @@
+namespace WalverBot.Discord;
+
+/// <summary>Settings of the Discord client, bound from the <c>Discord</c> configuration section.</summary>
+public sealed class DiscordOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "Discord";
+
+    /// <summary>The bot token (without the "Bot " prefix). Never logged.</summary>
+    public string Token { get; set; } = "";
+
+    /// <summary>REST base URL, including the API version.</summary>
+    public string ApiBaseUrl { get; set; } = "https://discord.com/api/v10";
+
+    /// <summary>Number of shards; null uses the <c>shards</c> value recommended by <c>GET /gateway/bot</c>.</summary>
+    public int? ShardCount { get; set; }
+
+    /// <summary>The shard ids this process runs; empty runs all of them (0 … ShardCount-1).</summary>
+    public List<int> ShardIds { get; set; } = [];
+
+    /// <summary>Guilds to register slash commands in (instant updates while setting up); empty registers them globally.</summary>
+    public List<ulong> CommandGuildIds { get; set; } = [];
+}
