@@ -1,0 +1,26 @@
+namespace WalverBot.Grants;
+
+/// <summary>The outcome names written to the decision log; admins see them in /walver status.</summary>
+public static class Outcomes
+{
+    public const string Granted = "granted";
+    public const string Duplicate = "duplicate";
+    public const string PendingMember = "pending_member";
+    public const string NotPassed = "not_passed";
+    public const string TokenMismatch = "token_mismatch";
+    public const string UnknownMember = "unknown_member";
+    public const string AmbiguousMember = "ambiguous_member";
+    public const string InvalidUsername = "invalid_username";
+    public const string WalletConflict = "wallet_conflict";
+    public const string RejectedSignature = "rejected_signature";
+    public const string RoleUnsafe = "role_unsafe";
+    public const string DiscordError = "discord_error";
+    public const string VerificationDisabled = "verification_disabled";
+    public const string PendingExpired = "pending_expired";
+}
+
+/// <summary>A decision about one webhook event, with the reason an admin reads.</summary>
+public sealed record Decision(string Outcome, string Reason)
+{
+    public static Decision Reject(string outcome, string reason) => new(outcome, reason);
+}

@@ -1,0 +1,139 @@
+using Dapper;
+using WalverBot.Storage;
+using WalverBot.Verifications;
+using WalverBot.Webhooks;
+
+namespace WalverBot.Grants;
+
+/// <summary>A decision as stored in the decision log.</summary>
+public sealed record DecisionEntry
+{
+    public long Id { get; init; }
+    public DateTimeOffset At { get; init; }
+    public string VerificationId { get; init; } = "";
+    public ulong? UserId { get; init; }
+    public string? Wallet { get; init; }
+    public string Outcome { get; init; } = "";
+    public string Reason { get; init; } = "";
+}
+
+/// <summary>
+/// Writes what the worker decided: the decision log, role grants, wallet links and the event's new state,
+/// each outcome in one transaction so a crash never leaves half of it.
+/// </summary>
+public sealed class GrantLedger(Database database, TimeProvider time, ILogger<GrantLedger> logger)
+{
+    /// <summary>The member a wallet is linked to in a guild, if any.</summary>
+    public async Task<ulong?> LinkedMemberAsync(ulong guildId, string walletAddress, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<ulong?>(new CommandDefinition(
+            "SELECT user_id FROM wallet_links WHERE guild_id = @guildId AND wallet_address = @wallet",
+            new { guildId, wallet = Chains.NormalizeAddress(walletAddress) }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Records a role granted to a member: grant, wallet link, decision, event done.</summary>
+    public async Task RecordGrantAsync(InboxEvent inboxEvent, Verification verification, ulong userId, Decision decision, CancellationToken cancellationToken)
+    {
+        var now = Database.Format(time.GetUtcNow());
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var args = new
+        {
+            eventId = inboxEvent.Id, verificationId = verification.Id, guildId = verification.GuildId, roleId = verification.RoleId,
+            userId, wallet = Chains.NormalizeAddress(inboxEvent.WalletAddress), now,
+        };
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO role_grants (verification_id, guild_id, role_id, user_id, wallet_address, event_id, status, granted_at)
+            VALUES (@verificationId, @guildId, @roleId, @userId, @wallet, @eventId, 'granted', @now)
+            ON CONFLICT (verification_id, user_id) DO UPDATE SET
+                role_id = excluded.role_id, wallet_address = excluded.wallet_address, event_id = excluded.event_id,
+                status = 'granted', granted_at = excluded.granted_at, revoked_at = NULL;
+            INSERT INTO wallet_links (guild_id, wallet_address, user_id, verification_id, linked_at)
+            VALUES (@guildId, @wallet, @userId, @verificationId, @now)
+            ON CONFLICT (guild_id, wallet_address) DO NOTHING;
+            """, args, transaction, cancellationToken: cancellationToken));
+        await InsertDecisionAsync(connection, transaction, inboxEvent, userId, decision, now, cancellationToken);
+        await SetStatusAsync(connection, transaction, inboxEvent.Id, EventStatus.Done, null, null, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        LogDecision(inboxEvent, userId, decision);
+    }
+
+    /// <summary>Records a decision that grants nothing and moves the event to <paramref name="status"/>.</summary>
+    /// <param name="waitUntil">For <see cref="EventStatus.WaitingMember"/>: when the wait expires.</param>
+    public async Task RecordOutcomeAsync(
+        InboxEvent inboxEvent, string status, Decision decision, ulong? userId, string? error, DateTimeOffset? waitUntil, CancellationToken cancellationToken)
+    {
+        var now = Database.Format(time.GetUtcNow());
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await InsertDecisionAsync(connection, transaction, inboxEvent, userId, decision, now, cancellationToken);
+        await SetStatusAsync(connection, transaction, inboxEvent.Id, status, error, waitUntil, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        LogDecision(inboxEvent, userId, decision);
+    }
+
+    /// <summary>Records a decision that is not tied to a stored event (e.g. a repeated delivery).</summary>
+    public async Task RecordAsync(string verificationId, ulong guildId, string walletAddress, Decision decision, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO decisions (at, verification_id, guild_id, event_id, user_id, wallet, outcome, reason)
+            VALUES (@now, @verificationId, @guildId, NULL, NULL, @wallet, @Outcome, @Reason)
+            """,
+            new { now = Database.Format(time.GetUtcNow()), verificationId, guildId, wallet = Wallets.Shorten(walletAddress), decision.Outcome, decision.Reason },
+            cancellationToken: cancellationToken));
+        logger.LogInformation(
+            "Decision {Outcome} for verification {VerificationId}, wallet {Wallet}: {Reason}",
+            decision.Outcome, verificationId, Wallets.Shorten(walletAddress), decision.Reason);
+    }
+
+    /// <summary>The latest decisions about a member (or, with <paramref name="userId"/> null, the whole guild), newest first.</summary>
+    public async Task<IReadOnlyList<DecisionEntry>> RecentDecisionsAsync(ulong guildId, ulong? userId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<DecisionEntry>(new CommandDefinition("""
+            SELECT id, at, verification_id AS VerificationId, user_id AS UserId, wallet, outcome, reason
+            FROM decisions
+            WHERE guild_id = @guildId AND (@userId IS NULL OR user_id = @userId)
+            ORDER BY id DESC LIMIT @limit
+            """, new { guildId, userId, limit }, cancellationToken: cancellationToken));
+        return rows.ToList();
+    }
+
+    private static Task InsertDecisionAsync(
+        Microsoft.Data.Sqlite.SqliteConnection connection, System.Data.Common.DbTransaction transaction,
+        InboxEvent inboxEvent, ulong? userId, Decision decision, string now, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO decisions (at, verification_id, guild_id, event_id, user_id, wallet, outcome, reason)
+            VALUES (@now, @VerificationId, @GuildId, @Id, @userId, @wallet, @Outcome, @Reason)
+            """,
+            new
+            {
+                now, inboxEvent.VerificationId, inboxEvent.GuildId, inboxEvent.Id, userId,
+                wallet = Wallets.Shorten(inboxEvent.WalletAddress), decision.Outcome, decision.Reason,
+            },
+            transaction, cancellationToken: cancellationToken));
+
+    private static Task SetStatusAsync(
+        Microsoft.Data.Sqlite.SqliteConnection connection, System.Data.Common.DbTransaction transaction,
+        long eventId, string status, string? error, DateTimeOffset? waitUntil, string now, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE webhook_events
+            SET status = @status, last_error = COALESCE(@error, last_error), attempts = attempts + 1,
+                next_attempt_at = COALESCE(@waitUntil, next_attempt_at),
+                finished_at = CASE WHEN @status IN ('done', 'failed', 'expired') THEN @now ELSE NULL END
+            WHERE id = @eventId
+            """,
+            new
+            {
+                eventId, status, error, now,
+                waitUntil = waitUntil is { } w ? Database.Format(w) : null,
+            },
+            transaction, cancellationToken: cancellationToken));
+
+    private void LogDecision(InboxEvent inboxEvent, ulong? userId, Decision decision) =>
+        logger.LogInformation(
+            "Decision {Outcome} for verification {VerificationId}, wallet {Wallet}, member {UserId}, guild {GuildId}: {Reason}",
+            decision.Outcome, inboxEvent.VerificationId, Wallets.Shorten(inboxEvent.WalletAddress), userId, inboxEvent.GuildId, decision.Reason);
+}

@@ -1,0 +1,208 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using WalverBot.Discord.Rest;
+using WalverBot.Verifications;
+using WalverBot.Webhooks;
+
+namespace WalverBot.Grants;
+
+/// <summary>
+/// Turns one stored webhook event into a decision, and when the decision is to grant, into a role assignment.
+/// Safe to run again on the same event after a crash: every step before the final commit only reads, and
+/// Discord's role PUT is idempotent.
+/// </summary>
+public sealed class GrantProcessor(
+    VerificationStore verifications,
+    GrantLedger ledger,
+    WebhookInbox inbox,
+    IGuildRoleSource guildRoles,
+    IDiscordRestClient discord,
+    IOptions<GrantOptions> grantOptions,
+    IOptions<RoleOptions> roleOptions,
+    TimeProvider time,
+    ILogger<GrantProcessor> logger)
+{
+    /// <summary>How many members a username search asks for: enough to see every exact match among prefix matches.</summary>
+    private const int SearchLimit = 1000;
+
+    public async Task ProcessAsync(InboxEvent inboxEvent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await DecideAsync(inboxEvent, cancellationToken);
+        }
+        catch (DiscordRestException ex) when (ex.IsTransient)
+        {
+            await RetryLaterAsync(inboxEvent, ex, cancellationToken);
+        }
+        catch (DiscordRestException ex)
+        {
+            await RecordDiscordRefusalAsync(inboxEvent, ex, cancellationToken);
+        }
+    }
+
+    private async Task DecideAsync(InboxEvent inboxEvent, CancellationToken cancellationToken)
+    {
+        var verification = await verifications.FindAsync(inboxEvent.VerificationId, cancellationToken);
+        if (verification is null)
+        {
+            await FinishAsync(inboxEvent, Decision.Reject(Outcomes.VerificationDisabled, "the verification no longer exists"), cancellationToken);
+            return;
+        }
+
+        if (!WalverWebhookParser.TryParse(System.Text.Encoding.UTF8.GetBytes(inboxEvent.Payload), out var webhook, out var error))
+        {
+            // Cannot happen for events stored by this build (they were parsed before storing); kept for old rows.
+            await FinishAsync(inboxEvent, Decision.Reject(Outcomes.InvalidUsername, $"stored payload is unreadable: {error}"), cancellationToken);
+            return;
+        }
+
+        if (GrantGate.Check(verification, webhook!) is { } rejected)
+        {
+            await FinishAsync(inboxEvent, rejected, cancellationToken);
+            return;
+        }
+
+        var query = MemberQuery.Parse(webhook!.DiscordName);
+        if (query is MemberQuery.Invalid invalid)
+        {
+            await FinishAsync(inboxEvent, Decision.Reject(Outcomes.InvalidUsername, invalid.Reason), cancellationToken);
+            return;
+        }
+
+        var member = await ResolveMemberAsync(verification.GuildId, query, cancellationToken);
+        switch (member)
+        {
+            case MemberMatcher.Result.Ambiguous ambiguous:
+                await FinishAsync(inboxEvent, Decision.Reject(Outcomes.AmbiguousMember,
+                    $"{ambiguous.Count} members have that username; ask the member to type their user id"), cancellationToken);
+                return;
+            case MemberMatcher.Result.NotFound:
+                await WaitForMemberAsync(inboxEvent, cancellationToken);
+                return;
+        }
+
+        var found = ((MemberMatcher.Result.Found)member).Member;
+        var userId = found.User.Id;
+
+        if (grantOptions.Value.OneMemberPerWallet &&
+            await ledger.LinkedMemberAsync(verification.GuildId, inboxEvent.WalletAddress, cancellationToken) is { } linked && linked != userId)
+        {
+            await FinishAsync(inboxEvent, Decision.Reject(Outcomes.WalletConflict,
+                $"the wallet is already linked to member {linked} in this server"), cancellationToken, userId);
+            return;
+        }
+
+        var view = await guildRoles.GetAsync(verification.GuildId, cancellationToken);
+        if (RoleSafety.Check(verification.GuildId, verification.RoleId, view.Roles, view.BotRoleIds, roleOptions.Value.AllowPrivileged) is { } unsafeReason)
+        {
+            guildRoles.Invalidate(verification.GuildId); // the admin may fix it before the next event
+            logger.LogWarning("Verification {VerificationId} cannot grant role {RoleId} in guild {GuildId}: {Reason}",
+                verification.Id, verification.RoleId, verification.GuildId, unsafeReason);
+            await ledger.RecordOutcomeAsync(inboxEvent, EventStatus.Failed, Decision.Reject(Outcomes.RoleUnsafe, unsafeReason),
+                userId, unsafeReason, null, cancellationToken);
+            return;
+        }
+
+        if (found.Roles.Contains(verification.RoleId))
+        {
+            await ledger.RecordGrantAsync(inboxEvent, verification, userId,
+                new Decision(Outcomes.Granted, "the member already had the role"), cancellationToken);
+            return;
+        }
+
+        await discord.AddGuildMemberRoleAsync(verification.GuildId, userId, verification.RoleId,
+            AuditReason(verification, inboxEvent.WalletAddress), cancellationToken);
+        await ledger.RecordGrantAsync(inboxEvent, verification, userId,
+            new Decision(Outcomes.Granted, "wallet verified; role assigned"), cancellationToken);
+    }
+
+    private async Task<MemberMatcher.Result> ResolveMemberAsync(ulong guildId, MemberQuery query, CancellationToken cancellationToken)
+    {
+        switch (query)
+        {
+            case MemberQuery.ById byId:
+                var member = await discord.GetGuildMemberAsync(guildId, byId.UserId, cancellationToken);
+                return member is null ? new MemberMatcher.Result.NotFound() : new MemberMatcher.Result.Found(member);
+            case MemberQuery.ByUsername byName:
+                var candidates = await discord.SearchGuildMembersAsync(guildId, byName.Username, SearchLimit, cancellationToken);
+                return MemberMatcher.Match(byName, candidates);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(query));
+        }
+    }
+
+    public static string AuditReason(Verification verification, string walletAddress) =>
+        $"WalverBot: wallet {Wallets.Shorten(walletAddress)} verified (verification {verification.Id})";
+
+    private Task FinishAsync(InboxEvent inboxEvent, Decision decision, CancellationToken cancellationToken, ulong? userId = null) =>
+        ledger.RecordOutcomeAsync(inboxEvent, EventStatus.Done, decision, userId, null, null, cancellationToken);
+
+    private Task WaitForMemberAsync(InboxEvent inboxEvent, CancellationToken cancellationToken)
+    {
+        var until = time.GetUtcNow() + grantOptions.Value.PendingTtl;
+        return ledger.RecordOutcomeAsync(inboxEvent, EventStatus.WaitingMember,
+            new Decision(Outcomes.PendingMember, $"no member with that name is in the server yet; the role is granted if they join before {until:yyyy-MM-dd HH:mm} UTC"),
+            null, null, until, cancellationToken);
+    }
+
+    private async Task RetryLaterAsync(InboxEvent inboxEvent, DiscordRestException ex, CancellationToken cancellationToken)
+    {
+        var attempt = inboxEvent.Attempts + 1;
+        var reason = $"Discord did not answer ({Describe(ex)})";
+        if (attempt >= grantOptions.Value.MaxAttempts)
+        {
+            logger.LogError("Giving up on event {EventId} of verification {VerificationId} after {Attempts} attempts: {Reason}",
+                inboxEvent.Id, inboxEvent.VerificationId, attempt, reason);
+            await ledger.RecordOutcomeAsync(inboxEvent, EventStatus.Failed,
+                Decision.Reject(Outcomes.DiscordError, $"{reason}; gave up after {attempt} attempts"), null, reason, null, cancellationToken);
+            return;
+        }
+
+        var delay = RetryDelay.For(attempt, ex.RetryAfter);
+        logger.LogWarning("Event {EventId} of verification {VerificationId}: {Reason}; attempt {Attempt} of {MaxAttempts}, retrying in {Delay}",
+            inboxEvent.Id, inboxEvent.VerificationId, reason, attempt, grantOptions.Value.MaxAttempts, delay);
+        await inbox.RescheduleAsync(inboxEvent.Id, time.GetUtcNow() + delay, reason, cancellationToken);
+    }
+
+    private async Task RecordDiscordRefusalAsync(InboxEvent inboxEvent, DiscordRestException ex, CancellationToken cancellationToken)
+    {
+        if (ex.ErrorCode is DiscordErrorCodes.UnknownMember or DiscordErrorCodes.UnknownUser)
+        {
+            // The member left between lookup and assignment: wait for them like any other absent member.
+            await WaitForMemberAsync(inboxEvent, cancellationToken);
+            return;
+        }
+
+        guildRoles.Invalidate(inboxEvent.GuildId);
+        var advice = ex.ErrorCode switch
+        {
+            DiscordErrorCodes.MissingPermissions => "Discord says Missing Permissions: give the bot Manage Roles and move its role above the verification's role",
+            DiscordErrorCodes.MissingAccess => "Discord says Missing Access: re-invite the bot with the Manage Roles permission",
+            DiscordErrorCodes.UnknownRole => "the verification's role was deleted: link the verification to an existing role",
+            DiscordErrorCodes.UnknownGuild => "the bot is no longer in the server",
+            _ => $"Discord refused the request ({Describe(ex)})",
+        };
+        logger.LogError("Event {EventId} of verification {VerificationId} in guild {GuildId} failed: {Advice}",
+            inboxEvent.Id, inboxEvent.VerificationId, inboxEvent.GuildId, advice);
+        await ledger.RecordOutcomeAsync(inboxEvent, EventStatus.Failed, Decision.Reject(Outcomes.DiscordError, advice), null, Describe(ex), null, cancellationToken);
+    }
+
+    private static string Describe(DiscordRestException ex) =>
+        ex.StatusCode is { } status
+            ? $"{(int)status} {(status == HttpStatusCode.TooManyRequests ? "rate limited" : ex.Message)}{(ex.ErrorCode is { } code ? $", code {code}" : "")}"
+            : $"no answer: {ex.Message}";
+}
+
+/// <summary>Backoff for transient failures: exponential with jitter, capped, never sooner than Discord asked.</summary>
+public static class RetryDelay
+{
+    private static readonly TimeSpan Cap = TimeSpan.FromMinutes(15);
+
+    public static TimeSpan For(int attempt, TimeSpan? retryAfter)
+    {
+        var exponential = TimeSpan.FromSeconds(Math.Min(Cap.TotalSeconds, Math.Pow(2, Math.Min(attempt, 20))));
+        var jittered = exponential * (0.8 + Random.Shared.NextDouble() * 0.4);
+        return retryAfter is { } wait && wait > jittered ? wait : jittered;
+    }
+}

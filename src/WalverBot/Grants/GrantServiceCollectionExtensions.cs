@@ -1,0 +1,19 @@
+namespace WalverBot.Grants;
+
+public static class GrantServiceCollectionExtensions
+{
+    public static IServiceCollection AddGrants(this IServiceCollection services)
+    {
+        services.AddOptions<GrantOptions>().BindConfiguration(GrantOptions.SectionName)
+            .Validate(o => o.PendingTtl > TimeSpan.Zero, "Grants:PendingTtl must be a positive time span, e.g. 7.00:00:00")
+            .Validate(o => o.MaxAttempts >= 1, "Grants:MaxAttempts must be at least 1")
+            .ValidateOnStart();
+        services.AddOptions<RoleOptions>().BindConfiguration(RoleOptions.SectionName);
+        services.AddSingleton<GrantSignal>();
+        services.AddSingleton<GrantLedger>();
+        services.AddSingleton<IGuildRoleSource, RestGuildRoleSource>();
+        services.AddScoped<GrantProcessor>();
+        services.AddHostedService<GrantWorker>();
+        return services;
+    }
+}

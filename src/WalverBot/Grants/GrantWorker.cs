@@ -1,0 +1,86 @@
+using WalverBot.Webhooks;
+
+namespace WalverBot.Grants;
+
+/// <summary>
+/// Drains the webhook inbox: at start it picks up every unfinished event (nothing acknowledged is lost in a crash),
+/// then wakes on each new event, on the next retry time, or on a slow poll.
+/// </summary>
+public sealed class GrantWorker(
+    WebhookInbox inbox,
+    GrantLedger ledger,
+    GrantSignal signal,
+    IServiceProvider services,
+    TimeProvider time,
+    ILogger<GrantWorker> logger) : BackgroundService
+{
+    private const int BatchSize = 100;
+    private const int ParallelGuilds = 4;
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ErrorPause = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ExpireWaitingAsync(stoppingToken);
+                var due = await inbox.DueAsync(BatchSize, stoppingToken);
+                if (due.Count > 0)
+                {
+                    await ProcessAsync(due, stoppingToken);
+                    continue;
+                }
+
+                await signal.WaitAsync(await IdleWaitAsync(stoppingToken), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // A database hiccup (locked, disk full) must not end the worker: the events stay in the inbox.
+                logger.LogError(ex, "Grant worker failed a pass over the inbox; trying again in {Delay}", ErrorPause);
+                await Task.Delay(ErrorPause, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>Guilds are processed in parallel; one guild's events in order, so wallet links never race.</summary>
+    private Task ProcessAsync(IReadOnlyList<InboxEvent> due, CancellationToken stoppingToken) =>
+        Parallel.ForEachAsync(
+            due.GroupBy(e => e.GuildId),
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelGuilds, CancellationToken = stoppingToken },
+            async (guildEvents, token) =>
+            {
+                foreach (var inboxEvent in guildEvents)
+                {
+                    await using var scope = services.CreateAsyncScope();
+                    var processor = scope.ServiceProvider.GetRequiredService<GrantProcessor>();
+                    await processor.ProcessAsync(inboxEvent, token);
+                }
+            });
+
+    private async Task<TimeSpan> IdleWaitAsync(CancellationToken stoppingToken)
+    {
+        var next = await inbox.NextDueAsync(stoppingToken);
+        if (next is null)
+        {
+            return IdlePoll;
+        }
+
+        var wait = next.Value - time.GetUtcNow();
+        return wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < IdlePoll ? wait : IdlePoll;
+    }
+
+    private async Task ExpireWaitingAsync(CancellationToken stoppingToken)
+    {
+        foreach (var expired in await inbox.ExpiredWaitingAsync(stoppingToken))
+        {
+            await ledger.RecordOutcomeAsync(expired, EventStatus.Expired,
+                Decision.Reject(Outcomes.PendingExpired, "the member did not join the server in time"), null, null, null, stoppingToken);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace WalverBot.Storage;
+
+/// <summary>
+/// Versioned schema migrations, applied in order at start. The applied version is SQLite's
+/// <c>user_version</c>; each step runs in its own transaction, so a crash leaves a consistent version.
+/// Append new steps; never edit a released one.
+/// </summary>
+public static class Migrations
+{
+    private static readonly string[] Steps =
+    [
+        // 1: the initial schema.
+        """
+        CREATE TABLE verifications (
+            id              TEXT PRIMARY KEY,
+            guild_id        INTEGER NOT NULL,
+            role_id         INTEGER NOT NULL,
+            secret_hash     TEXT NOT NULL,
+            chain           TEXT NULL,
+            token_address   TEXT NULL,
+            min_amount      TEXT NULL,
+            is_nft          INTEGER NOT NULL DEFAULT 0,
+            name            TEXT NULL,
+            source          TEXT NOT NULL,
+            enabled         INTEGER NOT NULL DEFAULT 1,
+            verification_url TEXT NULL,
+            created_at      TEXT NOT NULL,
+            updated_at      TEXT NOT NULL
+        );
+        CREATE INDEX ix_verifications_guild ON verifications (guild_id);
+
+        -- The durable inbox: one row per distinct delivery (verification id, wallet, signature).
+        CREATE TABLE webhook_events (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            delivery_key    TEXT NOT NULL UNIQUE,
+            verification_id TEXT NOT NULL,
+            guild_id        INTEGER NOT NULL,
+            wallet_address  TEXT NOT NULL,
+            member_query    TEXT NULL,
+            payload         TEXT NOT NULL,
+            received_at     TEXT NOT NULL,
+            status          TEXT NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error      TEXT NULL,
+            finished_at     TEXT NULL
+        );
+        CREATE INDEX ix_webhook_events_due ON webhook_events (status, next_attempt_at);
+        CREATE INDEX ix_webhook_events_waiting ON webhook_events (guild_id, status, member_query);
+
+        CREATE TABLE role_grants (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            verification_id TEXT NOT NULL,
+            guild_id        INTEGER NOT NULL,
+            role_id         INTEGER NOT NULL,
+            user_id         INTEGER NOT NULL,
+            wallet_address  TEXT NOT NULL,
+            event_id        INTEGER NOT NULL REFERENCES webhook_events (id),
+            status          TEXT NOT NULL,
+            granted_at      TEXT NOT NULL,
+            revoked_at      TEXT NULL,
+            UNIQUE (verification_id, user_id)
+        );
+        CREATE INDEX ix_role_grants_member ON role_grants (guild_id, user_id);
+
+        -- One wallet, one member: the member a wallet was first verified for, per guild.
+        CREATE TABLE wallet_links (
+            guild_id        INTEGER NOT NULL,
+            wallet_address  TEXT NOT NULL,
+            user_id         INTEGER NOT NULL,
+            verification_id TEXT NOT NULL,
+            linked_at       TEXT NOT NULL,
+            PRIMARY KEY (guild_id, wallet_address)
+        );
+        CREATE INDEX ix_wallet_links_member ON wallet_links (guild_id, user_id);
+
+        CREATE TABLE decisions (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            at              TEXT NOT NULL,
+            verification_id TEXT NOT NULL,
+            guild_id        INTEGER NULL,
+            event_id        INTEGER NULL,
+            user_id         INTEGER NULL,
+            wallet          TEXT NULL,
+            outcome         TEXT NOT NULL,
+            reason          TEXT NOT NULL
+        );
+        CREATE INDEX ix_decisions_guild_user ON decisions (guild_id, user_id);
+        CREATE INDEX ix_decisions_verification ON decisions (verification_id);
+        """,
+    ];
+
+    public static int LatestVersion => Steps.Length;
+
+    public static async Task ApplyAsync(SqliteConnection connection, CancellationToken cancellationToken = default)
+    {
+        // WAL lets the webhook listener write while the worker reads; the setting is stored in the file.
+        await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
+
+        var version = await connection.ExecuteScalarAsync<long>("PRAGMA user_version;");
+        if (version > Steps.Length)
+        {
+            throw new InvalidOperationException(
+                $"The database schema is version {version}, newer than this build knows ({Steps.Length}); run a newer WalverBot or restore a backup.");
+        }
+
+        for (var next = (int)version + 1; next <= Steps.Length; next++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await connection.ExecuteAsync(Steps[next - 1], transaction: transaction);
+            await connection.ExecuteAsync($"PRAGMA user_version = {next};", transaction: transaction);
+            await transaction.CommitAsync(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+namespace WalverBot.Storage;
+
+/// <summary>Where the SQLite database lives and how long old events are kept.</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "Storage";
+
+    /// <summary>Filled from <c>ConnectionStrings:WalverBot</c>.</summary>
+    public string ConnectionString { get; set; } = "Data Source=data/walverbot.db";
+
+    /// <summary>How long to wait for a lock held by another writer before failing.</summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}

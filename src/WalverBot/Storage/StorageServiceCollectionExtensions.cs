@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Options;
+
+namespace WalverBot.Storage;
+
+public static class StorageServiceCollectionExtensions
+{
+    public static IServiceCollection AddStorage(this IServiceCollection services)
+    {
+        services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.SectionName)
+            .Configure<IConfiguration>((options, configuration) =>
+                options.ConnectionString = configuration.GetConnectionString("WalverBot") ?? options.ConnectionString)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "ConnectionStrings:WalverBot must not be empty")
+            .ValidateOnStart();
+        services.AddSingleton<Database>();
+        return services;
+    }
+
+    /// <summary>Creates the database file and folder when missing and applies pending migrations.</summary>
+    public static async Task InitializeStorageAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        var database = services.GetRequiredService<Database>();
+        database.EnsureFolderExists();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await Migrations.ApplyAsync(connection, cancellationToken);
+    }
+}

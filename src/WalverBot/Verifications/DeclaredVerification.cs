@@ -1,0 +1,16 @@
+namespace WalverBot.Verifications;
+
+/// <summary>
+/// A verification the operator declares in configuration (<c>Verifications</c> list), typically one made in
+/// Walver's dashboard. These are synced into the database at start.
+/// </summary>
+public sealed class DeclaredVerification
+{
+    public string Id { get; set; } = "";
+    public ulong GuildId { get; set; }
+    public ulong RoleId { get; set; }
+    public string Secret { get; set; } = "";
+    public string? Chain { get; set; }
+    public string? TokenAddress { get; set; }
+    public decimal? MinAmount { get; set; }
+}

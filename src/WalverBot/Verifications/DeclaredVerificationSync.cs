@@ -1,0 +1,38 @@
+namespace WalverBot.Verifications;
+
+/// <summary>Copies the operator's declared verifications into the database, so no command is needed for them.</summary>
+public sealed class DeclaredVerificationSync(VerificationStore store, ILogger<DeclaredVerificationSync> logger)
+{
+    public async Task SyncAsync(IReadOnlyList<DeclaredVerification> declared, CancellationToken cancellationToken)
+    {
+        foreach (var item in declared)
+        {
+            var existing = await store.FindAsync(item.Id, cancellationToken);
+
+            // Keep the stored hash when the secret did not change, so the row is stable across restarts.
+            var secretHash = existing is not null && SecretHasher.Verify(item.Secret, existing.SecretHash)
+                ? existing.SecretHash
+                : SecretHasher.Hash(item.Secret);
+
+            await store.UpsertAsync(new Verification
+            {
+                Id = item.Id,
+                GuildId = item.GuildId,
+                RoleId = item.RoleId,
+                SecretHash = secretHash,
+                Chain = item.Chain?.ToLowerInvariant(),
+                TokenAddress = string.IsNullOrWhiteSpace(item.TokenAddress) ? null : item.TokenAddress.Trim(),
+                MinAmount = item.MinAmount,
+                Source = "config",
+                Name = existing?.Name,
+                Enabled = existing?.Enabled ?? true, // an admin's /walver disable survives restarts
+                VerificationUrl = existing?.VerificationUrl,
+            }, cancellationToken);
+        }
+
+        if (declared.Count > 0)
+        {
+            logger.LogInformation("Synced {Count} verification(s) declared in configuration", declared.Count);
+        }
+    }
+}

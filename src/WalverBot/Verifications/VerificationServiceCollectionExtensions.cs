@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Options;
+
+namespace WalverBot.Verifications;
+
+/// <summary>The operator's <c>Verifications</c> list, bound from configuration.</summary>
+public sealed class DeclaredVerificationsOptions
+{
+    public const string SectionName = "Verifications";
+
+    public List<DeclaredVerification> Items { get; } = [];
+}
+
+public static class VerificationServiceCollectionExtensions
+{
+    public static IServiceCollection AddVerifications(this IServiceCollection services)
+    {
+        services.AddOptions<DeclaredVerificationsOptions>()
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(DeclaredVerificationsOptions.SectionName).Bind(options.Items))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DeclaredVerificationsOptions>, DeclaredVerificationsValidator>();
+        services.AddSingleton<VerificationStore>();
+        services.AddSingleton<DeclaredVerificationSync>();
+        return services;
+    }
+
+    public static Task SyncDeclaredVerificationsAsync(this IServiceProvider services, CancellationToken cancellationToken = default) =>
+        services.GetRequiredService<DeclaredVerificationSync>()
+            .SyncAsync(services.GetRequiredService<IOptions<DeclaredVerificationsOptions>>().Value.Items, cancellationToken);
+}
+
+internal sealed class DeclaredVerificationsValidator : IValidateOptions<DeclaredVerificationsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DeclaredVerificationsOptions options)
+    {
+        var failures = new List<string>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Items.Count; i++)
+        {
+            var item = options.Items[i];
+            var key = $"{DeclaredVerificationsOptions.SectionName}:{i}";
+            if (string.IsNullOrWhiteSpace(item.Id))
+            {
+                failures.Add($"{key}:Id is required");
+            }
+            else if (!ids.Add(item.Id))
+            {
+                failures.Add($"{key}:Id repeats the id of another declared verification");
+            }
+
+            if (item.GuildId == 0)
+            {
+                failures.Add($"{key}:GuildId is required (the server's id)");
+            }
+
+            if (item.RoleId == 0)
+            {
+                failures.Add($"{key}:RoleId is required (the role to grant)");
+            }
+
+            if (string.IsNullOrEmpty(item.Secret))
+            {
+                failures.Add($"{key}:Secret is required (the webhook secret set in Walver's dashboard)");
+            }
+
+            if (item.Chain is not null && !Chains.IsKnown(item.Chain))
+            {
+                failures.Add($"{key}:Chain must be one of {string.Join(", ", Chains.All)}");
+            }
+
+            if (item.MinAmount is < 0)
+            {
+                failures.Add($"{key}:MinAmount must not be negative");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+using Dapper;
+using WalverBot.Storage;
+
+namespace WalverBot.Verifications;
+
+/// <summary>Reads and writes the verifications table.</summary>
+public sealed class VerificationStore(Database database, TimeProvider time)
+{
+    private const string SelectColumns = """
+        SELECT id, guild_id AS GuildId, role_id AS RoleId, secret_hash AS SecretHash, chain, token_address AS TokenAddress,
+               min_amount AS MinAmount, is_nft AS IsNft, name, source, enabled, verification_url AS VerificationUrl
+        FROM verifications
+        """;
+
+    public async Task<Verification?> FindAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<Row>(
+            new CommandDefinition($"{SelectColumns} WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+        return row?.ToVerification();
+    }
+
+    public async Task<IReadOnlyList<Verification>> ListForGuildAsync(ulong guildId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<Row>(
+            new CommandDefinition($"{SelectColumns} WHERE guild_id = @guildId ORDER BY created_at", new { guildId }, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToVerification()).ToList();
+    }
+
+    /// <summary>Inserts the verification, or replaces every field of an existing one with the same id.</summary>
+    public async Task UpsertAsync(Verification verification, CancellationToken cancellationToken = default)
+    {
+        var now = Database.Format(time.GetUtcNow());
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO verifications (id, guild_id, role_id, secret_hash, chain, token_address, min_amount, is_nft, name, source, enabled, verification_url, created_at, updated_at)
+            VALUES (@Id, @GuildId, @RoleId, @SecretHash, @Chain, @TokenAddress, @MinAmount, @IsNft, @Name, @Source, @Enabled, @VerificationUrl, @now, @now)
+            ON CONFLICT (id) DO UPDATE SET
+                guild_id = excluded.guild_id, role_id = excluded.role_id, secret_hash = excluded.secret_hash,
+                chain = excluded.chain, token_address = excluded.token_address, min_amount = excluded.min_amount,
+                is_nft = excluded.is_nft, name = excluded.name, source = excluded.source, enabled = excluded.enabled,
+                verification_url = excluded.verification_url, updated_at = excluded.updated_at
+            """,
+            new
+            {
+                verification.Id, verification.GuildId, verification.RoleId, verification.SecretHash, verification.Chain,
+                verification.TokenAddress, MinAmount = verification.MinAmount?.ToString(CultureInfo.InvariantCulture),
+                verification.IsNft, verification.Name, verification.Source, verification.Enabled, verification.VerificationUrl, now,
+            },
+            cancellationToken: cancellationToken));
+    }
+
+    public async Task<bool> SetEnabledAsync(string id, bool enabled, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE verifications SET enabled = @enabled, updated_at = @now WHERE id = @id",
+            new { id, enabled, now = Database.Format(time.GetUtcNow()) }, cancellationToken: cancellationToken));
+        return changed > 0;
+    }
+
+    private sealed record Row(
+        string Id, long GuildId, long RoleId, string SecretHash, string? Chain, string? TokenAddress,
+        string? MinAmount, long IsNft, string? Name, string Source, long Enabled, string? VerificationUrl)
+    {
+        public Verification ToVerification() => new()
+        {
+            Id = Id,
+            GuildId = (ulong)GuildId,
+            RoleId = (ulong)RoleId,
+            SecretHash = SecretHash,
+            Chain = Chain,
+            TokenAddress = TokenAddress,
+            MinAmount = MinAmount is null ? null : decimal.Parse(MinAmount, CultureInfo.InvariantCulture),
+            IsNft = IsNft != 0,
+            Name = Name,
+            Source = Source,
+            Enabled = Enabled != 0,
+            VerificationUrl = VerificationUrl,
+        };
+    }
+}

@@ -1,0 +1,128 @@
+using System.Net.Mime;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace WalverBot.Webhooks;
+
+/// <summary><c>POST /webhooks/walver</c>, with every answer of SPEC's HTTP table.</summary>
+public static class WebhookEndpoints
+{
+    public const string Route = "/webhooks/walver";
+    private const string RateLimitPolicy = "webhooks";
+
+    public static IServiceCollection AddWebhooks(this IServiceCollection services)
+    {
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+        services.AddSingleton<WebhookInbox>();
+        services.AddScoped<WebhookReceiver>();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.AddPolicy(RateLimitPolicy, context =>
+            {
+                var settings = context.RequestServices.GetRequiredService<IOptions<WebhookOptions>>().Value;
+                return RateLimitPartition.GetFixedWindowLimiter(
+                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.RateLimitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+            });
+            limiter.OnRejected = async (context, token) =>
+            {
+                context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                {
+                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                await context.HttpContext.Response.WriteAsJsonAsync(new ErrorBody("too many requests"), token);
+            };
+        });
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost(Route, ReceiveAsync).RequireRateLimiting(RateLimitPolicy);
+        return endpoints;
+    }
+
+    private static async Task<Results<Ok<StatusBody>, JsonHttpResult<ErrorBody>>> ReceiveAsync(
+        HttpContext context, WebhookReceiver receiver, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        if (!IsJson(request.ContentType))
+        {
+            return Error(StatusCodes.Status415UnsupportedMediaType, "content type must be application/json");
+        }
+
+        if (request.ContentLength > WebhookOptions.MaxBodyBytes)
+        {
+            return Error(StatusCodes.Status413PayloadTooLarge, "body is larger than 64 KiB");
+        }
+
+        var body = await ReadBodyAsync(request, cancellationToken);
+        if (body is null)
+        {
+            return Error(StatusCodes.Status413PayloadTooLarge, "body is larger than 64 KiB");
+        }
+
+        var remote = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var result = await receiver.ReceiveAsync(body.Value, remote, cancellationToken);
+        return result.Outcome switch
+        {
+            Acceptance.Accepted => TypedResults.Ok(new StatusBody("accepted")),
+            Acceptance.Duplicate => TypedResults.Ok(new StatusBody("duplicate")),
+            Acceptance.Malformed => Error(StatusCodes.Status400BadRequest, result.Error!),
+            Acceptance.UnknownVerification => Error(StatusCodes.Status404NotFound, result.Error!),
+            Acceptance.WrongSecret => Error(StatusCodes.Status401Unauthorized, result.Error!),
+            Acceptance.StorageUnavailable => Error(StatusCodes.Status503ServiceUnavailable, result.Error!),
+            _ => throw new InvalidOperationException($"unhandled acceptance {result.Outcome}"),
+        };
+    }
+
+    /// <summary>Reads at most 64 KiB (+1 byte to notice more); null when the body is larger, whatever Content-Length said.</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[WebhookOptions.MaxBodyBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        {
+            length += read;
+        }
+
+        return length > WebhookOptions.MaxBodyBytes ? null : buffer.AsMemory(0, length);
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null &&
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var mediaType) &&
+        string.Equals(mediaType.MediaType.Value, MediaTypeNames.Application.Json, StringComparison.OrdinalIgnoreCase);
+
+    private static JsonHttpResult<ErrorBody> Error(int status, string message) => TypedResults.Json(new ErrorBody(message), statusCode: status);
+}
+
+public sealed record StatusBody(string Status);
+
+public sealed record ErrorBody(string Error);
+
+internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WebhookOptions options)
+    {
+        if (!string.IsNullOrEmpty(options.PublicBaseUrl) &&
+            (!Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps))
+        {
+            return ValidateOptionsResult.Fail("Webhook:PublicBaseUrl must be an absolute https:// URL (Walver refuses plain-http webhooks)");
+        }
+
+        if (options.RateLimitPerMinute < 1)
+        {
+            return ValidateOptionsResult.Fail("Webhook:RateLimitPerMinute must be at least 1");
+        }
+
+        return options.MaxEventAge <= TimeSpan.Zero
+            ? ValidateOptionsResult.Fail("Webhook:MaxEventAge must be a positive time span, e.g. 24:00:00")
+            : ValidateOptionsResult.Success;
+    }
+}

@@ -1,0 +1,27 @@
+namespace WalverBot.Webhooks;
+
+/// <summary>How Walver reaches the bot, and how the webhook listener protects itself.</summary>
+public sealed class WebhookOptions
+{
+    public const string SectionName = "Webhook";
+
+    /// <summary>Public https base URL that Walver can reach; the webhook is <c>{PublicBaseUrl}/webhooks/walver</c>.</summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>Requests per minute per client IP; sized well above a Walver burst (it retries 3 times, 30 s apart).</summary>
+    public int RateLimitPerMinute { get; set; } = 600;
+
+    /// <summary>Events whose <c>verification_time</c> is older than this are refused at acceptance.</summary>
+    public TimeSpan MaxEventAge { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Honour X-Forwarded-For/-Proto (only behind a reverse proxy that terminates TLS).</summary>
+    public bool TrustForwardedHeaders { get; set; }
+
+    /// <summary>The largest body accepted, from SPEC: 64 KiB.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>How far in the future a verification_time may be (clock skew).</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
+    public Uri? WebhookUrl => PublicBaseUrl is null ? null : new Uri($"{PublicBaseUrl.TrimEnd('/')}/webhooks/walver");
+}

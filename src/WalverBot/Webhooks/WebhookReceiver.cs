@@ -1,0 +1,111 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using WalverBot.Grants;
+using WalverBot.Verifications;
+
+namespace WalverBot.Webhooks;
+
+/// <summary>What became of a delivery at the door, mapped to HTTP by <see cref="WebhookEndpoints"/>.</summary>
+public enum Acceptance
+{
+    Accepted,
+    Duplicate,
+    Malformed,
+    UnknownVerification,
+    WrongSecret,
+    StorageUnavailable,
+}
+
+public sealed record AcceptanceResult(Acceptance Outcome, string? Error = null);
+
+/// <summary>
+/// Checks a webhook body and stores it durably. Answers "accepted" only after the event is committed,
+/// so a crash after the answer loses nothing.
+/// </summary>
+public sealed class WebhookReceiver(
+    VerificationStore verifications,
+    WebhookInbox inbox,
+    GrantLedger ledger,
+    GrantSignal signal,
+    IOptions<WebhookOptions> options,
+    TimeProvider time,
+    ILogger<WebhookReceiver> logger)
+{
+    public async Task<AcceptanceResult> ReceiveAsync(ReadOnlyMemory<byte> body, string remoteAddress, CancellationToken cancellationToken)
+    {
+        if (!WalverWebhookParser.TryParse(body, out var webhook, out var error))
+        {
+            logger.LogWarning("Refused a malformed webhook from {RemoteAddress}: {Error}", remoteAddress, error);
+            return new(Acceptance.Malformed, error);
+        }
+
+        var verification = await verifications.FindAsync(webhook!.VerificationId, cancellationToken);
+        if (verification is null || !verification.Enabled)
+        {
+            logger.LogWarning("Refused a webhook for {State} verification {VerificationId} from {RemoteAddress}",
+                verification is null ? "unknown" : "disabled", webhook.VerificationId, remoteAddress);
+            return new(Acceptance.UnknownVerification, "unknown or disabled verification");
+        }
+
+        if (!SecretHasher.Verify(webhook.Secret, verification.SecretHash))
+        {
+            logger.LogWarning("Refused a webhook for verification {VerificationId} from {RemoteAddress}: {Problem}",
+                verification.Id, remoteAddress, webhook.Secret is null ? "no secret" : "wrong secret");
+            return new(Acceptance.WrongSecret, "wrong or missing secret");
+        }
+
+        if (CheckAge(webhook) is { } tooOld)
+        {
+            logger.LogWarning("Refused a webhook for verification {VerificationId}, wallet {Wallet}: {Problem}",
+                verification.Id, Wallets.Shorten(webhook.WalletAddress), tooOld);
+            return new(Acceptance.Malformed, tooOld);
+        }
+
+        var deliveryKey = WebhookInbox.DeliveryKey(webhook.VerificationId, webhook.WalletAddress, webhook.Signature);
+        var query = MemberQuery.Parse(webhook.DiscordName);
+        var memberQuery = query is MemberQuery.Invalid ? null : query.Key;
+        var payload = Encoding.UTF8.GetString(WalverWebhookParser.WithoutSecret(body));
+
+        long? eventId;
+        try
+        {
+            eventId = await inbox.AcceptAsync(deliveryKey, verification.Id, verification.GuildId, webhook.WalletAddress, memberQuery, payload, cancellationToken);
+        }
+        catch (SqliteException ex)
+        {
+            // Disk full, database locked past the busy timeout, read-only volume: not stored, so not acknowledged.
+            logger.LogError("Could not store a webhook for verification {VerificationId}: SQLite error {SqliteError} ({Message})",
+                verification.Id, ex.SqliteErrorCode, ex.Message);
+            return new(Acceptance.StorageUnavailable, "storage unavailable, try again later");
+        }
+
+        if (eventId is null)
+        {
+            await ledger.RecordAsync(verification.Id, verification.GuildId, webhook.WalletAddress,
+                new Decision(Outcomes.Duplicate, "the same delivery arrived again; it was handled once"), cancellationToken);
+            return new(Acceptance.Duplicate);
+        }
+
+        logger.LogInformation("Accepted webhook event {EventId} for verification {VerificationId}, wallet {Wallet}",
+            eventId, verification.Id, Wallets.Shorten(webhook.WalletAddress));
+        signal.Notify();
+        return new(Acceptance.Accepted);
+    }
+
+    private string? CheckAge(WalverWebhook webhook)
+    {
+        if (webhook.VerificationTime is not { } at)
+        {
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        if (at > now + WebhookOptions.MaxClockSkew)
+        {
+            return "verification_time is in the future";
+        }
+
+        return now - at > options.Value.MaxEventAge ? $"verification_time is older than {options.Value.MaxEventAge.TotalHours:0.#} h" : null;
+    }
+}

@@ -1,7 +1,0 @@
-namespace WalverBot.Discord.Tests;
-
-public class SmokeTests
-{
-    [Fact]
-    public void Placeholder() => Assert.True(true);
-}
