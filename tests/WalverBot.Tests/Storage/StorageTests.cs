@@ -1,0 +1,124 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using WalverBot.Grants;
+using WalverBot.Storage;
+using WalverBot.Verifications;
+using WalverBot.Webhooks;
+
+namespace WalverBot.Tests.Storage;
+
+public class StorageTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task Migrations_create_the_folder_use_WAL_and_run_once()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        Assert.True(File.Exists(db.Path_));
+
+        await using var connection = await db.Database.OpenAsync();
+        await Migrations.ApplyAsync(connection); // a second start changes nothing
+        Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode;"));
+        Assert.Equal(Migrations.LatestVersion, await connection.ExecuteScalarAsync<long>("PRAGMA user_version;"));
+    }
+
+    [Fact]
+    public async Task Verifications_round_trip_large_snowflakes_and_amounts()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var store = new VerificationStore(db.Database, _time);
+        var verification = new Verification
+        {
+            Id = "wb_1", GuildId = 1_234_567_890_123_456_789, RoleId = 9_223_372_036_854_775_000, SecretHash = SecretHasher.Hash("s"),
+            Source = "command", Chain = "solana", TokenAddress = "So1", MinAmount = 0.000001m, IsNft = true, Name = "Holders",
+        };
+
+        await store.UpsertAsync(verification);
+
+        Assert.Equal(verification, await store.FindAsync("wb_1"));
+        Assert.Single(await store.ListForGuildAsync(1_234_567_890_123_456_789));
+        Assert.True(await store.SetEnabledAsync("wb_1", false));
+        Assert.False((await store.FindAsync("wb_1"))!.Enabled);
+    }
+
+    [Fact]
+    public async Task The_same_delivery_is_stored_once()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var inbox = new WebhookInbox(db.Database, _time);
+        const string Checksummed = "0xAbCdEf0000000000000000000000000000000001";
+        var key = WebhookInbox.DeliveryKey("wb_1", Checksummed, "sig");
+
+        var first = await inbox.AcceptAsync(key, "wb_1", 1, Checksummed, "name:alice", "{}", CancellationToken.None);
+        var again = await inbox.AcceptAsync(WebhookInbox.DeliveryKey("wb_1", Checksummed.ToLowerInvariant(), "sig"), "wb_1", 1, Checksummed, "name:alice", "{}", CancellationToken.None);
+        var otherSignature = await inbox.AcceptAsync(WebhookInbox.DeliveryKey("wb_1", Checksummed, "sig2"), "wb_1", 1, Checksummed, "name:alice", "{}", CancellationToken.None);
+
+        Assert.NotNull(first);
+        Assert.Null(again);
+        Assert.NotNull(otherSignature);
+        Assert.Equal(2, (await inbox.DueAsync(10, CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task A_grant_records_the_link_the_decision_and_finishes_the_event_together()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var inbox = new WebhookInbox(db.Database, _time);
+        var ledger = new GrantLedger(db.Database, _time, NullLogger<GrantLedger>.Instance);
+        var verification = new Verification { Id = "wb_1", GuildId = 1, RoleId = 2, SecretHash = "x", Source = "config" };
+        await new VerificationStore(db.Database, _time).UpsertAsync(verification);
+        var id = await inbox.AcceptAsync("k1", "wb_1", 1, "0xABCDEF0000000000000000000000000000000001", "name:alice", "{}", CancellationToken.None);
+        var inboxEvent = (await inbox.DueAsync(10, CancellationToken.None)).Single();
+
+        await ledger.RecordGrantAsync(inboxEvent, verification, 77, new Decision(Outcomes.Granted, "ok"), CancellationToken.None);
+
+        Assert.Empty(await inbox.DueAsync(10, CancellationToken.None));
+        Assert.Equal(77UL, await ledger.LinkedMemberAsync(1, "0xabcdef0000000000000000000000000000000001", CancellationToken.None));
+        var decision = Assert.Single(await ledger.RecentDecisionsAsync(1, 77, 10, CancellationToken.None));
+        Assert.Equal(Outcomes.Granted, decision.Outcome);
+        Assert.Equal("0xABCD…0001", decision.Wallet);
+        await using var connection = await db.Database.OpenAsync();
+        Assert.Equal("done", await connection.ExecuteScalarAsync<string>("SELECT status FROM webhook_events WHERE id = @id", new { id }));
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM role_grants WHERE user_id = 77 AND status = 'granted'"));
+    }
+
+    [Fact]
+    public async Task Waiting_events_wake_for_the_member_who_joins_and_expire_otherwise()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var inbox = new WebhookInbox(db.Database, _time);
+        var ledger = new GrantLedger(db.Database, _time, NullLogger<GrantLedger>.Instance);
+        await inbox.AcceptAsync("k1", "wb_1", 1, "w1", "name:alice", "{}", CancellationToken.None);
+        await inbox.AcceptAsync("k2", "wb_1", 1, "w2", "name:bob", "{}", CancellationToken.None);
+        foreach (var e in await inbox.DueAsync(10, CancellationToken.None))
+        {
+            await ledger.RecordOutcomeAsync(e, EventStatus.WaitingMember, new Decision(Outcomes.PendingMember, "wait"), null, null,
+                _time.GetUtcNow().AddDays(7), CancellationToken.None);
+        }
+
+        Assert.Empty(await inbox.DueAsync(10, CancellationToken.None));
+        Assert.Equal(1, await inbox.WakeWaitingAsync(1, [MemberQuery.KeyFor("ALICE"), MemberQuery.KeyFor(5)], CancellationToken.None));
+        Assert.Equal("w1", Assert.Single(await inbox.DueAsync(10, CancellationToken.None)).WalletAddress);
+
+        Assert.Empty(await inbox.ExpiredWaitingAsync(CancellationToken.None));
+        _time.Advance(TimeSpan.FromDays(7.1));
+        Assert.Equal("w2", Assert.Single(await inbox.ExpiredWaitingAsync(CancellationToken.None)).WalletAddress);
+    }
+
+    [Fact]
+    public async Task Secrets_are_stored_hashed_and_checked_exactly()
+    {
+        var hash = SecretHasher.Hash("Correct-Horse");
+
+        Assert.DoesNotContain("Correct-Horse", hash, StringComparison.Ordinal);
+        Assert.True(SecretHasher.Verify("Correct-Horse", hash));
+        Assert.False(SecretHasher.Verify("correct-horse", hash));
+        Assert.False(SecretHasher.Verify("", hash));
+        Assert.False(SecretHasher.Verify(null, hash));
+        Assert.False(SecretHasher.Verify("Correct-Horse", "garbage"));
+        Assert.NotEqual(hash, SecretHasher.Hash("Correct-Horse")); // salted
+        Assert.True(SecretHasher.NewSecret().Length >= 43);
+    }
+}
