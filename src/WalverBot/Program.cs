@@ -1,6 +1,57 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz", () => TypedResults.Ok());
-app.Run();
+using Microsoft.Extensions.Options;
+using WalverBot.Configuration;
+using WalverBot.Discord;
+using WalverBot.Grants;
+using WalverBot.Health;
+using WalverBot.Storage;
+using WalverBot.Verifications;
+using WalverBot.Walver;
+using WalverBot.Webhooks;
 
-public partial class Program;
+public partial class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        try
+        {
+            await using var app = BuildApp(args);
+            await app.Services.InitializeStorageAsync();
+            await app.Services.SyncDeclaredVerificationsAsync();
+            await app.RunAsync();
+            return Environment.ExitCode;
+        }
+        catch (OptionsValidationException ex)
+        {
+            StartupErrors.Report(ex);
+            return StartupErrors.ConfigurationExitCode;
+        }
+        catch (StartupException ex)
+        {
+            StartupErrors.Report(ex);
+            return StartupErrors.ConfigurationExitCode;
+        }
+    }
+
+    /// <summary>The whole bot: one host running the Discord gateway, the webhook listener and the grant worker.</summary>
+    public static WebApplication BuildApp(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.UseWalverBotConfiguration(args);
+        builder.AddWalverBotLogging();
+
+        builder.Services.AddStorage();
+        builder.Services.AddWalverBotDiscord();
+        builder.Services.AddWalver();
+        builder.Services.AddVerifications();
+        builder.Services.AddWebhooks();
+        builder.Services.AddGrants();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseWalverBotErrors();
+        app.UseRateLimiter();
+        app.MapHealth();
+        app.MapWebhooks();
+        return app;
+    }
+}

@@ -20,8 +20,16 @@ public static class StorageServiceCollectionExtensions
     public static async Task InitializeStorageAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
         var database = services.GetRequiredService<Database>();
-        database.EnsureFolderExists();
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await Migrations.ApplyAsync(connection, cancellationToken);
+        try
+        {
+            database.EnsureFolderExists();
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await Migrations.ApplyAsync(connection, cancellationToken);
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            throw new Configuration.StartupException(
+                $"cannot open the database '{database.DataSource}' ({ex.Message}); check ConnectionStrings:WalverBot and that its folder is writable", ex);
+        }
     }
 }

@@ -1,0 +1,35 @@
+using Serilog;
+using Serilog.Formatting.Compact;
+
+namespace WalverBot.Configuration;
+
+public static class LoggingSetup
+{
+    /// <summary>
+    /// Serilog to the console: readable text by default, compact JSON lines with <c>Logging:Format=json</c>.
+    /// Levels and overrides come from the <c>Serilog</c> section.
+    /// </summary>
+    public static WebApplicationBuilder AddWalverBotLogging(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            var configuration = services.GetRequiredService<IConfiguration>();
+            logger.MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.Hosting.Lifetime", Serilog.Events.LogEventLevel.Information)
+                .MinimumLevel.Override("System.Net.Http.HttpClient", Serilog.Events.LogEventLevel.Warning)
+                .ReadFrom.Configuration(configuration)
+                .Enrich.FromLogContext();
+
+            if (string.Equals(configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
+            {
+                logger.WriteTo.Console(new CompactJsonFormatter());
+            }
+            else
+            {
+                logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+            }
+        }, writeToProviders: true);
+        return builder;
+    }
+}
