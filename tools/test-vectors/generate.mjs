@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Wallet, Signature, verifyMessage, keccak256, toUtf8Bytes, getAddress, version as ethersVersion } from "ethers";
+import { Wallet, verifyMessage, recoverAddress, hashMessage, keccak256, toUtf8Bytes, getAddress, version as ethersVersion } from "ethers";
 import nacl from "tweetnacl";
 import bs58 from "bs58";
 
@@ -208,8 +208,23 @@ function evmVectors() {
     malformed("evm-invalid-r-over-field", encodings["0x-hex"](bigR), "0x-hex", "invalid_signature", "r >= field size");
   }
   {
-    const b = Buffer.from(baseSig); b[10] ^= 0x01;
-    malformed("evm-flipped-bit", encodings["0x-hex"](b), "0x-hex", "wrong_signer", "one bit of r flipped");
+    // Flipping a bit of r gives either another curve point (some other signer recovers) or an x
+    // with no point at all (nothing recovers). ethers decides which; one vector of each.
+    const recoversWith = (b) => {
+      try { return recoverAddress(hashMessage(baseMsg), "0x" + hex(b)); } catch { return null; }
+    };
+    let recoverable = null, unrecoverable = null;
+    for (let bit = 0; bit < 256 && !(recoverable && unrecoverable); bit++) {
+      const b = Buffer.from(baseSig); b[31 - (bit >> 3)] ^= 1 << (bit & 7);
+      const who = recoversWith(b);
+      if (who && who !== alice.address && !recoverable) recoverable = { b, bit };
+      if (!who && !unrecoverable) unrecoverable = { b, bit };
+    }
+    assert(recoverable && unrecoverable, "found both kinds of bit flip");
+    malformed("evm-flipped-bit-other-signer", encodings["0x-hex"](recoverable.b), "0x-hex", "wrong_signer",
+      `bit ${recoverable.bit} of r flipped; ethers recovers some other address`);
+    malformed("evm-flipped-bit-unrecoverable", encodings["0x-hex"](unrecoverable.b), "0x-hex", "invalid_signature",
+      `bit ${unrecoverable.bit} of r flipped; ethers recovers no key (r is not the x of a curve point)`);
   }
 
   // Addresses that are not EVM-shaped.
@@ -288,7 +303,15 @@ function solanaVectors() {
 
   const malformed = (name, signature, encoding, signatureResult, note) =>
     v.push(vector({ ...common, name, signature, encoding, signatureResult, bindingResult: "ok", note }));
-  malformed("sol-malformed-truncated", encodings.base58(baseSig.subarray(0, 63)), "base58", "bad_encoding", "63 bytes");
+  malformed("sol-malformed-truncated", encodings.base58(baseSig.subarray(0, 60)), "base58", "bad_encoding", "60 bytes");
+  {
+    // Base58's alphabet is a subset of base64's: 63 bytes of base58 are 86 characters, which also
+    // read as unpadded base64 of exactly 64 bytes. That reading is tried, and fails to verify.
+    const text = encodings.base58(baseSig.subarray(0, 63));
+    const asBase64 = Buffer.from(text, "base64");
+    malformed("sol-malformed-truncated-reads-as-base64", text, "base58", asBase64.length === 64 ? "invalid_signature" : "bad_encoding",
+      `63 bytes of base58; as base64 it reads as ${asBase64.length} bytes`);
+  }
   malformed("sol-malformed-extra-byte", encodings.base58(Buffer.concat([baseSig, Buffer.from([1])])), "base58", "bad_encoding", "65 bytes");
   malformed("sol-malformed-truncated-hex", encodings["0x-hex"](baseSig.subarray(0, 63)), "0x-hex", "bad_encoding");
   malformed("sol-malformed-evm-length", encodings["0x-hex"](Buffer.concat([baseSig, Buffer.from([27])])), "0x-hex", "bad_encoding", "a 65-byte (EVM-sized) signature on Solana");

@@ -30,6 +30,12 @@ internal static class SignatureEncodings
 
     private static readonly SearchValues<char> HexDigits = SearchValues.Create("0123456789abcdefABCDEF");
 
+    private static readonly SearchValues<char> Base58Chars =
+        SearchValues.Create("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz");
+
+    private static readonly SearchValues<char> Base64Chars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_");
+
     public static DecodeResult Decode(string? signature, int expectedLength)
     {
         if (string.IsNullOrWhiteSpace(signature))
@@ -100,6 +106,13 @@ internal static class SignatureEncodings
 
     public static byte[]? TryDecodeBase58(string text)
     {
+        // Checked here first: SimpleBase 5.6.4 indexes a table by character and throws
+        // IndexOutOfRangeException on non-ASCII input instead of returning false.
+        if (text.Length == 0 || text.AsSpan().ContainsAnyExcept(Base58Chars))
+        {
+            return null;
+        }
+
         try
         {
             var buffer = new byte[Base58.Bitcoin.GetSafeByteCountForDecoding(text)];
@@ -156,9 +169,6 @@ internal static class SignatureEncodings
             return null;
         }
     }
-
-    private static readonly SearchValues<char> Base64Chars =
-        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_");
 }
 
 /// <summary>The readings of a signature that have the expected length, or why there are none.</summary>

@@ -179,7 +179,7 @@ public sealed class WalletSignatureVerifier : IWalletSignatureVerifier
         }
 
         return SignatureCheck.Reject(SignatureReasons.InvalidSignature,
-            "The signature is not this wallet's signature of this message (wrong key or altered message).");
+            $"The signature ({string.Join(" or ", decoded.Readings.Select(r => r.Encoding))}) is not this wallet's signature of this message (wrong key or altered message).");
     }
 
     // Chain names come from the request; only echo ones that look like a name.
