@@ -21,7 +21,9 @@ internal sealed record DecodedSignature(string Encoding, byte[] Bytes);
 /// and accepts the first that verifies. By length, hex never collides with the others; base58 and
 /// base64 can both yield the right length only for rare strings (a leading '1', only base58
 /// characters), and then both readings are tried: two candidates instead of one changes nothing
-/// about forgery odds.
+/// about forgery odds. One consequence: base58 text of the wrong length (63 bytes, 86 characters)
+/// can still be unpadded base64 of the right length, and is then reported as a signature that does
+/// not verify rather than as unreadable. Either way it is rejected.
 /// </remarks>
 internal static class SignatureEncodings
 {
@@ -164,8 +166,9 @@ internal static class SignatureEncodings
 
             return bytes;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
         {
+            // ArgumentException: the text holds a lone surrogate and cannot be transcoded to UTF-8.
             return null;
         }
     }
