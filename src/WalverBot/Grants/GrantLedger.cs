@@ -1,4 +1,5 @@
 using Dapper;
+using WalverBot.Security;
 using WalverBot.Storage;
 using WalverBot.Verifications;
 using WalverBot.Webhooks;
@@ -81,11 +82,11 @@ public sealed class GrantLedger(Database database, TimeProvider time, ILogger<Gr
             INSERT INTO decisions (at, verification_id, guild_id, event_id, user_id, wallet, outcome, reason)
             VALUES (@now, @verificationId, @guildId, NULL, NULL, @wallet, @Outcome, @Reason)
             """,
-            new { now = Database.Format(time.GetUtcNow()), verificationId, guildId, wallet = Wallets.Shorten(walletAddress), decision.Outcome, decision.Reason },
+            new { now = Database.Format(time.GetUtcNow()), verificationId, guildId, wallet = WalletAddresses.Shorten(walletAddress), decision.Outcome, decision.Reason },
             cancellationToken: cancellationToken));
         logger.LogInformation(
             "Decision {Outcome} for verification {VerificationId}, wallet {Wallet}: {Reason}",
-            decision.Outcome, verificationId, Wallets.Shorten(walletAddress), decision.Reason);
+            decision.Outcome, verificationId, WalletAddresses.Shorten(walletAddress), decision.Reason);
     }
 
     /// <summary>The latest decisions about a member (or, with <paramref name="userId"/> null, the whole guild), newest first.</summary>
@@ -111,7 +112,7 @@ public sealed class GrantLedger(Database database, TimeProvider time, ILogger<Gr
             new
             {
                 now, inboxEvent.VerificationId, inboxEvent.GuildId, inboxEvent.Id, userId,
-                wallet = Wallets.Shorten(inboxEvent.WalletAddress), decision.Outcome, decision.Reason,
+                wallet = WalletAddresses.Shorten(inboxEvent.WalletAddress), decision.Outcome, decision.Reason,
             },
             transaction, cancellationToken: cancellationToken));
 
@@ -135,5 +136,5 @@ public sealed class GrantLedger(Database database, TimeProvider time, ILogger<Gr
     private void LogDecision(InboxEvent inboxEvent, ulong? userId, Decision decision) =>
         logger.LogInformation(
             "Decision {Outcome} for verification {VerificationId}, wallet {Wallet}, member {UserId}, guild {GuildId}: {Reason}",
-            decision.Outcome, inboxEvent.VerificationId, Wallets.Shorten(inboxEvent.WalletAddress), userId, inboxEvent.GuildId, decision.Reason);
+            decision.Outcome, inboxEvent.VerificationId, WalletAddresses.Shorten(inboxEvent.WalletAddress), userId, inboxEvent.GuildId, decision.Reason);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using WalverBot.Discord.Rest;
+using WalverBot.Security;
 using WalverBot.Verifications;
 using WalverBot.Webhooks;
 
@@ -17,6 +18,8 @@ public sealed class GrantProcessor(
     WebhookInbox inbox,
     IGuildRoleSource guildRoles,
     IDiscordRestClient discord,
+    IWalletSignatureVerifier signatures,
+    IOptions<SecurityOptions> securityOptions,
     IOptions<GrantOptions> grantOptions,
     IOptions<RoleOptions> roleOptions,
     TimeProvider time,
@@ -60,6 +63,12 @@ public sealed class GrantProcessor(
         if (GrantGate.Check(verification, webhook!) is { } rejected)
         {
             await FinishAsync(inboxEvent, rejected, cancellationToken);
+            return;
+        }
+
+        if (CheckSignature(verification, webhook!) is { } badSignature)
+        {
+            await FinishAsync(inboxEvent, badSignature, cancellationToken);
             return;
         }
 
@@ -117,6 +126,30 @@ public sealed class GrantProcessor(
             new Decision(Outcomes.Granted, "wallet verified; role assigned"), cancellationToken);
     }
 
+    /// <summary>Security:Signatures — Enforce refuses a bad signature, Warn logs it and goes on, Off skips the check.</summary>
+    private Decision? CheckSignature(Verification verification, WalverWebhook webhook)
+    {
+        var policy = securityOptions.Value.Signatures;
+        if (policy == SignaturePolicy.Off)
+        {
+            return null;
+        }
+
+        var check = signatures.VerifyDelivery(webhook.Chain ?? verification.Chain, webhook.WalletAddress, webhook.Message, webhook.Signature, verification.Id);
+        if (policy.AllowsGrant(check))
+        {
+            if (!check.IsValid)
+            {
+                logger.LogWarning("Signature check failed for verification {VerificationId}, wallet {Wallet} ({Reason}: {Detail}); granting anyway because Security:Signatures is Warn",
+                    verification.Id, WalletAddresses.Shorten(webhook.WalletAddress), check.Reason, check.Detail);
+            }
+
+            return null;
+        }
+
+        return Decision.Reject(Outcomes.RejectedSignature, $"wallet signature rejected ({check.Reason}): {check.Detail}");
+    }
+
     private async Task<MemberMatcher.Result> ResolveMemberAsync(ulong guildId, MemberQuery query, CancellationToken cancellationToken)
     {
         switch (query)
@@ -133,7 +166,7 @@ public sealed class GrantProcessor(
     }
 
     public static string AuditReason(Verification verification, string walletAddress) =>
-        $"WalverBot: wallet {Wallets.Shorten(walletAddress)} verified (verification {verification.Id})";
+        $"WalverBot: wallet {WalletAddresses.Shorten(walletAddress)} verified (verification {verification.Id})";
 
     private Task FinishAsync(InboxEvent inboxEvent, Decision decision, CancellationToken cancellationToken, ulong? userId = null) =>
         ledger.RecordOutcomeAsync(inboxEvent, EventStatus.Done, decision, userId, null, null, cancellationToken);

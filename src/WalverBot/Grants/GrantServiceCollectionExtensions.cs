@@ -1,3 +1,5 @@
+using WalverBot.Security;
+
 namespace WalverBot.Grants;
 
 public static class GrantServiceCollectionExtensions
@@ -9,6 +11,8 @@ public static class GrantServiceCollectionExtensions
             .Validate(o => o.MaxAttempts >= 1, "Grants:MaxAttempts must be at least 1")
             .ValidateOnStart();
         services.AddOptions<RoleOptions>().BindConfiguration(RoleOptions.SectionName);
+        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateOnStart();
+        services.AddWalletSignatureVerification();
         services.AddSingleton<GrantSignal>();
         services.AddSingleton<GrantLedger>();
         services.AddSingleton<IGuildRoleSource, RestGuildRoleSource>();

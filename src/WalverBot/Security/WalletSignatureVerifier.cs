@@ -1,7 +1,8 @@
 using System.Numerics;
 using System.Text;
-using Nethereum.Signer;
 using NSec.Cryptography;
+using Nethereum.Signer;
+using WalverBot.Verifications;
 
 namespace WalverBot.Security;
 

@@ -1,19 +1,55 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace WalverBot.Verifications;
 
-/// <summary>The chains Walver supports, and which of them are EVM chains.</summary>
+/// <summary>How a chain's wallets sign messages.</summary>
+public enum ChainFamily
+{
+    /// <summary>secp256k1, EIP-191 <c>personal_sign</c>; 65-byte signatures (r, s, v).</summary>
+    Evm,
+
+    /// <summary>Ed25519 over the message's UTF-8 bytes; 64-byte signatures.</summary>
+    Solana,
+}
+
+/// <summary>The chains Walver supports, by the names its API and webhooks use.</summary>
 public static class Chains
 {
     public const string Solana = "solana";
+    public const int EvmSignatureLength = 65;
+    public const int SolanaSignatureLength = 64;
 
-    public static readonly IReadOnlyList<string> All = [Solana, "ethereum", "polygon", "bsc", "base", "arbitrum", "optimism", "avalanche"];
+    private static readonly Dictionary<string, ChainFamily> Families = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [Solana] = ChainFamily.Solana,
+        ["ethereum"] = ChainFamily.Evm,
+        ["polygon"] = ChainFamily.Evm,
+        ["bsc"] = ChainFamily.Evm,
+        ["base"] = ChainFamily.Evm,
+        ["arbitrum"] = ChainFamily.Evm,
+        ["optimism"] = ChainFamily.Evm,
+        ["avalanche"] = ChainFamily.Evm,
+    };
 
-    public static bool IsKnown(string? chain) => chain is not null && All.Contains(chain, StringComparer.OrdinalIgnoreCase);
+    public static IReadOnlyList<string> All { get; } = [.. Families.Keys];
 
-    public static bool IsEvm(string? chain) => IsKnown(chain) && !string.Equals(chain, Solana, StringComparison.OrdinalIgnoreCase);
+    public static bool IsKnown([NotNullWhen(true)] string? chain) => chain is not null && Families.ContainsKey(chain);
+
+    public static bool TryGetFamily([NotNullWhen(true)] string? chain, out ChainFamily family)
+    {
+        family = default;
+        return chain is not null && Families.TryGetValue(chain, out family);
+    }
+
+    public static int SignatureLength(ChainFamily family) =>
+        family == ChainFamily.Evm ? EvmSignatureLength : SolanaSignatureLength;
 
     /// <summary>EVM addresses are case-insensitive (checksums only change case); Solana's base58 addresses are not.</summary>
-    public static bool SameAddress(string? chain, string a, string b) =>
-        string.Equals(a.Trim(), b.Trim(), IsEvm(chain) || LooksEvm(a) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    public static bool SameAddress(string? chain, string a, string b)
+    {
+        var evm = TryGetFamily(chain, out var family) ? family == ChainFamily.Evm : LooksEvm(a.Trim());
+        return string.Equals(a.Trim(), b.Trim(), evm ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    }
 
     /// <summary>The form of a wallet address used as a key: EVM addresses lower-cased, others as given.</summary>
     public static string NormalizeAddress(string address)
@@ -23,5 +59,6 @@ public static class Chains
     }
 
     private static bool LooksEvm(string address) =>
-        address.Length == 42 && address.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && address.AsSpan(2).ContainsAnyExcept("0123456789abcdefABCDEF") == false;
+        address.Length == 42 && address.StartsWith("0x", StringComparison.OrdinalIgnoreCase) &&
+        !address.AsSpan(2).ContainsAnyExcept("0123456789abcdefABCDEF");
 }

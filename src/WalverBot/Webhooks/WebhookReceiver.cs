@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using WalverBot.Grants;
+using WalverBot.Security;
 using WalverBot.Verifications;
 
 namespace WalverBot.Webhooks;
@@ -58,7 +59,7 @@ public sealed class WebhookReceiver(
         if (CheckAge(webhook) is { } tooOld)
         {
             logger.LogWarning("Refused a webhook for verification {VerificationId}, wallet {Wallet}: {Problem}",
-                verification.Id, Wallets.Shorten(webhook.WalletAddress), tooOld);
+                verification.Id, WalletAddresses.Shorten(webhook.WalletAddress), tooOld);
             return new(Acceptance.Malformed, tooOld);
         }
 
@@ -88,7 +89,7 @@ public sealed class WebhookReceiver(
         }
 
         logger.LogInformation("Accepted webhook event {EventId} for verification {VerificationId}, wallet {Wallet}",
-            eventId, verification.Id, Wallets.Shorten(webhook.WalletAddress));
+            eventId, verification.Id, WalletAddresses.Shorten(webhook.WalletAddress));
         signal.Notify();
         return new(Acceptance.Accepted);
     }

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Nethereum.Signer;
 using NSec.Cryptography;
+using Nethereum.Signer;
 using WalverBot.Security;
 
 namespace WalverBot.Tests.Security;
