@@ -300,8 +300,8 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     public Task WaitUntilAsync(Func<FakeDiscordServer, bool> condition, TimeSpan? timeout = null, string description = "a condition on the fake Discord") =>
         _signal.WaitUntilAsync(() => condition(this), timeout ?? TimeSpan.FromSeconds(10), description);
 
-    public Task<RecordedRequest> WaitForRequestAsync(string method, string pathPattern, TimeSpan? timeout = null) =>
-        WaitForRequestsAsync(method, pathPattern, 1, timeout).ContinueWith(t => t.Result[0], TaskScheduler.Default);
+    public async Task<RecordedRequest> WaitForRequestAsync(string method, string pathPattern, TimeSpan? timeout = null) =>
+        (await WaitForRequestsAsync(method, pathPattern, 1, timeout).ConfigureAwait(false))[0];
 
     public async Task<IReadOnlyList<RecordedRequest>> WaitForRequestsAsync(string method, string pathPattern, int count, TimeSpan? timeout = null)
     {
