@@ -1,0 +1,140 @@
+using System.Text.Json.Nodes;
+using WalverBot.Testing.FakeDiscord;
+
+namespace WalverBot.Discord.Tests.Fakes;
+
+public sealed class FakeGatewayServerTests : IAsyncLifetime
+{
+    private const string Guild = "3300000000000000001";
+    private FakeDiscordServer _discord = null!;
+    private FakeGatewayServer _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        _discord = await FakeDiscordServer.StartAsync();
+        _discord.AddGuild(Guild, "Gateway guild");
+        _discord.AddRole(Guild, new FakeRole("3300000000000000010", "WalverBot", 3, DiscordPermissions.Of(DiscordPermissions.ManageRoles)));
+        _discord.SetBotRoles(Guild, "3300000000000000010");
+        _discord.AddMember(Guild, new FakeMember("3300000000000000100", "alice"));
+        _discord.AddChannel(new FakeChannel("3300000000000000200", Guild, "general"));
+        _gateway = await FakeGatewayServer.StartAsync(_discord, new FakeGatewayOptions { HeartbeatIntervalMs = 1234 });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _discord.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Hello_Heartbeat_Identify_Ready_GuildCreate()
+    {
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Add("Authorization", "Bot " + _discord.Token);
+        var gatewayBot = JsonNode.Parse(await http.GetStringAsync(_discord.ApiBaseUrl + "/gateway/bot"))!;
+        Assert.Equal(_gateway.Url.TrimEnd('/'), gatewayBot["url"]!.GetValue<string>());
+
+        await using var client = await GatewayTestClient.ConnectAsync(gatewayBot["url"]!.GetValue<string>());
+        var hello = await client.ReceiveAsync();
+        Assert.Equal(10, hello["op"]!.GetValue<int>());
+        Assert.Equal(1234, hello["d"]!["heartbeat_interval"]!.GetValue<int>());
+
+        await client.SendAsync("""{"op":1,"d":null}""");
+        Assert.Equal(11, (await client.ReceiveAsync())["op"]!.GetValue<int>());
+
+        await client.SendAsync(GatewayTestClient.Identify(_discord.Token));
+        var ready = await client.ReceiveAsync();
+        Assert.Equal(("READY", 1), (ready["t"]!.GetValue<string>(), ready["s"]!.GetValue<int>()));
+        Assert.Equal(_gateway.ResumeUrl, ready["d"]!["resume_gateway_url"]!.GetValue<string>());
+        Assert.Equal(_discord.BotUserId, ready["d"]!["user"]!["id"]!.GetValue<string>());
+        Assert.True(ready["d"]!["guilds"]![0]!["unavailable"]!.GetValue<bool>());
+        Assert.Equal(_gateway.SessionIds.Single(), ready["d"]!["session_id"]!.GetValue<string>());
+
+        var guildCreate = await client.ReceiveAsync();
+        Assert.Equal(("GUILD_CREATE", 2), (guildCreate["t"]!.GetValue<string>(), guildCreate["s"]!.GetValue<int>()));
+        var members = guildCreate["d"]!["members"]!.AsArray().Select(m => m!["user"]!["id"]!.GetValue<string>());
+        Assert.Contains(_discord.BotUserId, members);
+        Assert.Equal(2, guildCreate["d"]!["roles"]!.AsArray().Count);
+        Assert.Equal("general", guildCreate["d"]!["channels"]![0]!["name"]!.GetValue<string>());
+
+        await client.SendAsync("""{"op":1,"d":2}""");
+        await _gateway.WaitForHeartbeatsAsync(2);
+        Assert.Equal([null, 2L], _gateway.Heartbeats.Select(h => h.Sequence));
+        Assert.Equal(0x3, (await _gateway.WaitForIdentifyAsync()).Intents);
+    }
+
+    [Fact]
+    public async Task Resume_OnResumeUrl_ReplaysMissedDispatches_ThenResumed()
+    {
+        string sessionId;
+        await using (var first = await GatewayTestClient.ConnectAsync(_gateway.Url))
+        {
+            await first.ReceiveAsync(); // HELLO
+            await first.SendAsync(GatewayTestClient.Identify(_discord.Token));
+            sessionId = (await first.ReceiveAsync())["d"]!["session_id"]!.GetValue<string>();
+            await first.ReceiveAsync(); // GUILD_CREATE, s = 2
+            _gateway.DropConnection();
+            await _gateway.WaitForConnectionClosedAsync(1);
+        }
+
+        await _gateway.DispatchAsync("GUILD_MEMBER_ADD", _discord.MemberEventJson(Guild, "3300000000000000100"));
+        await _gateway.DispatchAsync("GUILD_ROLE_CREATE", """{"guild_id":"3300000000000000001","role":{"id":"1","name":"x"}}""");
+
+        await using var second = await GatewayTestClient.ConnectAsync(_gateway.ResumeUrl);
+        await second.ReceiveAsync(); // HELLO
+        await second.SendAsync(new JsonObject { ["op"] = 6, ["d"] = new JsonObject { ["token"] = _discord.Token, ["session_id"] = sessionId, ["seq"] = 2 } });
+
+        var replayed = new[] { await second.ReceiveAsync(), await second.ReceiveAsync(), await second.ReceiveAsync() };
+        Assert.Equal(["GUILD_MEMBER_ADD", "GUILD_ROLE_CREATE", "RESUMED"], replayed.Select(p => p["t"]!.GetValue<string>()));
+        Assert.Equal([3, 4, 5], replayed.Select(p => p["s"]!.GetValue<int>()));
+        Assert.Equal("/resume", (await _gateway.WaitForResumeAsync()).Path);
+
+        // Later dispatches go to the resumed connection, in large payloads split over frames.
+        await _gateway.SendLargePayloadInFragmentsAsync("GUILD_MEMBER_UPDATE", _discord.MemberEventJson(Guild, "3300000000000000100"), fragments: 3);
+        var update = await second.ReceiveAsync();
+        Assert.Equal(("GUILD_MEMBER_UPDATE", 6), (update["t"]!.GetValue<string>(), update["s"]!.GetValue<int>()));
+        Assert.Equal(3, second.LastFrameCount);
+    }
+
+    [Fact]
+    public async Task Resume_OfExpiredSession_GetsInvalidSessionNotResumable()
+    {
+        await using var client = await GatewayTestClient.ConnectAsync(_gateway.ResumeUrl);
+        await client.ReceiveAsync();
+        await client.SendAsync(new JsonObject { ["op"] = 6, ["d"] = new JsonObject { ["token"] = _discord.Token, ["session_id"] = "nope", ["seq"] = 7 } });
+
+        var invalid = await client.ReceiveAsync();
+        Assert.Equal(9, invalid["op"]!.GetValue<int>());
+        Assert.False(invalid["d"]!.GetValue<bool>());
+    }
+
+    public static TheoryData<string, string?, int> CloseCases() => new()
+    {
+        // query, payload after HELLO (null: none), expected close code
+        { "?v=9&encoding=json", null, 4012 },
+        { "?v=10&encoding=json", """{"op":3,"d":{"status":"online"}}""", 4003 },
+        { "?v=10&encoding=json", """{"op":42,"d":null}""", 4001 },
+        { "?v=10&encoding=json", "{not json", 4002 },
+        { "?v=10&encoding=json", """{"op":2,"d":{"token":"wrong","intents":3,"properties":{"os":"linux","browser":"b","device":"d"}}}""", 4004 },
+        { "?v=10&encoding=json", """{"op":2,"d":{"token":"TOKEN","intents":3,"properties":{"os":"linux","browser":"b","device":"d"},"shard":[1,1]}}""", 4010 },
+        { "?v=10&encoding=json", """{"op":2,"d":{"token":"TOKEN","intents":-1,"properties":{"os":"linux","browser":"b","device":"d"}}}""", 4013 },
+        { "?v=10&encoding=json", """{"op":2,"d":{"token":"TOKEN","intents":3,"properties":{"os":"linux","browser":"b","device":"d"}}}""", 4014 },
+    };
+
+    [Theory]
+    [MemberData(nameof(CloseCases))]
+    public async Task ClosesWithDiscordsCode(string query, string? payload, int expected)
+    {
+        _gateway.Options.GuildMembersIntentEnabled = false; // makes the valid IDENTIFY (intents 3) a 4014
+        await using var client = await GatewayTestClient.ConnectAsync(_gateway.Url, query);
+        if (payload is not null)
+        {
+            await client.ReceiveAsync(); // HELLO
+            await client.SendAsync(payload.Replace("TOKEN", _discord.Token, StringComparison.Ordinal));
+        }
+
+        Assert.Equal(expected, await client.ReceiveCloseAsync());
+        var info = await _gateway.WaitForConnectionClosedAsync(1);
+        Assert.Equal(expected, info.ServerCloseCode);
+    }
+}

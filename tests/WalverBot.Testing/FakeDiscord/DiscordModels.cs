@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+
+namespace WalverBot.Testing.FakeDiscord;
+
+/// <summary>A role to seed. Permissions is Discord's bitfield serialized as a decimal string.</summary>
+public sealed record FakeRole(string Id, string Name, int Position, string Permissions = "0", bool Managed = false);
+
+/// <summary>A guild member to seed (and what inspection returns). Discriminator is always "0" (new usernames).</summary>
+public sealed record FakeMember(string UserId, string Username)
+{
+    public string? GlobalName { get; init; }
+
+    public string? Nick { get; init; }
+
+    public IReadOnlyList<string> Roles { get; init; } = [];
+
+    public bool Bot { get; init; }
+
+    public DateTimeOffset JoinedAt { get; init; } = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+}
+
+/// <summary>A guild channel to seed. Type 0 is GUILD_TEXT. BotCanSend=false makes message posts answer 50013.</summary>
+public sealed record FakeChannel(string Id, string GuildId, string Name, int Type = 0, bool BotCanSend = true);
+
+/// <summary>A message the bot posted to a channel, a webhook or as an interaction response.</summary>
+public sealed record SentMessage(string Id, string ChannelId, JsonObject Body, DateTimeOffset At);
+
+/// <summary>What the bot answered to an interaction callback.</summary>
+public sealed record InteractionCallback(string InteractionId, int Type, JsonNode? Data, DateTimeOffset At);
+
+/// <summary>A role change Discord accepted.</summary>
+public sealed record RoleChange(string Method, string GuildId, string UserId, string RoleId, string? AuditLogReason, DateTimeOffset At);
+
+/// <summary>An interaction the fake knows about (so its callback and webhook routes work).</summary>
+public sealed class FakeInteraction
+{
+    internal FakeInteraction(string id, string token, string applicationId, DateTimeOffset createdAt, JsonObject payload)
+    {
+        Id = id;
+        Token = token;
+        ApplicationId = applicationId;
+        CreatedAt = createdAt;
+        Payload = payload;
+    }
+
+    public string Id { get; }
+
+    public string Token { get; }
+
+    public string ApplicationId { get; }
+
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>The INTERACTION_CREATE dispatch data; send it with the gateway's DispatchAsync.</summary>
+    public JsonObject Payload { get; }
+
+    internal InteractionCallback? Callback { get; set; }
+
+    internal List<SentMessage> Edits { get; } = [];
+
+    internal List<SentMessage> Followups { get; } = [];
+}
+
+/// <summary>Discord permission bits used by the fake. See Discord's "Permissions" topic.</summary>
+public static class DiscordPermissions
+{
+    public const ulong KickMembers = 1UL << 1;
+    public const ulong BanMembers = 1UL << 2;
+    public const ulong Administrator = 1UL << 3;
+    public const ulong ManageChannels = 1UL << 4;
+    public const ulong ManageGuild = 1UL << 5;
+    public const ulong ViewChannel = 1UL << 10;
+    public const ulong SendMessages = 1UL << 11;
+    public const ulong ManageRoles = 1UL << 28;
+    public const ulong ManageWebhooks = 1UL << 29;
+
+    /// <summary>Every permission bit Discord defines today (enough for "all").</summary>
+    public const ulong All = (1UL << 51) - 1;
+
+    public static string Of(params ulong[] bits) => bits.Aggregate(0UL, (acc, bit) => acc | bit).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,633 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+using WalverBot.Testing.Http;
+
+namespace WalverBot.Testing.FakeDiscord;
+
+public sealed partial class FakeDiscordServer
+{
+    // Discord: "you must send an initial response within 3 seconds of receiving the event";
+    // "Interaction tokens are valid for 15 minutes".
+    private static readonly TimeSpan InitialResponseDeadline = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan InteractionTokenLifetime = TimeSpan.FromMinutes(15);
+
+    private List<Route> BuildRoutes() =>
+    [
+        new("GET", "/users/@me", DiscordBuckets.Default, GetCurrentUser),
+        new("GET", "/users/@me/guilds", DiscordBuckets.Default, GetCurrentUserGuilds),
+        new("GET", "/gateway/bot", DiscordBuckets.Default, GetGatewayBot),
+        new("GET", "/guilds/{guild}", DiscordBuckets.Default, GetGuild),
+        new("GET", "/guilds/{guild}/roles", DiscordBuckets.Default, GetGuildRoles),
+        new("GET", "/guilds/{guild}/channels", DiscordBuckets.Default, GetGuildChannels),
+        // Before /members/{user} so "search" is not taken for a user id.
+        new("GET", "/guilds/{guild}/members/search", DiscordBuckets.MemberSearch, SearchMembers),
+        new("GET", "/guilds/{guild}/members/{user}", DiscordBuckets.MemberGet, GetMember),
+        new("PUT", "/guilds/{guild}/members/{user}/roles/{role}", DiscordBuckets.MemberRoles, c => ChangeMemberRole(c, add: true)),
+        new("DELETE", "/guilds/{guild}/members/{user}/roles/{role}", DiscordBuckets.MemberRoles, c => ChangeMemberRole(c, add: false)),
+        new("GET", "/channels/{channel}", DiscordBuckets.Default, GetChannel),
+        new("POST", "/channels/{channel}/messages", DiscordBuckets.ChannelMessages, CreateMessage) { ParsesBody = true },
+        // Interaction and webhook routes authenticate with the token in the path, not the bot token.
+        new("POST", "/interactions/{interaction}/{token}/callback", DiscordBuckets.InteractionCallback, CreateInteractionResponse) { Authenticated = false, Global = false, ParsesBody = true },
+        new("PATCH", "/webhooks/{app}/{token}/messages/@original", DiscordBuckets.Webhook, EditOriginalResponse) { Authenticated = false, Global = false, ParsesBody = true },
+        new("POST", "/webhooks/{app}/{token}", DiscordBuckets.Webhook, CreateFollowup) { Authenticated = false, Global = false, ParsesBody = true },
+        new("PUT", "/applications/{app}/commands", DiscordBuckets.Commands, OverwriteCommands) { ParsesBody = true },
+        new("PUT", "/applications/{app}/guilds/{guild}/commands", DiscordBuckets.Commands, OverwriteCommands) { ParsesBody = true },
+    ];
+
+    private (Route Route, IReadOnlyDictionary<string, string> Values)? Match(string method, string path, out bool methodMismatch)
+    {
+        methodMismatch = false;
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var route in _routes)
+        {
+            if (route.Segments.Length != segments.Length)
+            {
+                continue;
+            }
+
+            var values = new Dictionary<string, string>();
+            var ok = true;
+            for (var i = 0; i < segments.Length && ok; i++)
+            {
+                var part = route.Segments[i];
+                if (part.StartsWith('{'))
+                {
+                    values[part[1..^1]] = Uri.UnescapeDataString(segments[i]);
+                }
+                else
+                {
+                    ok = part == segments[i];
+                }
+            }
+
+            if (!ok)
+            {
+                continue;
+            }
+
+            if (route.Method != method)
+            {
+                methodMismatch = true;
+                continue;
+            }
+
+            return (route, values);
+        }
+
+        return null;
+    }
+
+    // ---- Users, gateway, guilds, channels ------------------------------------------------------
+
+    private DiscordResult GetCurrentUser(RouteContext c)
+    {
+        var user = BotUserJson();
+        user["verified"] = true;
+        user["mfa_enabled"] = false;
+        user["flags"] = 0;
+        return DiscordResult.Ok(user);
+    }
+
+    private DiscordResult GetCurrentUserGuilds(RouteContext c)
+    {
+        lock (_gate)
+        {
+            return DiscordResult.Ok(new JsonArray([.. _guilds.Values.Select(g => (JsonNode)new JsonObject
+            {
+                ["id"] = g.Id,
+                ["name"] = g.Name,
+                ["icon"] = null,
+                ["banner"] = null,
+                ["owner"] = g.OwnerId == BotUserId,
+                ["permissions"] = PermissionsOf(g, BotUserId).ToString(CultureInfo.InvariantCulture),
+                ["features"] = new JsonArray(),
+            })]));
+        }
+    }
+
+    private DiscordResult GetGatewayBot(RouteContext c)
+    {
+        lock (_gate)
+        {
+            return DiscordResult.Ok(new JsonObject
+            {
+                ["url"] = _gatewayUrl ?? "wss://gateway.invalid",
+                ["shards"] = 1,
+                ["session_start_limit"] = new JsonObject
+                {
+                    ["total"] = 1000,
+                    ["remaining"] = _sessionStartsRemaining,
+                    ["reset_after"] = 14_400_000,
+                    ["max_concurrency"] = 1,
+                },
+            });
+        }
+    }
+
+    private DiscordResult GetGuild(RouteContext c)
+    {
+        lock (_gate)
+        {
+            return _guilds.TryGetValue(c["guild"], out var guild) ? DiscordResult.Ok(GuildJson(guild)) : UnknownGuild();
+        }
+    }
+
+    private DiscordResult GetGuildRoles(RouteContext c)
+    {
+        lock (_gate)
+        {
+            return _guilds.TryGetValue(c["guild"], out var guild) ? DiscordResult.Ok(RolesJson(guild)) : UnknownGuild();
+        }
+    }
+
+    private DiscordResult GetGuildChannels(RouteContext c)
+    {
+        lock (_gate)
+        {
+            return _guilds.ContainsKey(c["guild"]) ? DiscordResult.Ok(ChannelsJson(c["guild"])) : UnknownGuild();
+        }
+    }
+
+    private DiscordResult GetChannel(RouteContext c)
+    {
+        lock (_gate)
+        {
+            return _channels.TryGetValue(c["channel"], out var channel)
+                ? DiscordResult.Ok(DiscordJson.Channel(channel, 0))
+                : DiscordResult.Error(404, 10003, "Unknown Channel");
+        }
+    }
+
+    private JsonObject GuildJson(GuildState guild) => new()
+    {
+        ["id"] = guild.Id,
+        ["name"] = guild.Name,
+        ["icon"] = null,
+        ["splash"] = null,
+        ["discovery_splash"] = null,
+        ["owner_id"] = guild.OwnerId,
+        ["afk_channel_id"] = null,
+        ["afk_timeout"] = 300,
+        ["verification_level"] = 0,
+        ["default_message_notifications"] = 0,
+        ["explicit_content_filter"] = 0,
+        ["roles"] = RolesJson(guild),
+        ["emojis"] = new JsonArray(),
+        ["features"] = new JsonArray(),
+        ["mfa_level"] = 0,
+        ["application_id"] = null,
+        ["system_channel_id"] = null,
+        ["system_channel_flags"] = 0,
+        ["rules_channel_id"] = null,
+        ["vanity_url_code"] = null,
+        ["description"] = null,
+        ["banner"] = null,
+        ["premium_tier"] = 0,
+        ["preferred_locale"] = "en-US",
+        ["public_updates_channel_id"] = null,
+        ["nsfw_level"] = 0,
+        ["stickers"] = new JsonArray(),
+        ["premium_progress_bar_enabled"] = false,
+    };
+
+    private static JsonArray RolesJson(GuildState guild) =>
+        new([.. guild.Roles.Values.OrderBy(r => r.Position).Select(r => (JsonNode)DiscordJson.Role(r))]);
+
+    private JsonArray ChannelsJson(string guildId) =>
+        new([.. _channels.Values.Where(ch => ch.GuildId == guildId).Select((ch, i) => (JsonNode)DiscordJson.Channel(ch, i))]);
+
+    // ---- Members -------------------------------------------------------------------------------
+
+    private DiscordResult GetMember(RouteContext c)
+    {
+        lock (_gate)
+        {
+            if (!_guilds.TryGetValue(c["guild"], out var guild))
+            {
+                return UnknownGuild();
+            }
+
+            return guild.Members.TryGetValue(c["user"], out var member)
+                ? DiscordResult.Ok(DiscordJson.Member(member))
+                : UnknownMember();
+        }
+    }
+
+    /// <summary>Search Guild Members: "query" matched as a prefix of username or nickname (case-insensitive); "limit" 1–1000, default 1.</summary>
+    private DiscordResult SearchMembers(RouteContext c)
+    {
+        var query = c.Http.Request.Query;
+        var text = query["query"].ToString();
+        if (!query.ContainsKey("query"))
+        {
+            return InvalidForm(DiscordJson.FieldError("query", "BASE_TYPE_REQUIRED", "This field is required"));
+        }
+
+        var limit = 1;
+        if (query.ContainsKey("limit"))
+        {
+            if (!int.TryParse(query["limit"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out limit))
+            {
+                return InvalidForm(DiscordJson.FieldError("limit", "NUMBER_TYPE_COERCE", $"Value \"{query["limit"]}\" is not int."));
+            }
+
+            if (limit < 1)
+            {
+                return InvalidForm(DiscordJson.FieldError("limit", "NUMBER_TYPE_MIN", "int value should be greater than or equal to 1."));
+            }
+
+            if (limit > 1000)
+            {
+                return InvalidForm(DiscordJson.FieldError("limit", "NUMBER_TYPE_MAX", "int value should be less than or equal to 1000."));
+            }
+        }
+
+        lock (_gate)
+        {
+            if (!_guilds.TryGetValue(c["guild"], out var guild))
+            {
+                return UnknownGuild();
+            }
+
+            var hits = guild.Members.Values
+                .Where(m => m.Username.StartsWith(text, StringComparison.OrdinalIgnoreCase)
+                    || (m.Nick?.StartsWith(text, StringComparison.OrdinalIgnoreCase) ?? false))
+                .Take(limit)
+                .Select(m => (JsonNode)DiscordJson.Member(m));
+            return DiscordResult.Ok(new JsonArray([.. hits]));
+        }
+    }
+
+    /// <summary>
+    /// Add/Remove Guild Member Role. Checks in the order Discord applies them: guild, member, role,
+    /// then permissions (MANAGE_ROLES, the bot's highest role strictly above the target role, role
+    /// not managed by an integration). Answers 204 No Content.
+    /// </summary>
+    private DiscordResult ChangeMemberRole(RouteContext c, bool add)
+    {
+        lock (_gate)
+        {
+            if (!_guilds.TryGetValue(c["guild"], out var guild))
+            {
+                return UnknownGuild();
+            }
+
+            if (!guild.Members.TryGetValue(c["user"], out var member))
+            {
+                return UnknownMember();
+            }
+
+            if (!guild.Roles.TryGetValue(c["role"], out var role))
+            {
+                return DiscordResult.Error(404, 10011, "Unknown Role");
+            }
+
+            var isOwner = guild.OwnerId == BotUserId;
+            var canManage = (PermissionsOf(guild, BotUserId) & DiscordPermissions.ManageRoles) != 0;
+            if (!isOwner && (!canManage || role.Position >= HighestPosition(guild, BotUserId)))
+            {
+                return MissingPermissions();
+            }
+
+            if (role.Managed || role.Id == guild.Id)
+            {
+                return MissingPermissions();
+            }
+
+            var roles = member.Roles.ToList();
+            if (add && !roles.Contains(role.Id))
+            {
+                roles.Add(role.Id);
+            }
+            else if (!add)
+            {
+                roles.Remove(role.Id);
+            }
+
+            guild.Members[member.UserId] = member with { Roles = roles };
+            var reason = c.Request.Header("X-Audit-Log-Reason");
+            _roleChanges.Add(new RoleChange(c.Request.Method, guild.Id, member.UserId, role.Id, reason is null ? null : Uri.UnescapeDataString(reason), _time.GetUtcNow()));
+            return DiscordResult.NoContent;
+        }
+    }
+
+    // ---- Messages ------------------------------------------------------------------------------
+
+    private DiscordResult CreateMessage(RouteContext c)
+    {
+        lock (_gate)
+        {
+            if (!_channels.TryGetValue(c["channel"], out var channel))
+            {
+                return DiscordResult.Error(404, 10003, "Unknown Channel");
+            }
+
+            if (!channel.BotCanSend)
+            {
+                return MissingPermissions();
+            }
+
+            if (ValidateMessage(c.Body) is { } invalid)
+            {
+                return invalid;
+            }
+
+            var message = MessageJson(channel.Id, (JsonObject)c.Body!, type: 0);
+            _messages.Add(new SentMessage(message["id"]!.GetValue<string>(), channel.Id, (JsonObject)c.Body!.DeepClone(), _time.GetUtcNow()));
+            return DiscordResult.Ok(message);
+        }
+    }
+
+    private static DiscordResult? ValidateMessage(JsonNode? body)
+    {
+        if (body is not JsonObject message)
+        {
+            return InvalidForm(null);
+        }
+
+        var content = message["content"]?.GetValue<string>();
+        if (content is { Length: > 2000 })
+        {
+            return InvalidForm(DiscordJson.FieldError("content", "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length."));
+        }
+
+        static bool Has(JsonObject o, string key) => o[key] is JsonArray { Count: > 0 };
+        if (string.IsNullOrEmpty(content) && !Has(message, "embeds") && !Has(message, "components") && !Has(message, "sticker_ids") && !Has(message, "attachments"))
+        {
+            return DiscordResult.Error(400, 50006, "Cannot send an empty message");
+        }
+
+        return null;
+    }
+
+    private JsonObject MessageJson(string channelId, JsonObject body, int type) => new()
+    {
+        ["id"] = Snowflake.At(_time.GetUtcNow()),
+        ["type"] = type,
+        ["channel_id"] = channelId,
+        ["author"] = BotUserJson(),
+        ["content"] = body["content"]?.DeepClone() ?? "",
+        ["embeds"] = body["embeds"]?.DeepClone() ?? new JsonArray(),
+        ["components"] = body["components"]?.DeepClone() ?? new JsonArray(),
+        ["attachments"] = new JsonArray(),
+        ["mentions"] = new JsonArray(),
+        ["mention_roles"] = new JsonArray(),
+        ["pinned"] = false,
+        ["mention_everyone"] = false,
+        ["tts"] = false,
+        ["timestamp"] = _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
+        ["edited_timestamp"] = null,
+        ["flags"] = body["flags"]?.DeepClone() ?? 0,
+    };
+
+    // ---- Interactions --------------------------------------------------------------------------
+
+    private DiscordResult CreateInteractionResponse(RouteContext c)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (!_interactions.TryGetValue(c["interaction"], out var interaction) || interaction.Token != c["token"]
+                || now - interaction.CreatedAt > InitialResponseDeadline)
+            {
+                return DiscordResult.Error(404, 10062, "Unknown interaction");
+            }
+
+            if (interaction.Callback is not null)
+            {
+                return DiscordResult.Error(400, 40060, "Interaction has already been acknowledged.");
+            }
+
+            // Response types a command interaction accepts: 4 message, 5 deferred message, 9 modal
+            // (6/7 are for components, 8 for autocomplete, 1 PONG only for HTTP interactions).
+            var type = (c.Body as JsonObject)?["type"];
+            if (type is null || !int.TryParse(type.ToJsonString(), out var callbackType) || callbackType is not (4 or 5 or 9))
+            {
+                return InvalidForm(DiscordJson.FieldError("type", "BASE_TYPE_CHOICES", "Value must be one of {4, 5, 9}."));
+            }
+
+            var data = c.Body!["data"]?.DeepClone();
+            if (callbackType == 4 && ValidateMessage(data) is { } invalid)
+            {
+                return invalid;
+            }
+
+            interaction.Callback = new InteractionCallback(interaction.Id, callbackType, data, now);
+            if (callbackType == 4)
+            {
+                var channelId = interaction.Payload["channel_id"]!.GetValue<string>();
+                _messages.Add(new SentMessage(Snowflake.At(now), channelId, (JsonObject)data!, now));
+            }
+
+            if (c.Http.Request.Query["with_response"] == "true")
+            {
+                return DiscordResult.Ok(new JsonObject
+                {
+                    ["interaction"] = new JsonObject { ["id"] = interaction.Id, ["type"] = 2, ["response_message_loading"] = callbackType == 5 },
+                });
+            }
+
+            return DiscordResult.NoContent;
+        }
+    }
+
+    private DiscordResult EditOriginalResponse(RouteContext c)
+    {
+        lock (_gate)
+        {
+            var (interaction, error) = WebhookInteraction(c, requireAcknowledged: false);
+            if (error is { } e)
+            {
+                return e;
+            }
+
+            if (interaction!.Callback is null)
+            {
+                return DiscordResult.Error(404, 10008, "Unknown Message");
+            }
+
+            if (c.Body is not JsonObject body)
+            {
+                return InvalidForm(null);
+            }
+
+            var channelId = interaction.Payload["channel_id"]!.GetValue<string>();
+            var message = MessageJson(channelId, body, type: 20);
+            var sent = new SentMessage(message["id"]!.GetValue<string>(), channelId, (JsonObject)body.DeepClone(), _time.GetUtcNow());
+            interaction.Edits.Add(sent);
+            _messages.Add(sent);
+            return DiscordResult.Ok(message);
+        }
+    }
+
+    private DiscordResult CreateFollowup(RouteContext c)
+    {
+        lock (_gate)
+        {
+            var (interaction, error) = WebhookInteraction(c, requireAcknowledged: true);
+            if (error is { } e)
+            {
+                return e;
+            }
+
+            if (ValidateMessage(c.Body) is { } invalid)
+            {
+                return invalid;
+            }
+
+            var channelId = interaction!.Payload["channel_id"]!.GetValue<string>();
+            var message = MessageJson(channelId, (JsonObject)c.Body!, type: 20);
+            var sent = new SentMessage(message["id"]!.GetValue<string>(), channelId, (JsonObject)c.Body!.DeepClone(), _time.GetUtcNow());
+            interaction.Followups.Add(sent);
+            _messages.Add(sent);
+            return DiscordResult.Ok(message);
+        }
+    }
+
+    /// <summary>Resolves the interaction behind a webhook token: 50027 when the token is unknown, expired (15 min) or was invalidated by a missed 3 s deadline.</summary>
+    private (FakeInteraction? Interaction, DiscordResult? Error) WebhookInteraction(RouteContext c, bool requireAcknowledged)
+    {
+        var interaction = _interactions.Values.FirstOrDefault(i => i.Token == c["token"]);
+        if (interaction is null || c["app"] != ApplicationId)
+        {
+            return (null, DiscordResult.Error(404, 10015, "Unknown Webhook"));
+        }
+
+        var age = _time.GetUtcNow() - interaction.CreatedAt;
+        if (age > InteractionTokenLifetime || (interaction.Callback is null && age > InitialResponseDeadline))
+        {
+            return (null, DiscordResult.Error(401, 50027, "Invalid Webhook Token"));
+        }
+
+        if (requireAcknowledged && interaction.Callback is null)
+        {
+            return (null, DiscordResult.Error(404, 10015, "Unknown Webhook"));
+        }
+
+        return (interaction, null);
+    }
+
+    // ---- Commands ------------------------------------------------------------------------------
+
+    /// <summary>Bulk Overwrite Commands: replaces the set, keeps ids of commands with the same name, answers the stored list.</summary>
+    private DiscordResult OverwriteCommands(RouteContext c)
+    {
+        if (c["app"] != ApplicationId)
+        {
+            return DiscordResult.Error(403, 50001, "Missing Access");
+        }
+
+        var guildId = c.Values.GetValueOrDefault("guild");
+        if (c.Body is not JsonArray commands)
+        {
+            return InvalidForm(DiscordJson.FieldError("_root", "BASE_TYPE_ARRAY", "Must be an array."));
+        }
+
+        lock (_gate)
+        {
+            if (guildId is not null && !_guilds.ContainsKey(guildId))
+            {
+                return DiscordResult.Error(403, 50001, "Missing Access");
+            }
+
+            var previous = _commands.GetValueOrDefault(guildId ?? "") ?? [];
+            var stored = new JsonArray();
+            for (var i = 0; i < commands.Count; i++)
+            {
+                if (commands[i] is not JsonObject command)
+                {
+                    return InvalidForm(DiscordJson.FieldError(i.ToString(CultureInfo.InvariantCulture), "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"));
+                }
+
+                var name = command["name"]?.GetValue<string>();
+                var type = command["type"]?.GetValue<int>() ?? 1;
+                var description = command["description"]?.GetValue<string>();
+                string? problem = name is null || !CommandName().IsMatch(name) ? "name"
+                    : type == 1 && (description is null || description.Length is < 1 or > 100) ? "description"
+                    : null;
+                if (problem is not null)
+                {
+                    var errors = new JsonObject { [i.ToString(CultureInfo.InvariantCulture)] = DiscordJson.FieldError(problem, "BASE_TYPE_BAD_LENGTH", "Invalid " + problem + ".") };
+                    return InvalidForm(errors);
+                }
+
+                var copy = (JsonObject)command.DeepClone();
+                copy["id"] = previous.OfType<JsonObject>().FirstOrDefault(p => p["name"]?.GetValue<string>() == name)?["id"]?.DeepClone()
+                    ?? Snowflake.At(_time.GetUtcNow());
+                copy["application_id"] = ApplicationId;
+                copy["type"] = type;
+                copy["version"] = Snowflake.At(_time.GetUtcNow());
+                if (guildId is not null)
+                {
+                    copy["guild_id"] = guildId;
+                }
+
+                stored.Add(copy);
+            }
+
+            _commands[guildId ?? ""] = stored;
+            return DiscordResult.Ok(stored.DeepClone());
+        }
+    }
+
+    [GeneratedRegex(@"^[-_\p{Ll}\p{Lo}\p{N}]{1,32}$")]
+    private static partial Regex CommandName();
+
+    // ---- Helpers -------------------------------------------------------------------------------
+
+    private static ulong ParsePermissions(string value) => ulong.Parse(value, CultureInfo.InvariantCulture);
+
+    /// <summary>Base permissions: @everyone | member roles; Administrator or ownership means all. Channel overwrites are not modelled.</summary>
+    private static ulong PermissionsOf(GuildState guild, string userId)
+    {
+        if (guild.OwnerId == userId)
+        {
+            return DiscordPermissions.All;
+        }
+
+        var permissions = ParsePermissions(guild.Roles[guild.Id].Permissions);
+        if (guild.Members.TryGetValue(userId, out var member))
+        {
+            foreach (var roleId in member.Roles)
+            {
+                if (guild.Roles.TryGetValue(roleId, out var role))
+                {
+                    permissions |= ParsePermissions(role.Permissions);
+                }
+            }
+        }
+
+        return (permissions & DiscordPermissions.Administrator) != 0 ? DiscordPermissions.All : permissions;
+    }
+
+    private static int HighestPosition(GuildState guild, string userId) =>
+        guild.Members.TryGetValue(userId, out var member)
+            ? member.Roles.Select(id => guild.Roles.GetValueOrDefault(id)?.Position ?? 0).DefaultIfEmpty(0).Max()
+            : 0;
+
+    private static DiscordResult UnknownGuild() => DiscordResult.Error(404, 10004, "Unknown Guild");
+
+    private static DiscordResult UnknownMember() => DiscordResult.Error(404, 10007, "Unknown Member");
+
+    private static DiscordResult MissingPermissions() => DiscordResult.Error(403, 50013, "Missing Permissions");
+
+    private static DiscordResult InvalidForm(JsonObject? errors) => DiscordResult.Error(400, 50035, "Invalid Form Body", errors);
+
+    private sealed record Route(string Method, string Template, string Bucket, Func<RouteContext, DiscordResult> Handler)
+    {
+        public string[] Segments { get; } = Template.Split('/', StringSplitOptions.RemoveEmptyEntries);
+
+        public bool Authenticated { get; init; } = true;
+
+        public bool Global { get; init; } = true;
+
+        public bool ParsesBody { get; init; }
+    }
+
+    private sealed record RouteContext(HttpContext Http, RecordedRequest Request, IReadOnlyDictionary<string, string> Values, JsonNode? Body)
+    {
+        public string this[string name] => Values[name];
+    }
+}

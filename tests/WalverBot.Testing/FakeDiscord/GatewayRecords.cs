@@ -1,0 +1,45 @@
+using System.Text.Json.Nodes;
+
+namespace WalverBot.Testing.FakeDiscord;
+
+/// <summary>Configuration of the fake gateway; every property can also be changed while it runs.</summary>
+public sealed class FakeGatewayOptions
+{
+    /// <summary>Sent in HELLO. Discord sends about 41 250–45 000 ms; tests use small values.</summary>
+    public int HeartbeatIntervalMs { get; set; } = 45_000;
+
+    /// <summary>Whether the Server Members privileged intent is enabled in the developer portal (else IDENTIFY with it closes 4014).</summary>
+    public bool GuildMembersIntentEnabled { get; set; } = true;
+
+    public bool PresenceIntentEnabled { get; set; }
+
+    public bool MessageContentIntentEnabled { get; set; }
+
+    /// <summary>When true, IDENTIFY without a shard count above 1 closes 4011.</summary>
+    public bool ShardingRequired { get; set; }
+
+    /// <summary>Discord allows 120 gateway sends per 60 s per connection; more closes 4008.</summary>
+    public int MaxPayloadsPerMinute { get; set; } = 120;
+
+    /// <summary>Clock for the send rate limit; defaults to the fake Discord's clock.</summary>
+    public TimeProvider? TimeProvider { get; init; }
+}
+
+/// <summary>One IDENTIFY the bot sent.</summary>
+public sealed record GatewayIdentify(int ConnectionId, string Path, JsonObject Data, DateTimeOffset At)
+{
+    public string? Token => Data["token"]?.GetValue<string>();
+
+    public long Intents => Data["intents"]?.GetValue<long>() ?? 0;
+
+    public JsonArray? Shard => Data["shard"] as JsonArray;
+}
+
+/// <summary>One RESUME the bot sent (Path tells whether it used resume_gateway_url).</summary>
+public sealed record GatewayResume(int ConnectionId, string Path, string? Token, string? SessionId, long? Seq, DateTimeOffset At);
+
+/// <summary>One heartbeat (op 1) the bot sent; Sequence is its "d" (null before any dispatch).</summary>
+public sealed record GatewayHeartbeat(int ConnectionId, long? Sequence, DateTimeOffset At);
+
+/// <summary>A WebSocket connection the bot opened, and how it ended.</summary>
+public sealed record GatewayConnectionInfo(int Id, string Path, string Query, bool Open, int? ServerCloseCode, int? ClientCloseCode, bool Aborted);

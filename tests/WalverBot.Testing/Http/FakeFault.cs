@@ -1,0 +1,33 @@
+namespace WalverBot.Testing.Http;
+
+/// <summary>A misbehaviour a fake applies to the next matching request(s).</summary>
+public abstract record FakeFault
+{
+    /// <summary>Answer this status with this body instead of handling the request.</summary>
+    public static FakeFault Status(int status, string body = "", string contentType = "application/json") =>
+        new StatusFault(status, body, contentType);
+
+    /// <summary>A Cloudflare-style 502: an HTML page, not JSON.</summary>
+    public static FakeFault BadGateway() => new StatusFault(
+        502,
+        "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>",
+        "text/html");
+
+    /// <summary>Wait this long (real time) and then handle the request normally.</summary>
+    public static FakeFault Delay(TimeSpan delay) => new DelayFault(delay);
+
+    /// <summary>Drop the TCP connection without answering.</summary>
+    public static FakeFault Abort() => new AbortFault();
+
+    /// <summary>Answer 429 with this retry_after (seconds). Scope is Discord's X-RateLimit-Scope: user, shared or global.</summary>
+    public static FakeFault RateLimited(double retryAfterSeconds, string scope = "user") =>
+        new RateLimitFault(retryAfterSeconds, scope);
+}
+
+public sealed record StatusFault(int StatusCode, string Body, string ContentType) : FakeFault;
+
+public sealed record DelayFault(TimeSpan Duration) : FakeFault;
+
+public sealed record AbortFault : FakeFault;
+
+public sealed record RateLimitFault(double RetryAfterSeconds, string Scope) : FakeFault;

@@ -1,0 +1,58 @@
+namespace WalverBot.Testing.Http;
+
+/// <summary>
+/// Faults queued for the next N requests matching a method and a path pattern. Patterns are
+/// relative to the fake's API root; a segment that is <c>*</c> or <c>{name}</c> matches any one
+/// segment, a trailing <c>**</c> matches the rest. Method <c>*</c> matches any method.
+/// </summary>
+internal sealed class FaultPlan
+{
+    private readonly Lock _gate = new();
+    private readonly List<Entry> _entries = [];
+
+    public void Add(string method, string pathPattern, FakeFault fault, int times)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(times);
+        lock (_gate)
+        {
+            _entries.Add(new Entry(method, pathPattern, fault) { Remaining = times });
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            _entries.Clear();
+        }
+    }
+
+    public bool TryTake(string method, string path, out FakeFault fault)
+    {
+        lock (_gate)
+        {
+            foreach (var entry in _entries)
+            {
+                if (entry.Remaining > 0 && PathPattern.IsMatch(entry.Method, entry.Pattern, method, path))
+                {
+                    entry.Remaining--;
+                    fault = entry.Fault;
+                    if (entry.Remaining == 0)
+                    {
+                        _entries.Remove(entry);
+                    }
+
+                    return true;
+                }
+            }
+        }
+
+        fault = null!;
+        return false;
+    }
+
+    private sealed record Entry(string Method, string Pattern, FakeFault Fault)
+    {
+        public int Remaining { get; set; }
+    }
+}
