@@ -62,8 +62,10 @@ internal sealed partial class DiscordRateLimitHandler(
             {
                 limiter.PauseGlobal(retryAfter);
             }
-            else
+
+            if (!global || route.IsInteraction)
             {
+                // Interaction routes skip the global pause, so their own retry must still wait.
                 limiter.PauseBucket(bucket, retryAfter);
             }
 
