@@ -15,8 +15,7 @@ public partial class Program
         try
         {
             await using var app = BuildApp(args);
-            await app.Services.InitializeStorageAsync();
-            await app.Services.SyncDeclaredVerificationsAsync();
+            await PrepareAsync(app);
             await app.RunAsync();
             return Environment.ExitCode;
         }
@@ -30,6 +29,13 @@ public partial class Program
             StartupErrors.Report(ex);
             return StartupErrors.ConfigurationExitCode;
         }
+    }
+
+    /// <summary>What must be in place before the host starts: the database schema and the declared verifications.</summary>
+    public static async Task PrepareAsync(WebApplication app)
+    {
+        await app.Services.InitializeStorageAsync();
+        await app.Services.SyncDeclaredVerificationsAsync();
     }
 
     /// <summary>The whole bot: one host running the Discord gateway, the webhook listener and the grant worker.</summary>

@@ -1,0 +1,144 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using WalverBot.Testing.FakeDiscord;
+using WalverBot.Testing.FakeWalver;
+
+namespace WalverBot.Tests.Hosting;
+
+/// <summary>
+/// The real bot on a loopback port, against a fake Discord (REST + gateway) with one guild, a
+/// "Holder" role below the bot's role, and a few members. Each scenario has its own database file.
+/// </summary>
+public sealed class BotScenario : IAsyncDisposable
+{
+    public const string GuildId = "1200000000000000001";
+    public const string HolderRoleId = "1300000000000000010";
+    public const string BotRoleId = "1300000000000000050";
+    public const string AliceId = "1400000000000000001";
+    public const string BobId = "1400000000000000002";
+    public const string VerificationId = "wb_test_1";
+    public const string Secret = "s3cret-for-tests-0123456789abcdef";
+
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "walverbot-tests", Guid.NewGuid().ToString("N"));
+    private readonly Dictionary<string, string?> _settings;
+    private WebApplication? _app;
+
+    private BotScenario(FakeDiscordServer discord, FakeGatewayServer gateway, Dictionary<string, string?> settings)
+    {
+        Discord = discord;
+        Gateway = gateway;
+        _settings = settings;
+    }
+
+    public FakeDiscordServer Discord { get; }
+    public FakeGatewayServer Gateway { get; }
+    public CapturedLogs Logs { get; private set; } = new();
+    public WalverWebhookSender Sender { get; } = new();
+    public string BaseUrl { get; private set; } = "";
+    public string WebhookUrl => $"{BaseUrl}/webhooks/walver";
+    public string DatabasePath => Path.Combine(_folder, "walverbot.db");
+    public IServiceProvider Services => _app!.Services;
+
+    /// <summary>Starts the fakes and the bot with one declared verification (<see cref="VerificationId"/> → Holder).</summary>
+    public static async Task<BotScenario> StartAsync(IDictionary<string, string?>? settings = null, bool startBot = true)
+    {
+        var discord = await FakeDiscordServer.StartAsync();
+        var gateway = await FakeGatewayServer.StartAsync(discord, new FakeGatewayOptions { HeartbeatIntervalMs = 1000 });
+        discord.AddGuild(GuildId, "Test Guild");
+        discord.AddRole(GuildId, new FakeRole(HolderRoleId, "Holder", 1, DiscordPermissions.Of(DiscordPermissions.ViewChannel)));
+        discord.AddRole(GuildId, new FakeRole(BotRoleId, "WalverBot", 5, DiscordPermissions.Of(DiscordPermissions.ManageRoles), Managed: true));
+        discord.SetBotRoles(GuildId, BotRoleId);
+        discord.AddMember(GuildId, new FakeMember(AliceId, "alice") { GlobalName = "Alice" });
+        discord.AddMember(GuildId, new FakeMember(BobId, "bob") { Nick = "alice" });
+
+        var all = new Dictionary<string, string?>
+        {
+            ["Verifications:0:Id"] = VerificationId,
+            ["Verifications:0:GuildId"] = GuildId,
+            ["Verifications:0:RoleId"] = HolderRoleId,
+            ["Verifications:0:Secret"] = Secret,
+            ["Verifications:0:Chain"] = "ethereum",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var scenario = new BotScenario(discord, gateway, all);
+        if (startBot)
+        {
+            await scenario.StartBotAsync();
+        }
+
+        return scenario;
+    }
+
+    /// <summary>Starts (or restarts) the bot process on the same database.</summary>
+    public async Task StartBotAsync()
+    {
+        Logs = new CapturedLogs();
+        var args = new Dictionary<string, string?>
+        {
+            ["Discord:Token"] = Discord.Token,
+            ["Discord:ApiBaseUrl"] = Discord.ApiBaseUrl,
+            ["ConnectionStrings:WalverBot"] = $"Data Source={DatabasePath}",
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Webhook:PublicBaseUrl"] = "https://bot.example.test",
+        };
+        foreach (var (key, value) in _settings)
+        {
+            args[key] = value;
+        }
+
+        var logs = Logs;
+        _app = Program.BuildApp(
+            [.. args.Select(pair => $"--{pair.Key}={pair.Value}")],
+            builder => builder.Logging.AddProvider(logs));
+        await Program.PrepareAsync(_app);
+        await _app.StartAsync();
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
+        BaseUrl = addresses.Addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
+    }
+
+    /// <summary>Stops the bot as a crash would leave it: whatever was in flight is abandoned.</summary>
+    public async Task StopBotAsync()
+    {
+        if (_app is null)
+        {
+            return;
+        }
+
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _app = null;
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    public WalverWebhook Webhook(string? discord = "alice") =>
+        WalverWebhook.For(VerificationId).WithDiscord(discord).WithSecret(Secret).Signed();
+
+    public Task<WebhookResponse> SendAsync(WalverWebhook webhook) => Sender.SendAsync(WebhookUrl, webhook);
+
+    /// <summary>Waits until Discord has seen <paramref name="count"/> role PUTs for the member.</summary>
+    public Task WaitForRolePutsAsync(string userId, int count = 1, string roleId = HolderRoleId) =>
+        Discord.WaitUntilAsync(d => RolePuts(userId, roleId) >= count, TimeSpan.FromSeconds(15), $"{count} role PUT(s) for {userId}");
+
+    public int RolePuts(string userId, string roleId = HolderRoleId) =>
+        Discord.RequestsTo("PUT", $"/guilds/{GuildId}/members/{userId}/roles/{roleId}").Count;
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopBotAsync();
+        Sender.Dispose();
+        await Gateway.DisposeAsync();
+        await Discord.DisposeAsync();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

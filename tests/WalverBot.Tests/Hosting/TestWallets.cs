@@ -1,0 +1,27 @@
+using Nethereum.Signer;
+using NSec.Cryptography;
+using WalverBot.Testing.FakeWalver;
+
+namespace WalverBot.Tests.Hosting;
+
+/// <summary>Wallets with fixed keys that sign webhook messages the way a member's wallet would.</summary>
+public static class TestWallets
+{
+    private static readonly EthECKey EvmKey = new("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
+    private static readonly Key SolanaKey = Key.Import(SignatureAlgorithm.Ed25519, Enumerable.Range(1, 32).Select(i => (byte)i).ToArray(), KeyBlobFormat.RawPrivateKey);
+
+    public static string EvmAddress => EvmKey.GetPublicAddress();
+
+    public static string SolanaAddress => SimpleBase.Base58.Bitcoin.Encode(SolanaKey.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+
+    /// <summary>Signs a Walver-style message naming the wallet and the verification, as the wallet on <paramref name="chain"/>.</summary>
+    public static WalverWebhook Signed(this WalverWebhook webhook, string chain = "ethereum")
+    {
+        var wallet = chain == "solana" ? SolanaAddress : EvmAddress;
+        var message = $"Walver verification {webhook.Id}\nWallet: {wallet}\nNonce: {Guid.NewGuid():N}";
+        var signature = chain == "solana"
+            ? SimpleBase.Base58.Bitcoin.Encode(SignatureAlgorithm.Ed25519.Sign(SolanaKey, System.Text.Encoding.UTF8.GetBytes(message)))
+            : new EthereumMessageSigner().EncodeUTF8AndSign(message, EvmKey);
+        return webhook with { Chain = chain, WalletAddress = wallet, Message = message, Signature = signature };
+    }
+}
