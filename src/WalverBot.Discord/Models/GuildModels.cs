@@ -62,7 +62,11 @@ public sealed record DiscordChannel(
     string? Name = null,
     int? Position = null,
     ulong? ParentId = null,
-    IReadOnlyList<PermissionOverwrite>? PermissionOverwrites = null);
+    IReadOnlyList<PermissionOverwrite>? PermissionOverwrites = null)
+{
+    /// <summary>True for channel types that take ordinary messages (text and announcement channels).</summary>
+    public bool IsTextChannel => Type is ChannelType.GuildText or ChannelType.GuildAnnouncement;
+}
 
 /// <summary>Whether a permission overwrite targets a role or a member.</summary>
 public enum PermissionOverwriteType

@@ -1,6 +1,7 @@
 using WalverBot.Grants;
 using WalverBot.Tests.Hosting;
 using WalverBot.Testing.FakeDiscord;
+using WalverBot.Testing.Http;
 using WalverBot.Testing.FakeWalver;
 
 namespace WalverBot.Tests.EndToEnd;

@@ -97,7 +97,7 @@ public sealed class BotScenario : IAsyncDisposable
             builder => builder.Logging.AddProvider(logs));
         await Program.PrepareAsync(_app);
         await _app.StartAsync();
-        var addresses = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
+        var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
         BaseUrl = addresses.Addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
     }
 

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using WalverBot.Discord.Gateway;
+
+namespace WalverBot.Discord;
+
+/// <summary>Registers the Discord gateway client.</summary>
+public static class DiscordGatewayServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the gateway: a hosted service running every shard of the process, <see cref="IGatewayStatus"/>,
+    /// <see cref="IGuildCache"/> and the dispatch of events to <see cref="IGatewayEventHandler{TEvent}"/>s.
+    /// Expects <c>IOptions&lt;DiscordOptions&gt;</c> and <see cref="Rest.IDiscordRestClient"/> to be registered by the host.
+    /// </summary>
+    public static IServiceCollection AddDiscordGateway(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IGatewayTransportFactory, ClientWebSocketTransportFactory>();
+        services.TryAddSingleton<IReconnectStrategy>(_ => new ExponentialBackoffReconnectStrategy());
+        services.TryAddSingleton<GatewayStatus>();
+        services.TryAddSingleton<IGatewayStatus>(sp => sp.GetRequiredService<GatewayStatus>());
+        services.TryAddSingleton<GuildCache>();
+        services.TryAddSingleton<IGuildCache>(sp => sp.GetRequiredService<GuildCache>());
+        services.TryAddSingleton<GatewayEventDispatcher>();
+        services.TryAddSingleton<DiscordGatewayClient>();
+        services.AddHostedService<GatewayHostedService>();
+        return services;
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="THandler"/> (scoped) for every <see cref="IGatewayEventHandler{TEvent}"/> it implements.
+    /// </summary>
+    public static IServiceCollection AddGatewayEventHandler<THandler>(this IServiceCollection services)
+        where THandler : class
+    {
+        var handled = typeof(THandler).GetInterfaces()
+            .Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IGatewayEventHandler<>))
+            .ToList();
+        if (handled.Count == 0)
+        {
+            throw new ArgumentException($"{typeof(THandler).Name} implements no IGatewayEventHandler<TEvent>.", nameof(THandler));
+        }
+
+        foreach (var handlerInterface in handled)
+        {
+            services.AddScoped(handlerInterface, typeof(THandler));
+        }
+
+        return services;
+    }
+}

@@ -1,0 +1,416 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace WalverBot.Discord.Gateway;
+
+/// <summary>What a shard needs to know about itself.</summary>
+/// <param name="Token">The bot token; sent in IDENTIFY and RESUME only, never logged.</param>
+/// <param name="ShardId">This shard's id.</param>
+/// <param name="ShardCount">Total number of shards of the bot.</param>
+/// <param name="GatewayUrl">The URL from <c>GET /gateway/bot</c>, used to start new sessions.</param>
+internal sealed record GatewayShardSettings(string Token, int ShardId, int ShardCount, Uri GatewayUrl);
+
+/// <summary>
+/// One gateway session (v10, JSON), kept alive across reconnects: HELLO → heartbeats → IDENTIFY or RESUME →
+/// dispatches; reconnects with RESUME after drops, op 7 and resumable close codes; identifies anew after
+/// op 9 (d:false); stops with <see cref="GatewayFatalException"/> on a close code retrying cannot fix.
+/// Lifecycle per https://discord.com/developers/docs/events/gateway#connection-lifecycle.
+/// </summary>
+internal sealed class GatewayShard
+{
+    private const int OpDispatch = 0, OpHeartbeat = 1, OpIdentify = 2, OpResume = 6, OpReconnect = 7, OpInvalidSession = 9, OpHello = 10, OpHeartbeatAck = 11;
+
+    // Closing with 1000 or 1001 invalidates the session; any other code keeps it resumable (docs: gateway#resuming).
+    private const int ResumableCloseStatus = 4000;
+    private const int NormalCloseStatus = 1000;
+
+    private readonly GatewayShardSettings _settings;
+    private readonly IGatewayTransportFactory _transports;
+    private readonly IdentifyGate _identifyGate;
+    private readonly IReconnectStrategy _reconnect;
+    private readonly GatewayEventDispatcher _dispatcher;
+    private readonly GatewayStatus _status;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Func<double> _random;
+
+    private string? _sessionId;
+    private Uri? _resumeUrl;
+    private long _sequence = -1;
+    private int _failedAttempts;
+
+    // random: a source of values in [0, 1) for the heartbeat jitter and the op 9 wait, fixed in tests.
+    public GatewayShard(
+        GatewayShardSettings settings,
+        IGatewayTransportFactory transports,
+        IdentifyGate identifyGate,
+        IReconnectStrategy reconnect,
+        GatewayEventDispatcher dispatcher,
+        GatewayStatus status,
+        TimeProvider time,
+        ILogger logger,
+        Func<double>? random = null)
+    {
+        _settings = settings;
+        _transports = transports;
+        _identifyGate = identifyGate;
+        _reconnect = reconnect;
+        _dispatcher = dispatcher;
+        _status = status;
+        _time = time;
+        _logger = logger;
+        _random = random ?? Random.Shared.NextDouble;
+    }
+
+    public int ShardId => _settings.ShardId;
+
+    /// <summary>Runs the session until cancelled; throws <see cref="GatewayFatalException"/> on a fatal close.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        // Dispatches are handled in order on a worker of their own, so parsing a big GUILD_CREATE
+        // or a slow cache update never holds up reading (and acknowledging) the socket.
+        var events = Channel.CreateUnbounded<RawDispatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var worker = Task.Run(() => DispatchWorkerAsync(events.Reader, cancellationToken), CancellationToken.None);
+        try
+        {
+            while (true)
+            {
+                var end = await RunConnectionAsync(events.Writer, cancellationToken);
+                if (end.Action == CloseAction.Fatal)
+                {
+                    throw new GatewayFatalException(ShardId, end.CloseStatus ?? 0);
+                }
+
+                await GatewayTime.DelayUntilAsync(_time, end.ReconnectAt, cancellationToken);
+            }
+        }
+        finally
+        {
+            events.Writer.TryComplete();
+            await worker;
+        }
+    }
+
+    private async Task<ConnectionEnd> RunConnectionAsync(ChannelWriter<RawDispatch> events, CancellationToken cancellationToken)
+    {
+        var resuming = _sessionId is not null && _resumeUrl is not null;
+        if (!resuming)
+        {
+            await _identifyGate.WaitTurnAsync(ShardId, cancellationToken);
+        }
+
+        var uri = WithGatewayQuery(resuming ? _resumeUrl! : _settings.GatewayUrl);
+        _status.SetNotReady(ShardId, resuming ? "resuming" : "connecting");
+        _logger.LogInformation("Shard {ShardId}: connecting to {GatewayUrl} to {Mode}", ShardId, uri.GetLeftPart(UriPartial.Path), resuming ? "resume" : "identify");
+
+        await using var transport = _transports.Create();
+        using var connectionCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var connection = new Connection(transport, new GatewaySendLimiter(_time), resuming, events);
+        var receiving = Task.CompletedTask;
+        ConnectionEnd end;
+        try
+        {
+            await transport.ConnectAsync(uri, connectionCts.Token);
+            receiving = ReceiveLoopAsync(connection, connectionCts.Token);
+            end = await connection.Ended.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: a normal close ends the session, so Discord shows the bot offline at once.
+            await transport.CloseAsync(NormalCloseStatus, "shutting down", CancellationToken.None);
+            await connectionCts.CancelAsync();
+            await Quietly(receiving);
+            await Quietly(connection.Heartbeating);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            end = new ConnectionEnd(CloseAction.Resume, $"could not connect: {ex.Message}");
+        }
+
+        end = Plan(end, connection.ReachedReady);
+        await transport.CloseAsync(end.Action == CloseAction.Resume ? ResumableCloseStatus : NormalCloseStatus, "reconnecting", CancellationToken.None);
+        await connectionCts.CancelAsync();
+        await Quietly(receiving);
+        await Quietly(connection.Heartbeating);
+        return end;
+    }
+
+    /// <summary>Decides what follows a connection and when, before the socket is let go.</summary>
+    private ConnectionEnd Plan(ConnectionEnd end, bool reachedReady)
+    {
+        _failedAttempts = reachedReady ? 0 : _failedAttempts + 1;
+        if (end.Action == CloseAction.Fatal)
+        {
+            _status.SetNotReady(ShardId, $"stopped: {GatewayCloseCodes.Describe(end.CloseStatus)}");
+            return end;
+        }
+
+        if (end.Action == CloseAction.Reidentify)
+        {
+            _sessionId = null;
+            _resumeUrl = null;
+            Interlocked.Exchange(ref _sequence, -1);
+        }
+
+        var delay = end.Delay ?? _reconnect.GetDelay(_failedAttempts);
+        var mode = _sessionId is null ? "identify" : "resume";
+        _status.SetNotReady(ShardId, $"reconnecting ({end.Reason})");
+        _logger.LogWarning("Shard {ShardId}: reconnecting to {Mode} in {Delay} ({Reason})", ShardId, mode, delay, end.Reason);
+        return end with { ReconnectAt = _time.GetUtcNow() + delay };
+    }
+
+    private async Task ReceiveLoopAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var message = await connection.Transport.ReceiveAsync(cancellationToken);
+                if (message.IsClose)
+                {
+                    connection.End(new ConnectionEnd(
+                        GatewayCloseCodes.Classify(message.CloseStatus),
+                        $"closed by Discord: {GatewayCloseCodes.Describe(message.CloseStatus)}",
+                        message.CloseStatus));
+                    return;
+                }
+
+                if (await HandlePayloadAsync(connection, message.Text!, cancellationToken) is { } end)
+                {
+                    connection.End(end);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            connection.End(new ConnectionEnd(CloseAction.Resume, $"connection lost: {ex.Message}"));
+        }
+    }
+
+    /// <summary>Handles one payload; returns how the connection ends when the payload ends it.</summary>
+    private async Task<ConnectionEnd?> HandlePayloadAsync(Connection connection, string text, CancellationToken cancellationToken)
+    {
+        using var document = JsonDocument.Parse(text);
+        var payload = document.RootElement;
+        var data = payload.TryGetProperty("d", out var d) ? d : default;
+        switch (payload.GetProperty("op").GetInt32())
+        {
+            case OpHello:
+                var interval = TimeSpan.FromMilliseconds(data.GetProperty("heartbeat_interval").GetDouble());
+                // Starts synchronously up to its first wait, so the heartbeat schedule exists before IDENTIFY goes out.
+                connection.Heartbeating = HeartbeatLoopAsync(connection, interval, cancellationToken);
+                if (connection.Resuming)
+                {
+                    await SendAsync(connection, ResumePayload(), heartbeat: false, cancellationToken);
+                }
+                else
+                {
+                    await SendAsync(connection, IdentifyPayload(), heartbeat: false, cancellationToken);
+                }
+
+                return null;
+
+            case OpHeartbeatAck:
+                connection.AwaitingAck = false;
+                return null;
+
+            case OpHeartbeat:
+                // Discord may ask for a heartbeat; answer at once, without waiting for the interval.
+                await SendHeartbeatAsync(connection, cancellationToken);
+                return null;
+
+            case OpDispatch:
+                if (payload.TryGetProperty("s", out var s) && s.ValueKind == JsonValueKind.Number)
+                {
+                    Interlocked.Exchange(ref _sequence, s.GetInt64());
+                }
+
+                var eventName = payload.GetProperty("t").GetString() ?? "";
+                OnDispatch(connection, eventName, data);
+                connection.Events.TryWrite(new RawDispatch(eventName, data.Clone()));
+                return null;
+
+            case OpReconnect:
+                return new ConnectionEnd(CloseAction.Resume, "Discord asked to reconnect (op 7)");
+
+            case OpInvalidSession when data.ValueKind == JsonValueKind.True:
+                return new ConnectionEnd(CloseAction.Resume, "session invalidated, resumable (op 9)");
+
+            case OpInvalidSession:
+                // Docs: after op 9 with d:false wait a random 1–5 seconds, then IDENTIFY a new session.
+                return new ConnectionEnd(CloseAction.Reidentify, "session invalidated (op 9)", Delay: TimeSpan.FromSeconds(1 + 4 * _random()));
+
+            default:
+                return null;
+        }
+    }
+
+    private void OnDispatch(Connection connection, string eventName, JsonElement data)
+    {
+        switch (eventName)
+        {
+            case "READY":
+                _sessionId = data.GetProperty("session_id").GetString();
+                _resumeUrl = new Uri(data.GetProperty("resume_gateway_url").GetString()!);
+                connection.ReachedReady = true;
+                _status.SetReady(ShardId);
+                var guildCount = data.TryGetProperty("guilds", out var guilds) ? guilds.GetArrayLength() : 0;
+                var user = data.GetProperty("user");
+                _logger.LogInformation("Shard {ShardId}: ready as {BotUser} ({BotUserId}) in {GuildCount} guilds",
+                    ShardId, user.GetProperty("username").GetString(), user.GetProperty("id").GetString(), guildCount);
+                break;
+            case "RESUMED":
+                connection.ReachedReady = true;
+                _status.SetReady(ShardId);
+                _logger.LogInformation("Shard {ShardId}: resumed the session ({Replayed} missed events replayed)", ShardId, connection.DispatchCount);
+                break;
+            default:
+                connection.DispatchCount++;
+                break;
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(Connection connection, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Docs: the first heartbeat waits heartbeat_interval * jitter (jitter in [0, 1)) so that many
+            // clients reconnecting together do not heartbeat in lockstep; then one every interval.
+            var due = _time.GetUtcNow() + interval * _random();
+            while (true)
+            {
+                await GatewayTime.DelayUntilAsync(_time, due, cancellationToken);
+                if (connection.AwaitingAck)
+                {
+                    // Docs: no ACK between two heartbeats means a failed or "zombied" connection:
+                    // close with a code other than 1000/1001 and resume.
+                    connection.End(new ConnectionEnd(CloseAction.Resume, "no heartbeat ACK since the last heartbeat (zombie connection)"));
+                    return;
+                }
+
+                await SendHeartbeatAsync(connection, cancellationToken);
+                due += interval;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            connection.End(new ConnectionEnd(CloseAction.Resume, $"heartbeat failed: {ex.Message}"));
+        }
+    }
+
+    private Task SendHeartbeatAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        connection.AwaitingAck = true;
+        var sequence = Interlocked.Read(ref _sequence);
+        var payload = JsonSerializer.Serialize(new { op = OpHeartbeat, d = sequence < 0 ? (long?)null : sequence });
+        return SendAsync(connection, payload, heartbeat: true, cancellationToken);
+    }
+
+    private static async Task SendAsync(Connection connection, string payload, bool heartbeat, CancellationToken cancellationToken)
+    {
+        await connection.Limiter.WaitAsync(heartbeat, cancellationToken);
+        // The receive loop and the heartbeat loop both send; a WebSocket takes one send at a time.
+        await connection.SendLock.WaitAsync(cancellationToken);
+        try
+        {
+            await connection.Transport.SendAsync(payload, cancellationToken);
+        }
+        finally
+        {
+            connection.SendLock.Release();
+        }
+    }
+
+    private string IdentifyPayload() => JsonSerializer.Serialize(new
+    {
+        op = OpIdentify,
+        d = new
+        {
+            token = _settings.Token,
+            properties = new { os = OsName(), browser = "WalverBot", device = "WalverBot" },
+            intents = GatewayIntents.WalverBot,
+            shard = new[] { _settings.ShardId, _settings.ShardCount },
+        },
+    });
+
+    private string ResumePayload() => JsonSerializer.Serialize(new
+    {
+        op = OpResume,
+        d = new { token = _settings.Token, session_id = _sessionId, seq = Interlocked.Read(ref _sequence) is var seq and >= 0 ? (long?)seq : null },
+    });
+
+    private async Task DispatchWorkerAsync(ChannelReader<RawDispatch> reader, CancellationToken cancellationToken)
+    {
+        await foreach (var dispatch in reader.ReadAllAsync(CancellationToken.None))
+        {
+            try
+            {
+                _dispatcher.Dispatch(ShardId, dispatch.EventName, dispatch.Data, cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Shard {ShardId}: dispatching {EventName} failed", ShardId, dispatch.EventName);
+            }
+        }
+    }
+
+    private static Uri WithGatewayQuery(Uri url) => new UriBuilder(url) { Query = "v=10&encoding=json" }.Uri;
+
+    private static string OsName() =>
+        RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "windows"
+        : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "macos"
+        : "linux";
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception)
+        {
+            // The connection is over; whatever its loops ended with is already reflected in the outcome.
+        }
+    }
+
+    private sealed record RawDispatch(string EventName, JsonElement Data);
+
+    private sealed record ConnectionEnd(CloseAction Action, string Reason, int? CloseStatus = null, TimeSpan? Delay = null)
+    {
+        public DateTimeOffset ReconnectAt { get; init; }
+    }
+
+    /// <summary>State of one WebSocket connection of the session.</summary>
+    private sealed class Connection(IGatewayTransport transport, GatewaySendLimiter limiter, bool resuming, ChannelWriter<RawDispatch> events)
+    {
+        private volatile bool _awaitingAck;
+
+        public IGatewayTransport Transport { get; } = transport;
+        public GatewaySendLimiter Limiter { get; } = limiter;
+        public SemaphoreSlim SendLock { get; } = new(1, 1);
+        public bool Resuming { get; } = resuming;
+        public ChannelWriter<RawDispatch> Events { get; } = events;
+        public TaskCompletionSource<ConnectionEnd> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public Task Heartbeating { get; set; } = Task.CompletedTask;
+        public bool ReachedReady { get; set; }
+        public int DispatchCount { get; set; }
+
+        public bool AwaitingAck
+        {
+            get => _awaitingAck;
+            set => _awaitingAck = value;
+        }
+
+        public void End(ConnectionEnd end) => Ended.TrySetResult(end);
+    }
+}

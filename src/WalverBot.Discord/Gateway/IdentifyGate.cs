@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Logging;
+using WalverBot.Discord.Models;
+
+namespace WalverBot.Discord.Gateway;
+
+/// <summary>
+/// Spaces IDENTIFY calls of all shards of the process the way Discord requires
+/// (https://discord.com/developers/docs/topics/gateway#session-start-limit-object and #sharding-max-concurrency):
+/// shards share a rate-limit bucket <c>shard_id % max_concurrency</c>, one IDENTIFY per bucket every 5 seconds,
+/// and no more IDENTIFYs than <c>remaining</c> until <c>reset_after</c> (exceeding it resets the token).
+/// </summary>
+internal sealed class IdentifyGate
+{
+    public static readonly TimeSpan BucketSpacing = TimeSpan.FromSeconds(5);
+    // Discord does not say how long the next period lasts; a day is what it documents for the default limit.
+    private static readonly TimeSpan AssumedPeriod = TimeSpan.FromDays(1);
+
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly int _maxConcurrency;
+    private readonly int _total;
+    private readonly Dictionary<int, DateTimeOffset> _bucketFreeAt = [];
+    private readonly Lock _lock = new();
+    private int _remaining;
+    private DateTimeOffset _resetAt;
+
+    public IdentifyGate(SessionStartLimit limit, TimeProvider time, ILogger logger)
+    {
+        _time = time;
+        _logger = logger;
+        _maxConcurrency = Math.Max(1, limit.MaxConcurrency);
+        _total = Math.Max(1, limit.Total);
+        _remaining = limit.Remaining;
+        _resetAt = time.GetUtcNow() + TimeSpan.FromMilliseconds(Math.Max(0, limit.ResetAfter));
+    }
+
+    /// <summary>Waits until this shard may send IDENTIFY, and counts the identify against the session start limit.</summary>
+    public async Task WaitTurnAsync(int shardId, CancellationToken cancellationToken)
+    {
+        DateTimeOffset slot;
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            var earliest = now;
+            if (now >= _resetAt)
+            {
+                _remaining = _total;
+                _resetAt = now + AssumedPeriod;
+            }
+
+            if (_remaining <= 0)
+            {
+                earliest = _resetAt;
+                _remaining = _total;
+                _resetAt += AssumedPeriod;
+                _logger.LogWarning(
+                    "Shard {ShardId}: Discord's session start limit is used up; waiting {Delay} until it resets before identifying",
+                    shardId, earliest - now);
+            }
+
+            _remaining--;
+            var bucket = shardId % _maxConcurrency;
+            if (_bucketFreeAt.TryGetValue(bucket, out var freeAt) && freeAt > earliest)
+            {
+                earliest = freeAt;
+            }
+
+            slot = earliest;
+            _bucketFreeAt[bucket] = slot + BucketSpacing;
+        }
+
+        await GatewayTime.DelayUntilAsync(_time, slot, cancellationToken);
+    }
+}
+
+internal static class GatewayTime
+{
+    /// <summary>
+    /// Waits until an absolute time. Deadlines are fixed when a decision is taken, so a wait that starts late
+    /// (or a test clock that moved meanwhile) still ends at the intended moment.
+    /// </summary>
+    public static Task DelayUntilAsync(TimeProvider time, DateTimeOffset due, CancellationToken cancellationToken)
+    {
+        var delay = due - time.GetUtcNow();
+        return delay > TimeSpan.Zero ? Task.Delay(delay, time, cancellationToken) : Task.CompletedTask;
+    }
+}
