@@ -83,7 +83,7 @@ internal sealed class GatewayShard
                     throw new GatewayFatalException(ShardId, end.CloseStatus ?? 0);
                 }
 
-                await GatewayTime.DelayUntilAsync(_time, end.ReconnectAt, cancellationToken);
+                await end.ReconnectWait;
             }
         }
         finally
@@ -130,7 +130,7 @@ internal sealed class GatewayShard
             end = new ConnectionEnd(CloseAction.Resume, $"could not connect: {ex.Message}");
         }
 
-        end = Plan(end, connection.ReachedReady);
+        end = Plan(end, connection.ReachedReady, cancellationToken);
         await transport.CloseAsync(end.Action == CloseAction.Resume ? ResumableCloseStatus : NormalCloseStatus, "reconnecting", CancellationToken.None);
         await connectionCts.CancelAsync();
         await Quietly(receiving);
@@ -138,8 +138,11 @@ internal sealed class GatewayShard
         return end;
     }
 
-    /// <summary>Decides what follows a connection and when, before the socket is let go.</summary>
-    private ConnectionEnd Plan(ConnectionEnd end, bool reachedReady)
+    /// <summary>
+    /// Decides what follows a connection and starts the wait before the socket is let go, so the reconnect
+    /// time is fixed by the moment the connection ended, not by how long closing it took.
+    /// </summary>
+    private ConnectionEnd Plan(ConnectionEnd end, bool reachedReady, CancellationToken cancellationToken)
     {
         _failedAttempts = reachedReady ? 0 : _failedAttempts + 1;
         if (end.Action == CloseAction.Fatal)
@@ -159,7 +162,7 @@ internal sealed class GatewayShard
         var mode = _sessionId is null ? "identify" : "resume";
         _status.SetNotReady(ShardId, $"reconnecting ({end.Reason})");
         _logger.LogWarning("Shard {ShardId}: reconnecting to {Mode} in {Delay} ({Reason})", ShardId, mode, delay, end.Reason);
-        return end with { ReconnectAt = _time.GetUtcNow() + delay };
+        return end with { ReconnectWait = delay > TimeSpan.Zero ? Task.Delay(delay, _time, cancellationToken) : Task.CompletedTask };
     }
 
     private async Task ReceiveLoopAsync(Connection connection, CancellationToken cancellationToken)
@@ -284,9 +287,10 @@ internal sealed class GatewayShard
             // Docs: the first heartbeat waits heartbeat_interval * jitter (jitter in [0, 1)) so that many
             // clients reconnecting together do not heartbeat in lockstep; then one every interval.
             var due = _time.GetUtcNow() + interval * _random();
+            var beat = GatewayTime.DelayUntilAsync(_time, due, cancellationToken);
             while (true)
             {
-                await GatewayTime.DelayUntilAsync(_time, due, cancellationToken);
+                await beat;
                 if (connection.AwaitingAck)
                 {
                     // Docs: no ACK between two heartbeats means a failed or "zombied" connection:
@@ -295,8 +299,10 @@ internal sealed class GatewayShard
                     return;
                 }
 
-                await SendHeartbeatAsync(connection, cancellationToken);
+                // The next beat is scheduled before this one goes out, so a slow send never shifts the cadence.
                 due += interval;
+                beat = GatewayTime.DelayUntilAsync(_time, due, cancellationToken);
+                await SendHeartbeatAsync(connection, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -387,7 +393,7 @@ internal sealed class GatewayShard
 
     private sealed record ConnectionEnd(CloseAction Action, string Reason, int? CloseStatus = null, TimeSpan? Delay = null)
     {
-        public DateTimeOffset ReconnectAt { get; init; }
+        public Task ReconnectWait { get; init; } = Task.CompletedTask;
     }
 
     /// <summary>State of one WebSocket connection of the session.</summary>
