@@ -26,6 +26,9 @@ internal sealed class GatewayShard
     private const int ResumableCloseStatus = 4000;
     private const int NormalCloseStatus = 1000;
 
+    // A session Discord no longer holds is answered with op 9; this covers a resume host that stays unreachable.
+    private const int MaxFailedResumes = 5;
+
     private readonly GatewayShardSettings _settings;
     private readonly IGatewayTransportFactory _transports;
     private readonly IdentifyGate _identifyGate;
@@ -151,7 +154,7 @@ internal sealed class GatewayShard
             return end;
         }
 
-        if (end.Action == CloseAction.Reidentify)
+        if (end.Action == CloseAction.Reidentify || (_sessionId is not null && _failedAttempts >= MaxFailedResumes))
         {
             _sessionId = null;
             _resumeUrl = null;

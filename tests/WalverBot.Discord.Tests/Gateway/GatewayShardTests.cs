@@ -298,6 +298,24 @@ public class GatewayShardTests
     }
 
     [Fact]
+    public async Task After_five_failed_resumes_in_a_row_a_new_session_is_identified_on_the_gateway_url()
+    {
+        await using var harness = new ShardHarness(random: 0.5);
+        var connection = await harness.StartReadyAsync();
+
+        for (var attempt = 0; attempt < 6; attempt++)
+        {
+            await connection.DropAsync();
+            harness.Advance(60_000); // longer than any backoff step and than the identify spacing
+            connection = await harness.Server.NextConnectionAsync();
+            Assert.Equal(attempt < 5 ? "resume.test" : "gateway.test", connection.Uri!.Host);
+        }
+
+        await connection.HelloAsync(ShardHarness.Interval);
+        Assert.Equal(2, (await connection.NextSentAsync()).GetProperty("op").GetInt32());
+    }
+
+    [Fact]
     public async Task Readiness_follows_the_session()
     {
         await using var harness = new ShardHarness().Start();
@@ -356,7 +374,6 @@ public class GatewayShardTests
     {
         await using var harness = new ShardHarness();
         var connection = await harness.StartReadyAsync();
-        var handler = new RecordingHandler<GuildCreateEvent>();
 
         await connection.DeliverAsync(Samples.Payload("GUILD_CREATE"));
         await connection.DispatchAsync("GUILD_ROLE_UPDATE", 3, """
