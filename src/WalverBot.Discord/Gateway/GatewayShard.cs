@@ -29,6 +29,9 @@ internal sealed class GatewayShard
     // A session Discord no longer holds is answered with op 9; this covers a resume host that stays unreachable.
     private const int MaxFailedResumes = 5;
 
+    // Discord sends HELLO right after the WebSocket opens; a connection that has not got that far is stuck.
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
+
     private readonly GatewayShardSettings _settings;
     private readonly IGatewayTransportFactory _transports;
     private readonly IdentifyGate _identifyGate;
@@ -112,10 +115,19 @@ internal sealed class GatewayShard
         using var connectionCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var connection = new Connection(transport, new GatewaySendLimiter(_time), resuming, events);
         var receiving = Task.CompletedTask;
+        using var handshake = new CancellationTokenSource(HandshakeTimeout, _time);
+        using var connecting = CancellationTokenSource.CreateLinkedTokenSource(connectionCts.Token, handshake.Token);
         ConnectionEnd end;
         try
         {
-            await transport.ConnectAsync(uri, connectionCts.Token);
+            await transport.ConnectAsync(uri, connecting.Token);
+            handshake.Token.Register(() =>
+            {
+                if (!connection.HelloReceived)
+                {
+                    connection.End(new ConnectionEnd(CloseAction.Resume, $"no HELLO within {HandshakeTimeout.TotalSeconds:0} s"));
+                }
+            });
             receiving = ReceiveLoopAsync(connection, connectionCts.Token);
             end = await connection.Ended.Task.WaitAsync(cancellationToken);
         }
@@ -209,6 +221,7 @@ internal sealed class GatewayShard
         switch (payload.GetProperty("op").GetInt32())
         {
             case OpHello:
+                connection.HelloReceived = true;
                 var interval = TimeSpan.FromMilliseconds(data.GetProperty("heartbeat_interval").GetDouble());
                 // Starts synchronously up to its first wait, so the heartbeat schedule exists before IDENTIFY goes out.
                 connection.Heartbeating = HeartbeatLoopAsync(connection, interval, cancellationToken);
@@ -411,6 +424,7 @@ internal sealed class GatewayShard
         public ChannelWriter<RawDispatch> Events { get; } = events;
         public TaskCompletionSource<ConnectionEnd> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public Task Heartbeating { get; set; } = Task.CompletedTask;
+        public bool HelloReceived { get; set; }
         public bool ReachedReady { get; set; }
         public int DispatchCount { get; set; }
 

@@ -316,6 +316,23 @@ public class GatewayShardTests
     }
 
     [Fact]
+    public async Task A_connection_without_hello_is_given_up_after_thirty_seconds()
+    {
+        await using var harness = new ShardHarness(random: 0.5).Start();
+        var silent = await harness.Server.NextConnectionAsync();
+
+        harness.Advance(29_999);
+        Assert.False(silent.Closed.IsCompleted);
+        harness.Advance(1);
+        await silent.Closed.WaitAsync(Timeouts.Signal);
+
+        harness.Advance(1_500); // first failed attempt: 2 s ceiling × 0.75
+        var next = await harness.Server.NextConnectionAsync();
+        await next.HelloAsync(ShardHarness.Interval);
+        Assert.Equal(2, (await next.NextSentAsync()).GetProperty("op").GetInt32());
+    }
+
+    [Fact]
     public async Task Readiness_follows_the_session()
     {
         await using var harness = new ShardHarness().Start();
