@@ -10,7 +10,11 @@ namespace WalverBot.Discord.Gateway;
 /// <param name="ShardId">This shard's id.</param>
 /// <param name="ShardCount">Total number of shards of the bot.</param>
 /// <param name="GatewayUrl">The URL from <c>GET /gateway/bot</c>, used to start new sessions.</param>
-internal sealed record GatewayShardSettings(string Token, int ShardId, int ShardCount, Uri GatewayUrl);
+internal sealed record GatewayShardSettings(string Token, int ShardId, int ShardCount, Uri GatewayUrl)
+{
+    /// <summary>Leaves the token out, should the settings ever end up in a log line.</summary>
+    public override string ToString() => $"shard {ShardId}/{ShardCount} on {GatewayUrl}";
+}
 
 /// <summary>
 /// One gateway session (v10, JSON), kept alive across reconnects: HELLO → heartbeats → IDENTIFY or RESUME →
