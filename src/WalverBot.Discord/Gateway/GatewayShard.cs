@@ -10,7 +10,11 @@ namespace WalverBot.Discord.Gateway;
 /// <param name="ShardId">This shard's id.</param>
 /// <param name="ShardCount">Total number of shards of the bot.</param>
 /// <param name="GatewayUrl">The URL from <c>GET /gateway/bot</c>, used to start new sessions.</param>
-internal sealed record GatewayShardSettings(string Token, int ShardId, int ShardCount, Uri GatewayUrl);
+internal sealed record GatewayShardSettings(string Token, int ShardId, int ShardCount, Uri GatewayUrl)
+{
+    /// <summary>Leaves the token out, should the settings ever end up in a log line.</summary>
+    public override string ToString() => $"shard {ShardId}/{ShardCount} on {GatewayUrl}";
+}
 
 /// <summary>
 /// One gateway session (v10, JSON), kept alive across reconnects: HELLO → heartbeats → IDENTIFY or RESUME →
@@ -25,6 +29,12 @@ internal sealed class GatewayShard
     // Closing with 1000 or 1001 invalidates the session; any other code keeps it resumable (docs: gateway#resuming).
     private const int ResumableCloseStatus = 4000;
     private const int NormalCloseStatus = 1000;
+
+    // A session Discord no longer holds is answered with op 9; this covers a resume host that stays unreachable.
+    private const int MaxFailedResumes = 5;
+
+    // Discord sends HELLO right after the WebSocket opens; a connection that has not got that far is stuck.
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
     private readonly GatewayShardSettings _settings;
     private readonly IGatewayTransportFactory _transports;
@@ -83,7 +93,7 @@ internal sealed class GatewayShard
                     throw new GatewayFatalException(ShardId, end.CloseStatus ?? 0);
                 }
 
-                await GatewayTime.DelayUntilAsync(_time, end.ReconnectAt, cancellationToken);
+                await end.ReconnectWait;
             }
         }
         finally
@@ -109,10 +119,19 @@ internal sealed class GatewayShard
         using var connectionCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var connection = new Connection(transport, new GatewaySendLimiter(_time), resuming, events);
         var receiving = Task.CompletedTask;
+        using var handshake = new CancellationTokenSource(HandshakeTimeout, _time);
+        using var connecting = CancellationTokenSource.CreateLinkedTokenSource(connectionCts.Token, handshake.Token);
         ConnectionEnd end;
         try
         {
-            await transport.ConnectAsync(uri, connectionCts.Token);
+            await transport.ConnectAsync(uri, connecting.Token);
+            handshake.Token.Register(() =>
+            {
+                if (!connection.HelloReceived)
+                {
+                    connection.End(new ConnectionEnd(CloseAction.Resume, $"no HELLO within {HandshakeTimeout.TotalSeconds:0} s"));
+                }
+            });
             receiving = ReceiveLoopAsync(connection, connectionCts.Token);
             end = await connection.Ended.Task.WaitAsync(cancellationToken);
         }
@@ -130,7 +149,7 @@ internal sealed class GatewayShard
             end = new ConnectionEnd(CloseAction.Resume, $"could not connect: {ex.Message}");
         }
 
-        end = Plan(end, connection.ReachedReady);
+        end = Plan(end, connection.ReachedReady, cancellationToken);
         await transport.CloseAsync(end.Action == CloseAction.Resume ? ResumableCloseStatus : NormalCloseStatus, "reconnecting", CancellationToken.None);
         await connectionCts.CancelAsync();
         await Quietly(receiving);
@@ -138,8 +157,11 @@ internal sealed class GatewayShard
         return end;
     }
 
-    /// <summary>Decides what follows a connection and when, before the socket is let go.</summary>
-    private ConnectionEnd Plan(ConnectionEnd end, bool reachedReady)
+    /// <summary>
+    /// Decides what follows a connection and starts the wait before the socket is let go, so the reconnect
+    /// time is fixed by the moment the connection ended, not by how long closing it took.
+    /// </summary>
+    private ConnectionEnd Plan(ConnectionEnd end, bool reachedReady, CancellationToken cancellationToken)
     {
         _failedAttempts = reachedReady ? 0 : _failedAttempts + 1;
         if (end.Action == CloseAction.Fatal)
@@ -148,7 +170,7 @@ internal sealed class GatewayShard
             return end;
         }
 
-        if (end.Action == CloseAction.Reidentify)
+        if (end.Action == CloseAction.Reidentify || (_sessionId is not null && _failedAttempts >= MaxFailedResumes))
         {
             _sessionId = null;
             _resumeUrl = null;
@@ -159,7 +181,7 @@ internal sealed class GatewayShard
         var mode = _sessionId is null ? "identify" : "resume";
         _status.SetNotReady(ShardId, $"reconnecting ({end.Reason})");
         _logger.LogWarning("Shard {ShardId}: reconnecting to {Mode} in {Delay} ({Reason})", ShardId, mode, delay, end.Reason);
-        return end with { ReconnectAt = _time.GetUtcNow() + delay };
+        return end with { ReconnectWait = delay > TimeSpan.Zero ? Task.Delay(delay, _time, cancellationToken) : Task.CompletedTask };
     }
 
     private async Task ReceiveLoopAsync(Connection connection, CancellationToken cancellationToken)
@@ -203,6 +225,7 @@ internal sealed class GatewayShard
         switch (payload.GetProperty("op").GetInt32())
         {
             case OpHello:
+                connection.HelloReceived = true;
                 var interval = TimeSpan.FromMilliseconds(data.GetProperty("heartbeat_interval").GetDouble());
                 // Starts synchronously up to its first wait, so the heartbeat schedule exists before IDENTIFY goes out.
                 connection.Heartbeating = HeartbeatLoopAsync(connection, interval, cancellationToken);
@@ -284,9 +307,10 @@ internal sealed class GatewayShard
             // Docs: the first heartbeat waits heartbeat_interval * jitter (jitter in [0, 1)) so that many
             // clients reconnecting together do not heartbeat in lockstep; then one every interval.
             var due = _time.GetUtcNow() + interval * _random();
+            var beat = GatewayTime.DelayUntilAsync(_time, due, cancellationToken);
             while (true)
             {
-                await GatewayTime.DelayUntilAsync(_time, due, cancellationToken);
+                await beat;
                 if (connection.AwaitingAck)
                 {
                     // Docs: no ACK between two heartbeats means a failed or "zombied" connection:
@@ -295,8 +319,10 @@ internal sealed class GatewayShard
                     return;
                 }
 
-                await SendHeartbeatAsync(connection, cancellationToken);
+                // The next beat is scheduled before this one goes out, so a slow send never shifts the cadence.
                 due += interval;
+                beat = GatewayTime.DelayUntilAsync(_time, due, cancellationToken);
+                await SendHeartbeatAsync(connection, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -387,7 +413,7 @@ internal sealed class GatewayShard
 
     private sealed record ConnectionEnd(CloseAction Action, string Reason, int? CloseStatus = null, TimeSpan? Delay = null)
     {
-        public DateTimeOffset ReconnectAt { get; init; }
+        public Task ReconnectWait { get; init; } = Task.CompletedTask;
     }
 
     /// <summary>State of one WebSocket connection of the session.</summary>
@@ -402,6 +428,7 @@ internal sealed class GatewayShard
         public ChannelWriter<RawDispatch> Events { get; } = events;
         public TaskCompletionSource<ConnectionEnd> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public Task Heartbeating { get; set; } = Task.CompletedTask;
+        public bool HelloReceived { get; set; }
         public bool ReachedReady { get; set; }
         public int DispatchCount { get; set; }
 

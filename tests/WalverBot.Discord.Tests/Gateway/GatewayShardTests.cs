@@ -298,6 +298,41 @@ public class GatewayShardTests
     }
 
     [Fact]
+    public async Task After_five_failed_resumes_in_a_row_a_new_session_is_identified_on_the_gateway_url()
+    {
+        await using var harness = new ShardHarness(random: 0.5);
+        var connection = await harness.StartReadyAsync();
+
+        for (var attempt = 0; attempt < 6; attempt++)
+        {
+            await connection.DropAsync();
+            harness.Advance(60_000); // longer than any backoff step and than the identify spacing
+            connection = await harness.Server.NextConnectionAsync();
+            Assert.Equal(attempt < 5 ? "resume.test" : "gateway.test", connection.Uri!.Host);
+        }
+
+        await connection.HelloAsync(ShardHarness.Interval);
+        Assert.Equal(2, (await connection.NextSentAsync()).GetProperty("op").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_connection_without_hello_is_given_up_after_thirty_seconds()
+    {
+        await using var harness = new ShardHarness(random: 0.5).Start();
+        var silent = await harness.Server.NextConnectionAsync();
+
+        harness.Advance(29_999);
+        Assert.False(silent.Closed.IsCompleted);
+        harness.Advance(1);
+        await silent.Closed.WaitAsync(Timeouts.Signal);
+
+        harness.Advance(1_500); // first failed attempt: 2 s ceiling × 0.75
+        var next = await harness.Server.NextConnectionAsync();
+        await next.HelloAsync(ShardHarness.Interval);
+        Assert.Equal(2, (await next.NextSentAsync()).GetProperty("op").GetInt32());
+    }
+
+    [Fact]
     public async Task Readiness_follows_the_session()
     {
         await using var harness = new ShardHarness().Start();
@@ -356,7 +391,6 @@ public class GatewayShardTests
     {
         await using var harness = new ShardHarness();
         var connection = await harness.StartReadyAsync();
-        var handler = new RecordingHandler<GuildCreateEvent>();
 
         await connection.DeliverAsync(Samples.Payload("GUILD_CREATE"));
         await connection.DispatchAsync("GUILD_ROLE_UPDATE", 3, """

@@ -1,0 +1,213 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using WalverBot.Discord.Gateway;
+using WalverBot.Discord.Models;
+using WalverBot.Discord.Rest;
+
+namespace WalverBot.Discord.Tests.Gateway;
+
+public class GatewayHostingTests
+{
+    [Fact]
+    public async Task Client_runs_the_recommended_shard_count_and_spaces_identifies_per_max_concurrency()
+    {
+        var world = new World(new DiscordOptions { Token = ShardHarness.Token });
+        world.Rest.GatewayBot = () => new GatewayBotInfo("wss://gateway.test", 2, new SessionStartLimit(1000, 1000, 0, 1));
+        using var stop = new CancellationTokenSource();
+        var running = world.Client.RunAsync(stop.Token);
+
+        var first = await world.Server.NextConnectionAsync();
+        await first.HelloAsync(ShardHarness.Interval);
+        var firstIdentify = await first.NextSentAsync(op: 2);
+        Assert.Equal(new[] { 0, 2 }, ShardOf(firstIdentify));
+        Assert.Equal(0, world.Server.WaitingConnections);
+
+        world.Time.Advance(IdentifyGate.BucketSpacing);
+        var second = await world.Server.NextConnectionAsync();
+        await second.HelloAsync(ShardHarness.Interval);
+        var secondIdentify = await second.NextSentAsync(op: 2);
+        Assert.Equal(new[] { 1, 2 }, ShardOf(secondIdentify));
+
+        Assert.Equal("shard 0: connecting; shard 1: connecting", world.Status.NotReadyReason);
+        await first.ReadyAsync();
+        await second.ReadyAsync();
+        Assert.True(world.Status.IsReady);
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(Timeouts.Signal));
+        Assert.Equal(1000, await first.Closed); // a normal close on shutdown ends the session
+    }
+
+    [Fact]
+    public async Task Client_runs_only_the_configured_shard_ids()
+    {
+        var world = new World(new DiscordOptions { Token = ShardHarness.Token, ShardCount = 4, ShardIds = [2] });
+        using var stop = new CancellationTokenSource();
+        var running = world.Client.RunAsync(stop.Token);
+
+        var connection = await world.Server.NextConnectionAsync();
+        await connection.HelloAsync(ShardHarness.Interval);
+        var connectionIdentify = await connection.NextSentAsync(op: 2);
+        Assert.Equal(new[] { 2, 4 }, ShardOf(connectionIdentify));
+        await connection.ReadyAsync();
+        Assert.True(world.Status.IsReady);
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(Timeouts.Signal));
+    }
+
+    [Fact]
+    public async Task Shard_ids_outside_the_shard_count_are_fatal_before_connecting()
+    {
+        var world = new World(new DiscordOptions { Token = ShardHarness.Token, ShardCount = 2, ShardIds = [0, 2] });
+
+        var fatal = await Assert.ThrowsAsync<GatewayFatalException>(() => world.Client.RunAsync(CancellationToken.None));
+
+        Assert.Contains("Discord:ShardIds", fatal.Message, StringComparison.Ordinal);
+        Assert.Empty(world.Server.Connections);
+    }
+
+    [Fact]
+    public async Task Rejected_token_on_gateway_discovery_is_fatal()
+    {
+        var world = new World(new DiscordOptions { Token = ShardHarness.Token });
+        world.Rest.GatewayBot = () => throw new DiscordRestException("GET /gateway/bot", HttpStatusCode.Unauthorized, 0, "401: Unauthorized");
+
+        var fatal = await Assert.ThrowsAsync<GatewayFatalException>(() => world.Client.RunAsync(CancellationToken.None));
+
+        Assert.Contains("Discord:Token", fatal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gateway_discovery_retries_while_Discord_is_unreachable()
+    {
+        var world = new World(new DiscordOptions { Token = ShardHarness.Token });
+        var calls = 0;
+        world.Rest.GatewayBot = () => ++calls == 1
+            ? throw new DiscordRestException("GET /gateway/bot", null, null, "timed out")
+            : new GatewayBotInfo("wss://gateway.test", 1, new SessionStartLimit(1000, 1000, 0, 1));
+        using var stop = new CancellationTokenSource();
+        var running = world.Client.RunAsync(stop.Token);
+
+        // The retry waits on the fake clock; move it on until the second discovery connects a shard.
+        await GatewayShardTests.EventuallyAsync(() =>
+        {
+            world.Time.Advance(TimeSpan.FromSeconds(1));
+            return world.Server.WaitingConnections > 0 ? "" : null;
+        });
+        Assert.Equal(2, calls);
+        await world.Server.NextConnectionAsync();
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(Timeouts.Signal));
+    }
+
+    [Fact]
+    public async Task Fatal_close_logs_one_line_sets_a_non_zero_exit_code_and_stops_the_host()
+    {
+        var world = new World(new DiscordOptions { Token = ShardHarness.Token });
+        var lifetime = new FakeLifetime();
+        int? exitCode = null;
+        var logger = world.Loggers.CreateLogger("hosted");
+        using var service = new GatewayHostedService(world.Client, world.Status, lifetime, logger, code => exitCode = code);
+
+        await service.StartAsync(CancellationToken.None);
+        var connection = await world.Server.NextConnectionAsync();
+        await connection.HelloAsync(ShardHarness.Interval);
+        await connection.NextSentAsync(op: 2);
+        await connection.CloseFromServerAsync(GatewayCloseCodes.DisallowedIntents);
+        await lifetime.Stopping.WaitAsync(Timeouts.Signal);
+
+        Assert.Equal(GatewayFatalException.ExitCode, exitCode);
+        Assert.NotEqual(0, exitCode);
+        var critical = Assert.Single(world.Logs.Entries, e => e.Level == LogLevel.Critical);
+        Assert.Null(critical.Exception);
+        Assert.Contains("4014", critical.Message, StringComparison.Ordinal);
+        Assert.Contains("enable the Server Members intent in the Discord developer portal (Bot → Privileged Gateway Intents)", critical.Message, StringComparison.Ordinal);
+        Assert.False(world.Status.IsReady);
+        Assert.Contains("4014", world.Status.NotReadyReason, StringComparison.Ordinal);
+        Assert.DoesNotContain(world.Logs.Entries, e => e.Message.Contains(ShardHarness.Token, StringComparison.Ordinal));
+
+        world.Time.Advance(TimeSpan.FromHours(1));
+        Assert.Single(world.Server.Connections);
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public void AddDiscordGateway_registers_the_gateway_for_a_host()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddOptions<DiscordOptions>().Configure(o => o.Token = ShardHarness.Token);
+        services.AddSingleton<IDiscordRestClient, FakeDiscordRestClient>();
+        services.AddSingleton<IHostApplicationLifetime, FakeLifetime>();
+
+        services.AddDiscordGateway();
+        services.AddGatewayEventHandler<MemberAndInteractionHandler>();
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+
+        Assert.False(provider.GetRequiredService<IGatewayStatus>().IsReady);
+        Assert.Empty(provider.GetRequiredService<IGuildCache>().Guilds);
+        Assert.Same(TimeProvider.System, provider.GetRequiredService<TimeProvider>());
+        Assert.Contains(provider.GetServices<IHostedService>(), s => s is GatewayHostedService);
+        using var scope = provider.CreateScope();
+        Assert.IsType<MemberAndInteractionHandler>(scope.ServiceProvider.GetRequiredService<IGatewayEventHandler<GuildMemberAddEvent>>());
+        Assert.IsType<MemberAndInteractionHandler>(scope.ServiceProvider.GetRequiredService<IGatewayEventHandler<InteractionCreateEvent>>());
+    }
+
+    private static int[] ShardOf(System.Text.Json.JsonElement identify) =>
+        [.. identify.GetProperty("d").GetProperty("shard").EnumerateArray().Select(e => e.GetInt32())];
+
+    private sealed class MemberAndInteractionHandler : IGatewayEventHandler<GuildMemberAddEvent>, IGatewayEventHandler<InteractionCreateEvent>
+    {
+        public Task HandleAsync(GuildMemberAddEvent gatewayEvent, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task HandleAsync(InteractionCreateEvent gatewayEvent, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class FakeLifetime : IHostApplicationLifetime
+    {
+        private readonly TaskCompletionSource _stopping = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Stopping => _stopping.Task;
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication() => _stopping.TrySetResult();
+    }
+
+    /// <summary>A <see cref="DiscordGatewayClient"/> with fakes around it.</summary>
+    private sealed class World
+    {
+        public World(DiscordOptions options)
+        {
+            var services = new ServiceCollection().AddLogging(b => b.AddProvider(Logs)).BuildServiceProvider();
+            Loggers = services.GetRequiredService<ILoggerFactory>();
+            var dispatcher = new GatewayEventDispatcher(services.GetRequiredService<IServiceScopeFactory>(), new GuildCache(), Loggers.CreateLogger<GatewayEventDispatcher>());
+            Client = new DiscordGatewayClient(
+                Options.Create(options),
+                Rest,
+                Server,
+                new ExponentialBackoffReconnectStrategy(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), () => 0.5),
+                dispatcher,
+                Status,
+                Time,
+                Loggers)
+            {
+                Random = () => 0.5,
+            };
+        }
+
+        public FakeDiscordRestClient Rest { get; } = new();
+        public FakeGatewayServer Server { get; } = new();
+        public FakeTimeProvider Time { get; } = new();
+        public GatewayStatus Status { get; } = new();
+        public ListLoggerProvider Logs { get; } = new();
+        public ILoggerFactory Loggers { get; }
+        public DiscordGatewayClient Client { get; }
+    }
+}
