@@ -24,6 +24,15 @@ public partial class Program
             StartupErrors.Report(ex);
             return StartupErrors.ConfigurationExitCode;
         }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            foreach (var inner in ex.InnerExceptions.Cast<OptionsValidationException>())
+            {
+                StartupErrors.Report(inner);
+            }
+
+            return StartupErrors.ConfigurationExitCode;
+        }
         catch (StartupException ex)
         {
             StartupErrors.Report(ex);
@@ -34,6 +43,8 @@ public partial class Program
     /// <summary>What must be in place before the host starts: the database schema and the declared verifications.</summary>
     public static async Task PrepareAsync(WebApplication app)
     {
+        // Validate every setting now, so a mistake is one clear line rather than the host's stack trace.
+        app.Services.GetService<IStartupValidator>()?.Validate();
         await app.Services.InitializeStorageAsync();
         await app.Services.SyncDeclaredVerificationsAsync();
     }

@@ -24,6 +24,7 @@ public static class DiscordJson
         };
         options.Converters.Add(new SnowflakeJsonConverter());
         options.Converters.Add(new PermissionsJsonConverter());
+        options.Converters.Add(new NullAsFalseJsonConverter());
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
@@ -111,4 +112,26 @@ public sealed class ChoiceValueJsonConverter : JsonConverter<object>
             default: throw new JsonException($"A choice value must be a string, an integer or a double, not {value.GetType().Name}.");
         }
     }
+}
+
+/// <summary>
+/// Optional booleans such as <c>user.bot</c> are documented as absent when false, but a null must not
+/// break reading a whole member list: null reads as false.
+/// </summary>
+public sealed class NullAsFalseJsonConverter : JsonConverter<bool>
+{
+    /// <inheritdoc />
+    public override bool HandleNull => true;
+
+    /// <inheritdoc />
+    public override bool Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType switch
+        {
+            JsonTokenType.True => true,
+            JsonTokenType.False or JsonTokenType.Null => false,
+            _ => throw new JsonException($"Expected a boolean, got {reader.TokenType}."),
+        };
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, bool value, JsonSerializerOptions options) => writer.WriteBooleanValue(value);
 }

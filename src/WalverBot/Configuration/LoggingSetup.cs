@@ -11,6 +11,8 @@ public static class LoggingSetup
     /// </summary>
     public static WebApplicationBuilder AddWalverBotLogging(this WebApplicationBuilder builder)
     {
+        // Serilog writes the console; other providers (tests' captures) still receive every event.
+        builder.Logging.ClearProviders();
         builder.Services.AddSerilog((services, logger) =>
         {
             var configuration = services.GetRequiredService<IConfiguration>();

@@ -91,7 +91,12 @@ public static class WebhookEndpoints
             length += read;
         }
 
-        return length > WebhookOptions.MaxBodyBytes ? null : buffer.AsMemory(0, length);
+        if (length > WebhookOptions.MaxBodyBytes)
+        {
+            return null; // (a bare null in a ?: with Memory<byte> would become an empty body, not null)
+        }
+
+        return buffer.AsMemory(0, length);
     }
 
     private static bool IsJson(string? contentType) =>
