@@ -1,3 +1,5 @@
+using WalverBot.Discord;
+using WalverBot.Members;
 using WalverBot.Security;
 
 namespace WalverBot.Grants;
@@ -15,7 +17,9 @@ public static class GrantServiceCollectionExtensions
         services.AddWalletSignatureVerification();
         services.AddSingleton<GrantSignal>();
         services.AddSingleton<GrantLedger>();
-        services.AddSingleton<IGuildRoleSource, RestGuildRoleSource>();
+        services.AddSingleton<RestGuildRoleSource>();
+        services.AddSingleton<IGuildRoleSource, CachedGuildRoleSource>();
+        services.AddGatewayEventHandler<MemberJoinHandler>();
         services.AddScoped<GrantProcessor>();
         services.AddHostedService<GrantWorker>();
         return services;

@@ -81,12 +81,12 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
         return rows.ToList();
     }
 
-    /// <summary>When the next pending event falls due, if any.</summary>
+    /// <summary>When the next event falls due or the next wait for a member runs out, if any.</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var next = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "SELECT MIN(next_attempt_at) FROM webhook_events WHERE status = 'pending'", cancellationToken: cancellationToken));
+            "SELECT MIN(next_attempt_at) FROM webhook_events WHERE status IN ('pending', 'waiting_member')", cancellationToken: cancellationToken));
         return next is null ? null : DateTimeOffset.Parse(next, System.Globalization.CultureInfo.InvariantCulture);
     }
 

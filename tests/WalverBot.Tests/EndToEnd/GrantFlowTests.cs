@@ -179,9 +179,15 @@ public sealed class GrantFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Missing_permissions_fail_with_advice_for_the_admin()
+    public async Task A_role_moved_above_the_bot_is_refused_with_advice_for_the_admin()
     {
-        _bot.Discord.SetBotRoles(BotScenario.GuildId); // the bot loses its role: Discord answers 50013
+        // An admin drags Holder above the bot's role; the gateway tells the bot (GUILD_ROLE_UPDATE).
+        _bot.Discord.AddRole(BotScenario.GuildId, new FakeRole(BotScenario.HolderRoleId, "Holder", 9));
+        await _bot.Gateway.DispatchAsync("GUILD_ROLE_UPDATE", $$$"""
+            {"guild_id":"{{{BotScenario.GuildId}}}","role":{"id":"{{{BotScenario.HolderRoleId}}}","name":"Holder","color":0,"hoist":false,
+             "position":9,"permissions":"1024","managed":false,"mentionable":false,"flags":0}}
+            """);
+        await _bot.WaitForRoleCacheAsync(BotScenario.HolderRoleId, position: 9);
 
         await _bot.SendAsync(_bot.Webhook());
 

@@ -23,6 +23,7 @@ public sealed class BotScenario : IAsyncDisposable
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "walverbot-tests", Guid.NewGuid().ToString("N"));
     private readonly Dictionary<string, string?> _settings;
     private WebApplication? _app;
+    private bool _gatewayStopped;
 
     private BotScenario(FakeDiscordServer discord, FakeGatewayServer gateway, Dictionary<string, string?> settings)
     {
@@ -124,6 +125,48 @@ public sealed class BotScenario : IAsyncDisposable
     public Task WaitForRolePutsAsync(string userId, int count = 1, string roleId = HolderRoleId) =>
         Discord.WaitUntilAsync(d => RolePuts(userId, roleId) >= count, TimeSpan.FromSeconds(15), $"{count} role PUT(s) for {userId}");
 
+    /// <summary>Waits until the bot's gateway view of the guild has the role at the position.</summary>
+    public async Task WaitForRoleCacheAsync(string roleId, int position)
+    {
+        var cache = Services.GetRequiredService<WalverBot.Discord.Gateway.IGuildCache>();
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (cache.GetGuild(ulong.Parse(GuildId))?.Roles.GetValueOrDefault(ulong.Parse(roleId))?.Position != position)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"role {roleId} never reached position {position} in the bot's guild view");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Waits until the bot's gateway session is READY and the guild has arrived.</summary>
+    public async Task WaitForGatewayAsync()
+    {
+        var cache = Services.GetRequiredService<WalverBot.Discord.Gateway.IGuildCache>();
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (cache.GetGuild(ulong.Parse(GuildId))?.BotMember is null)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the bot never received the guild over the gateway");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Takes Discord's gateway away for good: every connection attempt fails from now on.</summary>
+    public async Task StopGatewayAsync()
+    {
+        if (!_gatewayStopped)
+        {
+            _gatewayStopped = true;
+            await Gateway.DisposeAsync();
+        }
+    }
+
     public int RolePuts(string userId, string roleId = HolderRoleId) =>
         Discord.RequestsTo("PUT", $"/guilds/{GuildId}/members/{userId}/roles/{roleId}").Count;
 
@@ -131,7 +174,7 @@ public sealed class BotScenario : IAsyncDisposable
     {
         await StopBotAsync();
         Sender.Dispose();
-        await Gateway.DisposeAsync();
+        await StopGatewayAsync();
         await Discord.DisposeAsync();
         try
         {

@@ -1,0 +1,30 @@
+using WalverBot.Discord.Gateway;
+using WalverBot.Discord.Models;
+using WalverBot.Grants;
+using WalverBot.Webhooks;
+
+namespace WalverBot.Members;
+
+/// <summary>
+/// A member who joins (GUILD_MEMBER_ADD) may have verified before joining: their pending grants become due
+/// now, matched by user id or by exact username, and the worker assigns the role within seconds.
+/// </summary>
+public sealed class MemberJoinHandler(WebhookInbox inbox, GrantSignal signal, ILogger<MemberJoinHandler> logger)
+    : IGatewayEventHandler<GuildMemberAddEvent>
+{
+    public async Task HandleAsync(GuildMemberAddEvent gatewayEvent, CancellationToken cancellationToken)
+    {
+        var user = gatewayEvent.Member.User;
+        if (user.Bot)
+        {
+            return;
+        }
+
+        var woken = await inbox.WakeWaitingAsync(gatewayEvent.GuildId, [MemberQuery.KeyFor(user.Id), MemberQuery.KeyFor(user.Username)], cancellationToken);
+        if (woken > 0)
+        {
+            logger.LogInformation("Member {UserId} joined guild {GuildId}; {Count} pending grant(s) are due now", user.Id, gatewayEvent.GuildId, woken);
+            signal.Notify();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using WalverBot.Grants;
+using WalverBot.Tests.Hosting;
+using WalverBot.Testing.FakeDiscord;
+
+namespace WalverBot.Tests.EndToEnd;
+
+public sealed class PendingGrantTests
+{
+    private const string DaveId = "1400000000000000004";
+
+    [Theory]
+    [InlineData("dave")]
+    [InlineData("1400000000000000004")]
+    public async Task A_member_who_verified_before_joining_gets_the_role_when_they_join(string typed)
+    {
+        await using var bot = await BotScenario.StartAsync();
+        await bot.WaitForGatewayAsync();
+
+        await bot.SendAsync(bot.Webhook(typed));
+        await Inbox.WaitForDecisionAsync(bot, Outcomes.PendingMember);
+        Assert.Equal(0, bot.RolePuts(DaveId));
+
+        bot.Discord.AddMember(BotScenario.GuildId, new FakeMember(DaveId, "dave"));
+        await bot.Gateway.DispatchAsync("GUILD_MEMBER_ADD", bot.Discord.MemberEventJson(BotScenario.GuildId, DaveId));
+
+        await bot.WaitForRolePutsAsync(DaveId);
+        await Inbox.WaitForDecisionAsync(bot, Outcomes.Granted);
+        Assert.Equal(1, bot.RolePuts(DaveId));
+    }
+
+    [Fact]
+    public async Task Someone_else_joining_does_not_take_a_pending_grant()
+    {
+        await using var bot = await BotScenario.StartAsync();
+        await bot.WaitForGatewayAsync();
+        await bot.SendAsync(bot.Webhook("dave"));
+        await Inbox.WaitForDecisionAsync(bot, Outcomes.PendingMember);
+
+        bot.Discord.AddMember(BotScenario.GuildId, new FakeMember("1400000000000000005", "dave2") { GlobalName = "dave" });
+        await bot.Gateway.DispatchAsync("GUILD_MEMBER_ADD", bot.Discord.MemberEventJson(BotScenario.GuildId, "1400000000000000005"));
+        await Task.Delay(300); // nothing should happen; give the worker a chance to do the wrong thing
+
+        Assert.Empty(bot.Discord.RequestsTo("PUT", "/guilds/*/members/*/roles/*"));
+    }
+
+    [Fact]
+    public async Task A_pending_grant_expires_with_a_decision()
+    {
+        await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?> { ["Grants:PendingTtl"] = "00:00:01" });
+
+        await bot.SendAsync(bot.Webhook("dave"));
+
+        var expired = await Inbox.WaitForDecisionAsync(bot, Outcomes.PendingExpired);
+        Assert.Contains("did not join", expired.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Readiness_needs_the_gateway_session()
+    {
+        await using var bot = await BotScenario.StartAsync();
+        using var http = new HttpClient();
+        await bot.WaitForGatewayAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"{bot.BaseUrl}/readyz")).StatusCode);
+
+        await bot.StopBotAsync();
+        await bot.StopGatewayAsync(); // Discord's gateway is unreachable from now on
+        await bot.StartBotAsync();
+
+        var response = await http.GetAsync($"{bot.BaseUrl}/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("gateway", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"{bot.BaseUrl}/healthz")).StatusCode);
+    }
+}
