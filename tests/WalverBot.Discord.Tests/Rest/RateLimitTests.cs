@@ -157,8 +157,12 @@ public sealed class RateLimitTests : IDisposable
         Assert.Equal(2, Http.Count);
         Assert.False(rateLimited.IsCompleted || otherRoute.IsCompleted);
 
-        Http.Enqueue(Responses.Json(HttpStatusCode.OK, RolesJson));
-        Http.Enqueue(Responses.Json(HttpStatusCode.OK, """{"id":"77","type":0}"""));
+        // Both callers are released at the same instant and may reach Discord in either order.
+        ScriptedHttpHandler.Responder byRoute = (request, _) => Task.FromResult(request.RequestUri!.AbsolutePath.Contains("/channels/", StringComparison.Ordinal)
+            ? Responses.Json(HttpStatusCode.OK, """{"id":"77","type":0}""")
+            : Responses.Json(HttpStatusCode.OK, RolesJson));
+        Http.Enqueue(byRoute);
+        Http.Enqueue(byRoute);
         _harness.Time.Advance(TimeSpan.FromSeconds(0.1));
         await Task.WhenAll(rateLimited, otherRoute).Within();
         Assert.Equal(4, Http.Count);
