@@ -54,6 +54,13 @@ public partial class Program
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.UseWalverBotConfiguration(args);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Slow-loris protection: headers within 10 s; bodies keep Kestrel's minimum data rate.
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.AddServerHeader = false;
+        });
         builder.AddWalverBotLogging();
 
         builder.Services.AddStorage();
@@ -66,7 +73,7 @@ public partial class Program
 
         var app = builder.Build();
         app.UseWalverBotErrors();
-        app.UseRateLimiter();
+        app.UseWebhookProtection();
         app.MapHealth();
         app.MapWebhooks();
         return app;

@@ -8,6 +8,9 @@ public sealed class StorageOptions
     /// <summary>Filled from <c>ConnectionStrings:WalverBot</c>.</summary>
     public string ConnectionString { get; set; } = "Data Source=data/walverbot.db";
 
+    /// <summary>Finished webhook events older than this many days are deleted (their raw payload with them) by a daily cleanup.</summary>
+    public int EventRetentionDays { get; set; } = 30;
+
     /// <summary>How long to wait for a lock held by another writer before failing.</summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -11,8 +11,10 @@ public static class StorageServiceCollectionExtensions
             .Configure<IConfiguration>((options, configuration) =>
                 options.ConnectionString = configuration.GetConnectionString("WalverBot") ?? options.ConnectionString)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "ConnectionStrings:WalverBot must not be empty")
+            .Validate(o => o.EventRetentionDays >= 2, "Storage:EventRetentionDays must be at least 2 (longer than Webhook:MaxEventAge, so a late retry is still seen as a duplicate)")
             .ValidateOnStart();
         services.AddSingleton<Database>();
+        services.AddHostedService<RetentionWorker>();
         return services;
     }
 

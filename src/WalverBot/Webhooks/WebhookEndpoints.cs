@@ -10,6 +10,7 @@ public static class WebhookEndpoints
 {
     public const string Route = "/webhooks/walver";
     private const string RateLimitPolicy = "webhooks";
+    private const string TimeoutPolicy = "webhooks";
 
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {
@@ -17,6 +18,12 @@ public static class WebhookEndpoints
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         services.AddSingleton<WebhookInbox>();
         services.AddScoped<WebhookReceiver>();
+        // A slow or stalled sender must not hold the request open: Walver sends a small body at once.
+        services.AddRequestTimeouts(timeouts => timeouts.AddPolicy(TimeoutPolicy, new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy
+        {
+            Timeout = TimeSpan.FromSeconds(10),
+            TimeoutStatusCode = StatusCodes.Status408RequestTimeout,
+        }));
         services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(RateLimitPolicy, context =>
@@ -40,9 +47,33 @@ public static class WebhookEndpoints
         return services;
     }
 
+    /// <summary>
+    /// The listener's own protections, in order: forwarded headers (only when the operator says a TLS proxy
+    /// sits in front), then the per-IP rate limit, then request timeouts.
+    /// </summary>
+    public static WebApplication UseWebhookProtection(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value.TrustForwardedHeaders)
+        {
+            var forwarded = new ForwardedHeadersOptions
+            {
+                ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto,
+                ForwardLimit = 1,
+            };
+            // The operator vouches for the proxy in front (often on a container network, not loopback).
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            app.UseForwardedHeaders(forwarded);
+        }
+
+        app.UseRateLimiter();
+        app.UseRequestTimeouts();
+        return app;
+    }
+
     public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost(Route, ReceiveAsync).RequireRateLimiting(RateLimitPolicy);
+        endpoints.MapPost(Route, ReceiveAsync).RequireRateLimiting(RateLimitPolicy).WithRequestTimeout(TimeoutPolicy);
         return endpoints;
     }
 

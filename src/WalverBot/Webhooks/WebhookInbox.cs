@@ -118,4 +118,24 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
             new { now = Database.Format(time.GetUtcNow()) }, cancellationToken: cancellationToken));
         return rows.ToList();
     }
+
+    /// <summary>
+    /// Deletes finished events received before <paramref name="cutoff"/>. An event that a live grant points to
+    /// keeps its row (the grant's provenance) but loses its raw payload.
+    /// </summary>
+    public async Task<int> PruneAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var args = new { cutoff = Database.Format(cutoff) };
+        var deleted = await connection.ExecuteAsync(new CommandDefinition("""
+            DELETE FROM webhook_events
+            WHERE status IN ('done', 'failed', 'expired') AND received_at < @cutoff
+              AND id NOT IN (SELECT event_id FROM role_grants)
+            """, args, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE webhook_events SET payload = '{}'
+            WHERE status IN ('done', 'failed', 'expired') AND received_at < @cutoff AND payload <> '{}'
+            """, args, cancellationToken: cancellationToken));
+        return deleted;
+    }
 }

@@ -121,4 +121,28 @@ public class StorageTests
         Assert.NotEqual(hash, SecretHasher.Hash("Correct-Horse")); // salted
         Assert.True(SecretHasher.NewSecret().Length >= 43);
     }
+
+    [Fact]
+    public async Task Retention_deletes_old_finished_events_and_keeps_what_a_grant_points_to()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var inbox = new WebhookInbox(db.Database, _time);
+        var ledger = new GrantLedger(db.Database, _time, NullLogger<GrantLedger>.Instance);
+        var verification = new Verification { Id = "wb_1", GuildId = 1, RoleId = 2, SecretHash = "x", Source = "config" };
+        await new VerificationStore(db.Database, _time).UpsertAsync(verification);
+        await inbox.AcceptAsync("granted", "wb_1", 1, "w1", null, """{"wallet_address":"w1"}""", CancellationToken.None);
+        await inbox.AcceptAsync("refused", "wb_1", 1, "w2", null, """{"wallet_address":"w2"}""", CancellationToken.None);
+        var due = await inbox.DueAsync(10, CancellationToken.None);
+        await ledger.RecordGrantAsync(due[0], verification, 7, new Decision(Outcomes.Granted, "ok"), CancellationToken.None);
+        await ledger.RecordOutcomeAsync(due[1], EventStatus.Done, new Decision(Outcomes.NotPassed, "no"), null, null, null, CancellationToken.None);
+        _time.Advance(TimeSpan.FromDays(1));
+        await inbox.AcceptAsync("recent", "wb_1", 1, "w3", null, """{"wallet_address":"w3"}""", CancellationToken.None);
+
+        var deleted = await inbox.PruneAsync(_time.GetUtcNow() - TimeSpan.FromHours(12), CancellationToken.None);
+
+        Assert.Equal(1, deleted);
+        await using var connection = await db.Database.OpenAsync();
+        var rows = (await connection.QueryAsync<(string Key, string Payload)>("SELECT delivery_key, payload FROM webhook_events ORDER BY id")).ToList();
+        Assert.Equal([("granted", "{}"), ("recent", """{"wallet_address":"w3"}""")], rows);
+    }
 }

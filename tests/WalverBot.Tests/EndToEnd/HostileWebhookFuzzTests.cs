@@ -1,0 +1,98 @@
+using System.Text;
+using WalverBot.Tests.Hosting;
+using WalverBot.Testing.FakeWalver;
+
+namespace WalverBot.Tests.EndToEnd;
+
+/// <summary>
+/// Thousands of malformed and hostile bodies over real HTTP: never a 5xx, never a grant, memory stays flat.
+/// The generator is seeded, so a failure replays exactly.
+/// </summary>
+public sealed class HostileWebhookFuzzTests
+{
+    private const int Bodies = 3000;
+
+    [Fact]
+    public async Task Hostile_bodies_get_4xx_or_200_and_grant_nothing()
+    {
+        await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?> { ["Webhook:RateLimitPerMinute"] = "1000000" });
+        var random = new Random(20261125);
+        using var http = new HttpClient();
+
+        await SendBatchAsync(bot, http, random, 300); // warm-up: JIT, pools, caches
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+
+        var statuses = await SendBatchAsync(bot, http, random, Bodies);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var growth = GC.GetTotalMemory(forceFullCollection: true) - before;
+        Assert.DoesNotContain(statuses, s => s >= 500);
+        Assert.Contains(400, statuses);
+        Assert.Contains(401, statuses);
+        Assert.Contains(413, statuses);
+        Assert.Contains(415, statuses);
+        Assert.Contains(200, statuses);
+        await Task.Delay(500); // let the worker reach every accepted event
+        Assert.Empty(bot.Discord.RequestsTo("PUT", "/guilds/*/members/*/roles/*"));
+        Assert.True(growth < 32 * 1024 * 1024, $"managed memory grew by {growth / 1024} KiB over {Bodies} hostile bodies");
+    }
+
+    private static async Task<List<int>> SendBatchAsync(BotScenario bot, HttpClient http, Random random, int count)
+    {
+        var statuses = new List<int>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var (body, contentType) = Generate(bot, random);
+            using var content = new ByteArrayContent(body);
+            if (contentType is not null)
+            {
+                content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            }
+
+            using var response = await http.PostAsync(bot.WebhookUrl, content);
+            statuses.Add((int)response.StatusCode);
+        }
+
+        return statuses;
+    }
+
+    private static readonly string[] LookAlikes = ["\u0430lice", "al\u0456ce", "ａｌｉｃｅ", "alice\u200b", "ALİCE", "a\u0301lice", "alic\u0435#0001", "<@!0>", "@everyone", "<@&1300000000000000010>"];
+
+    private static (byte[] Body, string? ContentType) Generate(BotScenario bot, Random random)
+    {
+        var kind = random.Next(14);
+        string text = kind switch
+        {
+            0 => new string('[', random.Next(20, 5000)) + new string(']', random.Next(0, 10)),
+            1 => $$$"""{"id":"{{{BotScenario.VerificationId}}}","wallet_address":"0x1","secret":"{{{BotScenario.Secret}}}","token_verification":{"token_address":"t","required_amount":1e{{{random.Next(300, 100000)}}},"actual_amount":1,"passed":true}}""",
+            2 => """{"id":"a","id":"b","wallet_address":"0x1","secret":"x"}""",
+            3 => $$$"""{"id":{{{random.Next()}}},"wallet_address":{"x":1}}""",
+            4 => $$"""{"id":"{{new string('x', random.Next(129, 60000))}}","wallet_address":"0x1"}""",
+            5 => $$"""{"id":"{{BotScenario.VerificationId}}","wallet_address":"0x1","secret":"{{BotScenario.Secret.ToUpperInvariant()}}"}""",
+            6 => $$"""{"id":"{{BotScenario.VerificationId}}","wallet_address":"0x1","secret":"{{BotScenario.Secret}}","custom_fields":{{(random.Next(2) == 0 ? "[]" : "\"alice\"")}}}""",
+            7 => $$"""{"id":"{{BotScenario.VerificationId}}","wallet_address":"0x1","secret":"{{BotScenario.Secret}}","verification_time":"{{(random.Next(2) == 0 ? "not a time" : "1999-01-01T00:00:00Z")}}"}""",
+            8 => "null",
+            9 => new string('{', 1) + new string(' ', random.Next(0, 100)),
+            10 => "\"" + new string('a', random.Next(0, 70000)) + "\"",
+            _ => bot.Webhook(LookAlikes[random.Next(LookAlikes.Length)]).ToJson().ToJsonString(),
+        };
+        var body = Encoding.UTF8.GetBytes(text);
+        if (kind == 12 && body.Length > 10)
+        {
+            body[random.Next(body.Length)] = (byte)random.Next(0x80, 0x100); // invalid UTF-8 somewhere
+        }
+
+        var contentType = (kind, random.Next(20)) switch
+        {
+            (_, 0) => "text/plain",
+            (_, 1) => null,
+            (_, 2) => "application/json; charset=utf-8",
+            (_, 3) => "application/x-www-form-urlencoded",
+            _ => "application/json",
+        };
+        return (body, contentType);
+    }
+}
