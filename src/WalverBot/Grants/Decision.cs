@@ -13,6 +13,7 @@ public static class Outcomes
     public const string InvalidUsername = "invalid_username";
     public const string WalletConflict = "wallet_conflict";
     public const string RejectedSignature = "rejected_signature";
+    public const string CodeRejected = "code_rejected";
     public const string RoleUnsafe = "role_unsafe";
     public const string DiscordError = "discord_error";
     public const string VerificationDisabled = "verification_disabled";

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using WalverBot.Binding;
 using WalverBot.Discord.Rest;
 using WalverBot.Security;
 using WalverBot.Verifications;
@@ -19,6 +20,7 @@ public sealed class GrantProcessor(
     IGuildRoleSource guildRoles,
     IDiscordRestClient discord,
     IWalletSignatureVerifier signatures,
+    IdentityCodes identityCodes,
     IOptions<SecurityOptions> securityOptions,
     IOptions<GrantOptions> grantOptions,
     IOptions<RoleOptions> roleOptions,
@@ -72,11 +74,28 @@ public sealed class GrantProcessor(
             return;
         }
 
-        var query = MemberQuery.Parse(webhook!.DiscordName);
-        if (query is MemberQuery.Invalid invalid)
+        var typed = MemberQuery.Parse(webhook!.DiscordName);
+        MemberQuery query;
+        if (verification.Binding == Bindings.Code)
+        {
+            // The account that asked /verify for the code gets the role, whatever username was typed.
+            var code = await identityCodes.RedeemAsync(webhook.CustomFields.GetValueOrDefault(Bindings.CodeField), verification.GuildId, inboxEvent.Id, cancellationToken);
+            if (code is CodeCheck.Rejected rejectedCode)
+            {
+                await FinishAsync(inboxEvent, Decision.Reject(Outcomes.CodeRejected, rejectedCode.Reason), cancellationToken);
+                return;
+            }
+
+            query = new MemberQuery.ById(((CodeCheck.Valid)code).UserId);
+        }
+        else if (typed is MemberQuery.Invalid invalid)
         {
             await FinishAsync(inboxEvent, Decision.Reject(Outcomes.InvalidUsername, invalid.Reason), cancellationToken);
             return;
+        }
+        else
+        {
+            query = typed;
         }
 
         var member = await ResolveMemberAsync(verification.GuildId, query, cancellationToken);
@@ -123,7 +142,7 @@ public sealed class GrantProcessor(
         await discord.AddGuildMemberRoleAsync(verification.GuildId, userId, verification.RoleId,
             AuditReason(verification, inboxEvent.WalletAddress), cancellationToken);
         await ledger.RecordGrantAsync(inboxEvent, verification, userId,
-            new Decision(Outcomes.Granted, "wallet verified; role assigned"), cancellationToken);
+            new Decision(Outcomes.Granted, $"wallet verified; role assigned{TypedNameMismatch(verification, typed, found)}"), cancellationToken);
     }
 
     /// <summary>Security:Signatures — Enforce refuses a bad signature, Warn logs it and goes on, Off skips the check.</summary>
@@ -163,6 +182,25 @@ public sealed class GrantProcessor(
             default:
                 throw new ArgumentOutOfRangeException(nameof(query));
         }
+    }
+
+    /// <summary>With code binding, notes (for the decision log) that the typed name pointed at someone else.</summary>
+    private string TypedNameMismatch(Verification verification, MemberQuery typed, Discord.Models.GuildMember member)
+    {
+        var matches = typed switch
+        {
+            MemberQuery.ById byId => byId.UserId == member.User.Id,
+            MemberQuery.ByUsername byName => string.Equals(byName.Username, member.User.Username, StringComparison.OrdinalIgnoreCase),
+            _ => false,
+        };
+        if (verification.Binding != Bindings.Code || matches)
+        {
+            return "";
+        }
+
+        logger.LogWarning("Verification {VerificationId}: the typed Discord name does not match member {UserId}, who holds the code; the code decides",
+            verification.Id, member.User.Id);
+        return "; the typed Discord name names another account, so the one-time code decided";
     }
 
     public static string AuditReason(Verification verification, string walletAddress) =>

@@ -1,3 +1,4 @@
+using WalverBot.Binding;
 using WalverBot.Discord;
 using WalverBot.Members;
 using WalverBot.Security;
@@ -16,6 +17,7 @@ public static class GrantServiceCollectionExtensions
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateOnStart();
         services.AddWalletSignatureVerification();
         services.AddSingleton<GrantSignal>();
+        services.AddSingleton<IdentityCodes>();
         services.AddSingleton<GrantLedger>();
         services.AddSingleton<RestGuildRoleSource>();
         services.AddSingleton<IGuildRoleSource, CachedGuildRoleSource>();

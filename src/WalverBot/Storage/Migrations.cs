@@ -91,6 +91,23 @@ public static class Migrations
         CREATE INDEX ix_decisions_guild_user ON decisions (guild_id, user_id);
         CREATE INDEX ix_decisions_verification ON decisions (verification_id);
         """,
+
+        // 2: identity binding by one-time code (issue: trust nothing typed).
+        """
+        ALTER TABLE verifications ADD COLUMN binding TEXT NOT NULL DEFAULT 'username';
+
+        -- Codes from /verify, stored only as hashes; one member, one guild, 30 minutes, one use.
+        CREATE TABLE identity_codes (
+            code_hash       TEXT PRIMARY KEY,
+            guild_id        INTEGER NOT NULL,
+            user_id         INTEGER NOT NULL,
+            created_at      TEXT NOT NULL,
+            expires_at      TEXT NOT NULL,
+            used_at         TEXT NULL,
+            used_by_event   INTEGER NULL
+        );
+        CREATE INDEX ix_identity_codes_member ON identity_codes (guild_id, user_id);
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

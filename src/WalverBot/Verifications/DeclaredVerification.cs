@@ -13,4 +13,7 @@ public sealed class DeclaredVerification
     public string? Chain { get; set; }
     public string? TokenAddress { get; set; }
     public decimal? MinAmount { get; set; }
+
+    /// <summary><c>username</c> (default) or <c>code</c>: require the one-time code from /verify in the <c>walverbot_code</c> field.</summary>
+    public string Binding { get; set; } = Bindings.Username;
 }

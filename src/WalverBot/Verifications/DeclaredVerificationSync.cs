@@ -24,6 +24,7 @@ public sealed class DeclaredVerificationSync(VerificationStore store, ILogger<De
                 TokenAddress = string.IsNullOrWhiteSpace(item.TokenAddress) ? null : item.TokenAddress.Trim(),
                 MinAmount = item.MinAmount,
                 Source = "config",
+                Binding = item.Binding.ToLowerInvariant(),
                 Name = existing?.Name,
                 Enabled = existing?.Enabled ?? true, // an admin's /walver disable survives restarts
                 VerificationUrl = existing?.VerificationUrl,

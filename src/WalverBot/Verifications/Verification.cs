@@ -22,5 +22,21 @@ public sealed record Verification
     public bool Enabled { get; init; } = true;
     public string? VerificationUrl { get; init; }
 
+    /// <summary>How the member's Discord account is identified: the typed username, or a one-time code from /verify.</summary>
+    public string Binding { get; init; } = Bindings.Username;
+
     public bool IsTokenGated => !string.IsNullOrEmpty(TokenAddress);
+}
+
+/// <summary>Ways a verification binds a wallet to a Discord account.</summary>
+public static class Bindings
+{
+    /// <summary>Trust the username the member typed in Walver's <c>discord</c> field (exact match only).</summary>
+    public const string Username = "username";
+
+    /// <summary>Require the one-time code that /verify gave the member, in the <c>walverbot_code</c> field.</summary>
+    public const string Code = "code";
+
+    /// <summary>The Walver custom field id that carries the code.</summary>
+    public const string CodeField = "walverbot_code";
 }

@@ -67,6 +67,11 @@ internal sealed class DeclaredVerificationsValidator : IValidateOptions<Declared
                 failures.Add($"{key}:Chain must be one of {string.Join(", ", Chains.All)}");
             }
 
+            if (item.Binding.ToLowerInvariant() is not (Bindings.Username or Bindings.Code))
+            {
+                failures.Add($"{key}:Binding must be {Bindings.Username} or {Bindings.Code}");
+            }
+
             if (item.MinAmount is < 0)
             {
                 failures.Add($"{key}:MinAmount must not be negative");

@@ -9,7 +9,7 @@ public sealed class VerificationStore(Database database, TimeProvider time)
 {
     private const string SelectColumns = """
         SELECT id, guild_id AS GuildId, role_id AS RoleId, secret_hash AS SecretHash, chain, token_address AS TokenAddress,
-               min_amount AS MinAmount, is_nft AS IsNft, name, source, enabled, verification_url AS VerificationUrl
+               min_amount AS MinAmount, is_nft AS IsNft, name, source, enabled, verification_url AS VerificationUrl, binding
         FROM verifications
         """;
 
@@ -35,19 +35,19 @@ public sealed class VerificationStore(Database database, TimeProvider time)
         var now = Database.Format(time.GetUtcNow());
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO verifications (id, guild_id, role_id, secret_hash, chain, token_address, min_amount, is_nft, name, source, enabled, verification_url, created_at, updated_at)
-            VALUES (@Id, @GuildId, @RoleId, @SecretHash, @Chain, @TokenAddress, @MinAmount, @IsNft, @Name, @Source, @Enabled, @VerificationUrl, @now, @now)
+            INSERT INTO verifications (id, guild_id, role_id, secret_hash, chain, token_address, min_amount, is_nft, name, source, enabled, verification_url, binding, created_at, updated_at)
+            VALUES (@Id, @GuildId, @RoleId, @SecretHash, @Chain, @TokenAddress, @MinAmount, @IsNft, @Name, @Source, @Enabled, @VerificationUrl, @Binding, @now, @now)
             ON CONFLICT (id) DO UPDATE SET
                 guild_id = excluded.guild_id, role_id = excluded.role_id, secret_hash = excluded.secret_hash,
                 chain = excluded.chain, token_address = excluded.token_address, min_amount = excluded.min_amount,
                 is_nft = excluded.is_nft, name = excluded.name, source = excluded.source, enabled = excluded.enabled,
-                verification_url = excluded.verification_url, updated_at = excluded.updated_at
+                verification_url = excluded.verification_url, binding = excluded.binding, updated_at = excluded.updated_at
             """,
             new
             {
                 verification.Id, verification.GuildId, verification.RoleId, verification.SecretHash, verification.Chain,
                 verification.TokenAddress, MinAmount = verification.MinAmount?.ToString(CultureInfo.InvariantCulture),
-                verification.IsNft, verification.Name, verification.Source, verification.Enabled, verification.VerificationUrl, now,
+                verification.IsNft, verification.Name, verification.Source, verification.Enabled, verification.VerificationUrl, verification.Binding, now,
             },
             cancellationToken: cancellationToken));
     }
@@ -63,7 +63,7 @@ public sealed class VerificationStore(Database database, TimeProvider time)
 
     private sealed record Row(
         string Id, long GuildId, long RoleId, string SecretHash, string? Chain, string? TokenAddress,
-        string? MinAmount, long IsNft, string? Name, string Source, long Enabled, string? VerificationUrl)
+        string? MinAmount, long IsNft, string? Name, string Source, long Enabled, string? VerificationUrl, string Binding)
     {
         public Verification ToVerification() => new()
         {
@@ -79,6 +79,7 @@ public sealed class VerificationStore(Database database, TimeProvider time)
             Source = Source,
             Enabled = Enabled != 0,
             VerificationUrl = VerificationUrl,
+            Binding = Binding,
         };
     }
 }
