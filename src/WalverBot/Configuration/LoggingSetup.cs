@@ -12,6 +12,8 @@ public static class LoggingSetup
     public static WebApplicationBuilder AddWalverBotLogging(this WebApplicationBuilder builder)
     {
         // Serilog writes the console; other providers (tests' captures) still receive every event.
+        // preserveStaticLogger: each host keeps its own logger instead of the process-wide Log.Logger,
+        // so hosts that share a process (tests) never write into each other's logs.
         builder.Logging.ClearProviders();
         builder.Services.AddSerilog((services, logger) =>
         {
@@ -31,7 +33,7 @@ public static class LoggingSetup
             {
                 logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
             }
-        }, writeToProviders: true);
+        }, preserveStaticLogger: true, writeToProviders: true);
         return builder;
     }
 }
