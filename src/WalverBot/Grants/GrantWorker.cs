@@ -43,7 +43,14 @@ public sealed class GrantWorker(
             {
                 // A database hiccup (locked, disk full) must not end the worker: the events stay in the inbox.
                 logger.LogError(ex, "Grant worker failed a pass over the inbox; trying again in {Delay}", ErrorPause);
-                await Task.Delay(ErrorPause, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                try
+                {
+                    await Task.Delay(ErrorPause, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
         }
     }
