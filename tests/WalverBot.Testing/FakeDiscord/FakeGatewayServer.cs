@@ -264,7 +264,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         {
             lock (_gate)
             {
-                connection.Open = false;
+                connection.MarkEnded();
                 if (connection.Session?.Connection == connection)
                 {
                     connection.Session.Connection = null;
@@ -777,6 +777,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     private sealed class Connection(int id, WebSocket socket, HttpContext http, string path, string query)
     {
         private readonly Queue<DateTimeOffset> _recent = new();
+        private readonly Lock _life = new();
 
         public int Id { get; } = id;
 
@@ -790,7 +791,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
 
         public Session? Session { get; set; }
 
-        public bool Open { get; set; } = true;
+        public bool Open { get; private set; } = true;
 
         public int? ServerCloseCode { get; set; }
 
@@ -810,17 +811,32 @@ public sealed class FakeGatewayServer : IAsyncDisposable
             return _recent.Count <= max;
         }
 
+        /// <summary>Called by the handler before it returns; after that Kestrel disposes (and may reuse) the HttpContext.</summary>
+        public void MarkEnded()
+        {
+            lock (_life)
+            {
+                Open = false;
+            }
+        }
+
         public void Abort()
         {
-            // After the handler returned, Kestrel may reuse the HttpContext: never touch it then.
-            if (!Open)
+            // The check and the HttpContext call are one step under _life: aborting the socket first let the
+            // handler return (and Kestrel dispose the context) before Http.Abort ran, which then threw
+            // ObjectDisposedException into the test that called DropConnection.
+            lock (_life)
             {
-                return;
+                if (!Open)
+                {
+                    return;
+                }
+
+                Aborted = true;
+                Http.Abort();
             }
 
-            Aborted = true;
             Socket.Abort();
-            Http.Abort();
         }
 
         public GatewayConnectionInfo Info() => new(Id, Path, query, Open, ServerCloseCode, ClientCloseCode, Aborted && ServerCloseCode is null && ClientCloseCode is null);
