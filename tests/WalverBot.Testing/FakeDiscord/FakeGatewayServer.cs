@@ -107,6 +107,19 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Turns every open connection into a zombie, as a network partition would: the connection stays open but
+    /// nothing reaches the bot any more (no ACKs, no dispatches, no close). What the bot sends is still recorded,
+    /// and dispatches meanwhile are numbered and buffered, so a RESUME replays them. New connections are not affected.
+    /// </summary>
+    public void FreezeConnection()
+    {
+        foreach (var connection in Open())
+        {
+            connection.Frozen = true;
+        }
+    }
+
     /// <summary>Closes every open connection with a close code. 4007 and 4009 also end the session (a RESUME then gets op 9).</summary>
     public async Task CloseAsync(int code, string reason = "")
     {
@@ -340,7 +353,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         await connection.SendLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (connection.ServerCloseCode is null && connection.Socket.State == WebSocketState.CloseReceived)
+            if (connection.ServerCloseCode is null && !connection.Frozen && connection.Socket.State == WebSocketState.CloseReceived)
             {
                 await connection.Socket.CloseOutputAsync((WebSocketCloseStatus)(code ?? 1000), reason, CancellationToken.None).ConfigureAwait(false);
             }
@@ -691,7 +704,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         await connection.SendLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (connection.Socket.State != WebSocketState.Open || connection.ServerCloseCode is not null)
+            if (connection.Socket.State != WebSocketState.Open || connection.ServerCloseCode is not null || connection.Frozen)
             {
                 return;
             }
@@ -798,6 +811,15 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         public int? ClientCloseCode { get; set; }
 
         public bool Aborted { get; set; }
+
+        private volatile bool _frozen;
+
+        /// <summary>A zombie: nothing more is sent on this connection.</summary>
+        public bool Frozen
+        {
+            get => _frozen;
+            set => _frozen = value;
+        }
 
         /// <summary>Counts a received payload; false once more than <paramref name="max"/> arrived within 60 s.</summary>
         public bool CountSend(DateTimeOffset now, int max)
