@@ -24,6 +24,10 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     private const long MessageContentIntent = 1L << 15;
     private const long KnownIntents = (1L << 26) - 1;
 
+    // What FakeDiscordServer's /gateway/bot reports as max_concurrency: one IDENTIFY per bucket every 5 s.
+    private const int MaxConcurrency = 1;
+    private static readonly TimeSpan IdentifySpacing = TimeSpan.FromSeconds(5);
+
     // Discord: app-sent payloads may not exceed 4096 bytes (close 4002).
     private const int MaxClientPayloadBytes = 4096;
 
@@ -37,12 +41,14 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     private readonly List<GatewayIdentify> _identifies = [];
     private readonly List<GatewayResume> _resumes = [];
     private readonly List<GatewayHeartbeat> _heartbeats = [];
+    private readonly Dictionary<int, DateTimeOffset> _lastSessionStart = [];
     private readonly CancellationTokenSource _stopping = new();
 
     private WebApplication? _app;
     private volatile bool _withholdAcks;
     private int _readyCount;
     private int _resumedCount;
+    private int _identifiesRefused;
 
     private FakeGatewayServer(FakeDiscordServer discord, FakeGatewayOptions options)
     {
@@ -204,6 +210,9 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     /// <summary>RESUMED events sent (successful resumes).</summary>
     public int ResumedCount => Volatile.Read(ref _resumedCount);
 
+    /// <summary>IDENTIFYs answered with op 9 because they came within 5 s of the previous session start (max_concurrency 1).</summary>
+    public int IdentifiesRefused => Volatile.Read(ref _identifiesRefused);
+
     /// <summary>Session ids handed out in READY, oldest first.</summary>
     public IReadOnlyList<string> SessionIds
     {
@@ -334,7 +343,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
                 continue;
             }
 
-            await OnPayloadAsync(connection, message.ToArray()).ConfigureAwait(false);
+            await OnPayloadAsync(connection, message.ToArray(), _time.GetUtcNow()).ConfigureAwait(false);
         }
     }
 
@@ -364,7 +373,8 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         }
     }
 
-    private async Task OnPayloadAsync(Connection connection, byte[] bytes)
+    /// <param name="receivedAt">When the payload arrived: timing rules (identify spacing) count from there, not from when it was handled.</param>
+    private async Task OnPayloadAsync(Connection connection, byte[] bytes, DateTimeOffset receivedAt)
     {
         JsonObject? payload;
         try
@@ -394,7 +404,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
                 await OnHeartbeatAsync(connection, payload["d"]).ConfigureAwait(false);
                 break;
             case 2:
-                await OnIdentifyAsync(connection, payload["d"] as JsonObject).ConfigureAwait(false);
+                await OnIdentifyAsync(connection, payload["d"] as JsonObject, receivedAt).ConfigureAwait(false);
                 break;
             case 6:
                 await OnResumeAsync(connection, payload["d"] as JsonObject).ConfigureAwait(false);
@@ -427,13 +437,13 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         }
     }
 
-    private async Task OnIdentifyAsync(Connection connection, JsonObject? d)
+    private async Task OnIdentifyAsync(Connection connection, JsonObject? d, DateTimeOffset receivedAt)
     {
         if (d is not null)
         {
             lock (_gate)
             {
-                _identifies.Add(new GatewayIdentify(connection.Id, connection.Path, (JsonObject)d.DeepClone(), _time.GetUtcNow()));
+                _identifies.Add(new GatewayIdentify(connection.Id, connection.Path, (JsonObject)d.DeepClone(), receivedAt));
             }
 
             _signal.Pulse();
@@ -448,7 +458,37 @@ public sealed class FakeGatewayServer : IAsyncDisposable
 
         var shard = d!["shard"] as JsonArray ?? [0, 1];
         var largeThreshold = d["large_threshold"]?.GetValue<int>() ?? 50;
-        _discord.TryUseSessionStart();
+
+        // Docs (gateway#identifying, #session-start-limit-object): max_concurrency IDENTIFYs per 5 seconds per
+        // rate-limit key (shard_id % max_concurrency); "if your app exceeds this limit, Discord will respond with
+        // an Invalid Session (opcode 9)".
+        var now = receivedAt;
+        var bucket = shard[0]!.GetValue<int>() % MaxConcurrency;
+        bool tooSoon;
+        lock (_gate)
+        {
+            tooSoon = _lastSessionStart.TryGetValue(bucket, out var last) && now - last < IdentifySpacing;
+            if (!tooSoon)
+            {
+                _lastSessionStart[bucket] = now;
+            }
+        }
+
+        if (tooSoon)
+        {
+            Interlocked.Increment(ref _identifiesRefused);
+            await SendAsync(connection, new JsonObject { ["op"] = 9, ["d"] = false }).ConfigureAwait(false);
+            _signal.Pulse();
+            return;
+        }
+
+        // Docs (gateway#identifying): past the daily session start limit "all active sessions for the app will be
+        // terminated, the bot token will be reset"; from then on the old token fails with 4004.
+        if (!_discord.TryUseSessionStart())
+        {
+            await CloseConnectionAsync(connection, 4004, "Authentication failed.").ConfigureAwait(false);
+            return;
+        }
 
         await _dispatchGate.WaitAsync(_stopping.Token).ConfigureAwait(false);
         try
