@@ -42,6 +42,28 @@ public sealed class GatewayNewSessionTests
         Assert.Equal(code, world.Gateway.Connections[0].ServerCloseCode);
     }
 
+    [Fact]
+    public async Task Resume_of_a_session_Discord_no_longer_holds_gets_op9_and_identifies_anew()
+    {
+        await using var world = await StartAsync();
+        await world.WaitForSessionAsync();
+
+        world.Gateway.ExpireSessions(); // as when the bot stayed away too long
+        world.Gateway.DropConnection();
+        var resume = await world.Gateway.WaitForResumeAsync(timeout: WaitTimeout);
+        var second = await world.Gateway.WaitForIdentifyAsync(2, WaitTimeout);
+        await world.Gateway.WaitForReadyAsync(2, WaitTimeout);
+        await world.WaitForReadyAsync();
+
+        Assert.Equal("/resume", resume.Path);
+        Assert.Equal(0, world.Gateway.ResumedCount);
+        // Docs (gateway#resuming): on op 9 d:false "create a new connection with your cached URL" and IDENTIFY.
+        Assert.Equal((3, "/"), (second.ConnectionId, second.Path));
+        Assert.Equal(0, world.Gateway.IdentifiesRefused);
+        Assert.Equal(2, world.Gateway.SessionIds.Count);
+        Assert.True(world.Status.IsReady);
+    }
+
     private static void AssertNewSession(GatewayWorld world, Testing.FakeDiscord.GatewayIdentify second)
     {
         // Discord answers op 9 to an IDENTIFY within 5 s of the previous one (max_concurrency 1); the client waits its turn.
