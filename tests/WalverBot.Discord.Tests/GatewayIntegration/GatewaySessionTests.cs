@@ -84,7 +84,7 @@ public sealed class GatewaySessionTests
     }
 
     [Fact]
-    public async Task Dispatches_missed_by_a_zombie_are_replayed_on_resume_and_handled_once_in_order()
+    public async Task Dispatches_missed_by_a_zombie_are_replayed_on_resume_applied_in_order_and_handled_once()
     {
         await using var world = await StartAsync();
         await world.WaitForSessionAsync();
