@@ -236,6 +236,7 @@ internal sealed class GatewayShard
                 else
                 {
                     await SendAsync(connection, IdentifyPayload(), heartbeat: false, cancellationToken);
+                    _identifyGate.IdentifySent(ShardId);
                 }
 
                 return null;

@@ -8,10 +8,14 @@ namespace WalverBot.Discord.Gateway;
 /// (https://discord.com/developers/docs/topics/gateway#session-start-limit-object and #sharding-max-concurrency):
 /// shards share a rate-limit bucket <c>shard_id % max_concurrency</c>, one IDENTIFY per bucket every 5 seconds,
 /// and no more IDENTIFYs than <c>remaining</c> until <c>reset_after</c> (exceeding it resets the token).
+/// Discord counts the 5 seconds between IDENTIFYs as they arrive, so a turn also waits 5 s after the bucket's
+/// previous IDENTIFY actually went out (<see cref="IdentifySent"/>): connecting takes longer some times than others.
 /// </summary>
 internal sealed class IdentifyGate
 {
-    public static readonly TimeSpan BucketSpacing = TimeSpan.FromSeconds(5);
+    // Discord's window is 5 s, counted as IDENTIFYs arrive. Arrival times jitter (network, a busy host), and one that
+    // lands a few milliseconds early is answered with op 9, which costs a 1–5 s wait and another IDENTIFY; so keep a margin.
+    public static readonly TimeSpan BucketSpacing = TimeSpan.FromSeconds(5.5);
     // Discord does not say how long the next period lasts; a day is what it documents for the default limit.
     private static readonly TimeSpan AssumedPeriod = TimeSpan.FromDays(1);
 
@@ -20,6 +24,7 @@ internal sealed class IdentifyGate
     private readonly int _maxConcurrency;
     private readonly int _total;
     private readonly Dictionary<int, DateTimeOffset> _bucketFreeAt = [];
+    private readonly Dictionary<int, DateTimeOffset> _bucketLastSent = [];
     private readonly Lock _lock = new();
     private int _remaining;
     private DateTimeOffset _resetAt;
@@ -70,6 +75,25 @@ internal sealed class IdentifyGate
         }
 
         await GatewayTime.DelayUntilAsync(_time, slot, cancellationToken);
+
+        // The slot spaced the starts of connecting. When the previous IDENTIFY of this bucket went out late (a slow
+        // first connect), 5 s after the slot can be less than 5 s after that IDENTIFY, and Discord answers op 9.
+        DateTimeOffset afterPrevious;
+        lock (_lock)
+        {
+            afterPrevious = _bucketLastSent.TryGetValue(shardId % _maxConcurrency, out var sent) ? sent + BucketSpacing : DateTimeOffset.MinValue;
+        }
+
+        await GatewayTime.DelayUntilAsync(_time, afterPrevious, cancellationToken);
+    }
+
+    /// <summary>Records that the shard's IDENTIFY was just sent; the next one of its bucket waits 5 s from now.</summary>
+    public void IdentifySent(int shardId)
+    {
+        lock (_lock)
+        {
+            _bucketLastSent[shardId % _maxConcurrency] = _time.GetUtcNow();
+        }
     }
 }
 

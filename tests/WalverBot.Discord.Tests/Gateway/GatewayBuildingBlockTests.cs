@@ -58,17 +58,36 @@ public class GatewayBuildingBlockTests
     }
 
     [Fact]
-    public async Task Identify_gate_spaces_shards_of_one_bucket_by_five_seconds()
+    public async Task Identify_gate_spaces_shards_of_one_bucket_by_five_seconds_and_a_margin()
     {
         var time = new FakeTimeProvider();
         var gate = new IdentifyGate(new SessionStartLimit(1000, 1000, 0, MaxConcurrency: 1), time, NullLogger.Instance);
 
         await gate.WaitTurnAsync(0, CancellationToken.None);
         var second = gate.WaitTurnAsync(1, CancellationToken.None);
-        time.Advance(TimeSpan.FromMilliseconds(4_999));
+        time.Advance(IdentifyGate.BucketSpacing - TimeSpan.FromMilliseconds(1));
         Assert.False(second.IsCompleted);
         time.Advance(TimeSpan.FromMilliseconds(1));
         await second.WaitAsync(Timeouts.Signal);
+        Assert.True(IdentifyGate.BucketSpacing > TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Identify_gate_counts_the_spacing_from_when_the_previous_identify_went_out()
+    {
+        var time = new FakeTimeProvider();
+        var gate = new IdentifyGate(new SessionStartLimit(1000, 1000, 0, MaxConcurrency: 1), time, NullLogger.Instance);
+
+        await gate.WaitTurnAsync(0, CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(2)); // a slow connect: IDENTIFY goes out 2 s after the turn
+        gate.IdentifySent(0);
+        var again = gate.WaitTurnAsync(0, CancellationToken.None);
+
+        time.Advance(IdentifyGate.BucketSpacing - TimeSpan.FromSeconds(2)); // the turn's own slot
+        time.Advance(TimeSpan.FromSeconds(2) - TimeSpan.FromMilliseconds(1));
+        Assert.False(again.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await again.WaitAsync(Timeouts.Signal);
     }
 
     [Fact]

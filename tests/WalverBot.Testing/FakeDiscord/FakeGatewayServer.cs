@@ -24,6 +24,10 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     private const long MessageContentIntent = 1L << 15;
     private const long KnownIntents = (1L << 26) - 1;
 
+    // What FakeDiscordServer's /gateway/bot reports as max_concurrency: one IDENTIFY per bucket every 5 s.
+    private const int MaxConcurrency = 1;
+    private static readonly TimeSpan IdentifySpacing = TimeSpan.FromSeconds(5);
+
     // Discord: app-sent payloads may not exceed 4096 bytes (close 4002).
     private const int MaxClientPayloadBytes = 4096;
 
@@ -37,12 +41,14 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     private readonly List<GatewayIdentify> _identifies = [];
     private readonly List<GatewayResume> _resumes = [];
     private readonly List<GatewayHeartbeat> _heartbeats = [];
+    private readonly Dictionary<int, DateTimeOffset> _lastSessionStart = [];
     private readonly CancellationTokenSource _stopping = new();
 
     private WebApplication? _app;
     private volatile bool _withholdAcks;
     private int _readyCount;
     private int _resumedCount;
+    private int _identifiesRefused;
 
     private FakeGatewayServer(FakeDiscordServer discord, FakeGatewayOptions options)
     {
@@ -104,6 +110,19 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         foreach (var connection in Open())
         {
             connection.Abort();
+        }
+    }
+
+    /// <summary>
+    /// Turns every open connection into a zombie, as a network partition would: the connection stays open but
+    /// nothing reaches the bot any more (no ACKs, no dispatches, no close). What the bot sends is still recorded,
+    /// and dispatches meanwhile are numbered and buffered, so a RESUME replays them. New connections are not affected.
+    /// </summary>
+    public void FreezeConnection()
+    {
+        foreach (var connection in Open())
+        {
+            connection.Frozen = true;
         }
     }
 
@@ -191,6 +210,9 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     /// <summary>RESUMED events sent (successful resumes).</summary>
     public int ResumedCount => Volatile.Read(ref _resumedCount);
 
+    /// <summary>IDENTIFYs answered with op 9 because they came within 5 s of the previous session start (max_concurrency 1).</summary>
+    public int IdentifiesRefused => Volatile.Read(ref _identifiesRefused);
+
     /// <summary>Session ids handed out in READY, oldest first.</summary>
     public IReadOnlyList<string> SessionIds
     {
@@ -264,7 +286,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         {
             lock (_gate)
             {
-                connection.Open = false;
+                connection.MarkEnded();
                 if (connection.Session?.Connection == connection)
                 {
                     connection.Session.Connection = null;
@@ -321,7 +343,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
                 continue;
             }
 
-            await OnPayloadAsync(connection, message.ToArray()).ConfigureAwait(false);
+            await OnPayloadAsync(connection, message.ToArray(), _time.GetUtcNow()).ConfigureAwait(false);
         }
     }
 
@@ -340,7 +362,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         await connection.SendLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (connection.ServerCloseCode is null && connection.Socket.State == WebSocketState.CloseReceived)
+            if (connection.ServerCloseCode is null && !connection.Frozen && connection.Socket.State == WebSocketState.CloseReceived)
             {
                 await connection.Socket.CloseOutputAsync((WebSocketCloseStatus)(code ?? 1000), reason, CancellationToken.None).ConfigureAwait(false);
             }
@@ -351,7 +373,8 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         }
     }
 
-    private async Task OnPayloadAsync(Connection connection, byte[] bytes)
+    /// <param name="receivedAt">When the payload arrived: timing rules (identify spacing) count from there, not from when it was handled.</param>
+    private async Task OnPayloadAsync(Connection connection, byte[] bytes, DateTimeOffset receivedAt)
     {
         JsonObject? payload;
         try
@@ -381,7 +404,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
                 await OnHeartbeatAsync(connection, payload["d"]).ConfigureAwait(false);
                 break;
             case 2:
-                await OnIdentifyAsync(connection, payload["d"] as JsonObject).ConfigureAwait(false);
+                await OnIdentifyAsync(connection, payload["d"] as JsonObject, receivedAt).ConfigureAwait(false);
                 break;
             case 6:
                 await OnResumeAsync(connection, payload["d"] as JsonObject).ConfigureAwait(false);
@@ -414,13 +437,13 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         }
     }
 
-    private async Task OnIdentifyAsync(Connection connection, JsonObject? d)
+    private async Task OnIdentifyAsync(Connection connection, JsonObject? d, DateTimeOffset receivedAt)
     {
         if (d is not null)
         {
             lock (_gate)
             {
-                _identifies.Add(new GatewayIdentify(connection.Id, connection.Path, (JsonObject)d.DeepClone(), _time.GetUtcNow()));
+                _identifies.Add(new GatewayIdentify(connection.Id, connection.Path, (JsonObject)d.DeepClone(), receivedAt));
             }
 
             _signal.Pulse();
@@ -435,7 +458,37 @@ public sealed class FakeGatewayServer : IAsyncDisposable
 
         var shard = d!["shard"] as JsonArray ?? [0, 1];
         var largeThreshold = d["large_threshold"]?.GetValue<int>() ?? 50;
-        _discord.TryUseSessionStart();
+
+        // Docs (gateway#identifying, #session-start-limit-object): max_concurrency IDENTIFYs per 5 seconds per
+        // rate-limit key (shard_id % max_concurrency); "if your app exceeds this limit, Discord will respond with
+        // an Invalid Session (opcode 9)".
+        var now = receivedAt;
+        var bucket = shard[0]!.GetValue<int>() % MaxConcurrency;
+        bool tooSoon;
+        lock (_gate)
+        {
+            tooSoon = _lastSessionStart.TryGetValue(bucket, out var last) && now - last < IdentifySpacing;
+            if (!tooSoon)
+            {
+                _lastSessionStart[bucket] = now;
+            }
+        }
+
+        if (tooSoon)
+        {
+            Interlocked.Increment(ref _identifiesRefused);
+            await SendAsync(connection, new JsonObject { ["op"] = 9, ["d"] = false }).ConfigureAwait(false);
+            _signal.Pulse();
+            return;
+        }
+
+        // Docs (gateway#identifying): past the daily session start limit "all active sessions for the app will be
+        // terminated, the bot token will be reset"; from then on the old token fails with 4004.
+        if (!_discord.TryUseSessionStart())
+        {
+            await CloseConnectionAsync(connection, 4004, "Authentication failed.").ConfigureAwait(false);
+            return;
+        }
 
         await _dispatchGate.WaitAsync(_stopping.Token).ConfigureAwait(false);
         try
@@ -691,7 +744,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         await connection.SendLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (connection.Socket.State != WebSocketState.Open || connection.ServerCloseCode is not null)
+            if (connection.Socket.State != WebSocketState.Open || connection.ServerCloseCode is not null || connection.Frozen)
             {
                 return;
             }
@@ -777,6 +830,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     private sealed class Connection(int id, WebSocket socket, HttpContext http, string path, string query)
     {
         private readonly Queue<DateTimeOffset> _recent = new();
+        private readonly Lock _life = new();
 
         public int Id { get; } = id;
 
@@ -790,13 +844,22 @@ public sealed class FakeGatewayServer : IAsyncDisposable
 
         public Session? Session { get; set; }
 
-        public bool Open { get; set; } = true;
+        public bool Open { get; private set; } = true;
 
         public int? ServerCloseCode { get; set; }
 
         public int? ClientCloseCode { get; set; }
 
         public bool Aborted { get; set; }
+
+        private volatile bool _frozen;
+
+        /// <summary>A zombie: nothing more is sent on this connection.</summary>
+        public bool Frozen
+        {
+            get => _frozen;
+            set => _frozen = value;
+        }
 
         /// <summary>Counts a received payload; false once more than <paramref name="max"/> arrived within 60 s.</summary>
         public bool CountSend(DateTimeOffset now, int max)
@@ -810,17 +873,32 @@ public sealed class FakeGatewayServer : IAsyncDisposable
             return _recent.Count <= max;
         }
 
+        /// <summary>Called by the handler before it returns; after that Kestrel disposes (and may reuse) the HttpContext.</summary>
+        public void MarkEnded()
+        {
+            lock (_life)
+            {
+                Open = false;
+            }
+        }
+
         public void Abort()
         {
-            // After the handler returned, Kestrel may reuse the HttpContext: never touch it then.
-            if (!Open)
+            // The check and the HttpContext call are one step under _life: aborting the socket first let the
+            // handler return (and Kestrel dispose the context) before Http.Abort ran, which then threw
+            // ObjectDisposedException into the test that called DropConnection.
+            lock (_life)
             {
-                return;
+                if (!Open)
+                {
+                    return;
+                }
+
+                Aborted = true;
+                Http.Abort();
             }
 
-            Aborted = true;
             Socket.Abort();
-            Http.Abort();
         }
 
         public GatewayConnectionInfo Info() => new(Id, Path, query, Open, ServerCloseCode, ClientCloseCode, Aborted && ServerCloseCode is null && ClientCloseCode is null);

@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using WalverBot.Discord.Gateway;
+using WalverBot.Discord.Models;
+using WalverBot.Testing.FakeDiscord;
+using FakePermissions = WalverBot.Testing.FakeDiscord.DiscordPermissions;
+using ListLoggerProvider = WalverBot.Discord.Tests.Gateway.ListLoggerProvider;
+
+namespace WalverBot.Discord.Tests.GatewayIntegration;
+
+/// <summary>
+/// A fake Discord (REST + gateway on 127.0.0.1) with one guild, and the real gateway client in a small host
+/// built the way the app builds it: <c>AddDiscordRest()</c> + <c>AddDiscordGateway()</c>, real time, real WebSockets.
+/// </summary>
+internal sealed class GatewayWorld : IAsyncDisposable
+{
+    public const string GuildId = "4400000000000000001";
+    public const string BotRoleId = "4400000000000000010";
+    public const string VerifiedRoleId = "4400000000000000011";
+    public const string ChannelId = "4400000000000000200";
+    public const string AliceId = "4400000000000000100";
+
+    /// <summary>Short enough that zombie detection takes a couple of seconds, long enough to stay far below 120 sends a minute.</summary>
+    public const int HeartbeatIntervalMs = 1000;
+
+    /// <summary>How long a test waits for something that should happen within a few heartbeats (only reached on failure).</summary>
+    public static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly CancellationTokenSource _done = new();
+
+    private GatewayWorld(FakeDiscordServer discord, FakeGatewayServer gateway)
+    {
+        Discord = discord;
+        Gateway = gateway;
+    }
+
+    public FakeDiscordServer Discord { get; }
+
+    public FakeGatewayServer Gateway { get; }
+
+    public IHost Host { get; private set; } = null!;
+
+    public Task Shutdown { get; private set; } = Task.CompletedTask;
+
+    public ListLoggerProvider Logs { get; } = new();
+
+    public EventLog Events { get; } = new();
+
+    public IGatewayStatus Status => Host.Services.GetRequiredService<IGatewayStatus>();
+
+    public IGuildCache Cache => Host.Services.GetRequiredService<IGuildCache>();
+
+    public static async Task<GatewayWorld> StartAsync(Action<IServiceCollection>? configure = null, Action<FakeGatewayOptions>? gatewayOptions = null)
+    {
+        var discord = await FakeDiscordServer.StartAsync();
+        discord.AddGuild(GuildId, "Integration guild");
+        discord.AddRole(GuildId, new FakeRole(BotRoleId, "WalverBot", 5, FakePermissions.Of(FakePermissions.ManageRoles)));
+        discord.AddRole(GuildId, new FakeRole(VerifiedRoleId, "Verified", 2));
+        discord.SetBotRoles(GuildId, BotRoleId);
+        discord.AddMember(GuildId, new FakeMember(AliceId, "alice"));
+        discord.AddChannel(new FakeChannel(ChannelId, GuildId, "general"));
+        var options = new FakeGatewayOptions { HeartbeatIntervalMs = HeartbeatIntervalMs };
+        gatewayOptions?.Invoke(options);
+        var gateway = await FakeGatewayServer.StartAsync(discord, options);
+
+        var world = new GatewayWorld(discord, gateway);
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Testing" });
+        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Trace).AddProvider(world.Logs);
+        builder.Services.AddOptions<DiscordOptions>().Configure(o =>
+        {
+            o.Token = discord.Token;
+            o.ApiBaseUrl = discord.ApiBaseUrl;
+        });
+        builder.Services.AddDiscordRest();
+        builder.Services.AddDiscordGateway();
+        builder.Services.AddSingleton<IGatewayEventHandler<GuildMemberAddEvent>>(world.Events);
+        builder.Services.AddSingleton<IGatewayEventHandler<GuildRoleCreateEvent>>(world.Events);
+        builder.Services.AddSingleton<IGatewayEventHandler<GuildRoleUpdateEvent>>(world.Events);
+        builder.Services.AddSingleton<IGatewayEventHandler<GuildCreateEvent>>(world.Events);
+        configure?.Invoke(builder.Services);
+        world.Host = builder.Build();
+        await world.Host.StartAsync();
+        // Stops the host itself once something calls StopApplication (as the hosted service does on a fatal close).
+        world.Shutdown = world.Host.WaitForShutdownAsync(world._done.Token);
+        return world;
+    }
+
+    /// <summary>Waits (polling real time, no fixed sleep) until <paramref name="condition"/> holds.</summary>
+    public static async Task EventuallyAsync(Func<bool> condition, string description, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? WaitTimeout);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting for {description}.");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
+    public Task WaitForReadyAsync() => EventuallyAsync(() => Status.IsReady, "the gateway status to be ready");
+
+    /// <summary>Ready, with the guild's GUILD_CREATE applied to the cache.</summary>
+    public async Task WaitForSessionAsync()
+    {
+        await Gateway.WaitForReadyAsync(timeout: WaitTimeout);
+        await EventuallyAsync(() => Status.IsReady && Cache.GetGuild(ulong.Parse(GuildId, System.Globalization.CultureInfo.InvariantCulture)) is not null, "READY and GUILD_CREATE");
+    }
+
+    /// <summary>What the bot logged and which connections the fake saw, for a failure message (no token in it).</summary>
+    public string Describe() => string.Join(Environment.NewLine,
+        Logs.Lines.Concat(Gateway.Connections.Select(c => c.ToString())).Select(l => l.Replace(Discord.Token, "<token>", StringComparison.Ordinal)));
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Host.StopAsync();
+            await _done.CancelAsync();
+            try
+            {
+                await Shutdown;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            Host.Dispose();
+        }
+        finally
+        {
+            await Gateway.DisposeAsync();
+            await Discord.DisposeAsync();
+            _done.Dispose();
+        }
+
+        // Whatever happened in the test: the client never identified inside Discord's 5 s window (max_concurrency 1),
+        // and no log line carries the token (debug and trace included).
+        Assert.Equal(0, Gateway.IdentifiesRefused);
+        Assert.DoesNotContain(Logs.Entries, e => e.Message.Contains(Discord.Token, StringComparison.Ordinal)
+            || (e.Exception?.ToString().Contains(Discord.Token, StringComparison.Ordinal) ?? false));
+    }
+}
+
+/// <summary>Every event the handlers received, in the order their handlers ran.</summary>
+internal sealed class EventLog :
+    IGatewayEventHandler<GuildMemberAddEvent>,
+    IGatewayEventHandler<GuildRoleCreateEvent>,
+    IGatewayEventHandler<GuildRoleUpdateEvent>,
+    IGatewayEventHandler<GuildCreateEvent>
+{
+    private readonly ConcurrentQueue<GatewayEvent> _events = new();
+
+    public IReadOnlyList<GatewayEvent> All => [.. _events];
+
+    public IReadOnlyList<T> Of<T>() where T : GatewayEvent => [.. _events.OfType<T>()];
+
+    public Task HandleAsync(GuildMemberAddEvent gatewayEvent, CancellationToken cancellationToken) => Record(gatewayEvent);
+
+    public Task HandleAsync(GuildRoleCreateEvent gatewayEvent, CancellationToken cancellationToken) => Record(gatewayEvent);
+
+    public Task HandleAsync(GuildRoleUpdateEvent gatewayEvent, CancellationToken cancellationToken) => Record(gatewayEvent);
+
+    public Task HandleAsync(GuildCreateEvent gatewayEvent, CancellationToken cancellationToken) => Record(gatewayEvent);
+
+    public Task WaitForAsync<T>(int count) where T : GatewayEvent =>
+        GatewayWorld.EventuallyAsync(() => Of<T>().Count >= count, $"{count} {typeof(T).Name} at the handlers");
+
+    private Task Record(GatewayEvent gatewayEvent)
+    {
+        _events.Enqueue(gatewayEvent);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>A reconnect strategy with a fixed delay, registered in DI in place of the production backoff.</summary>
+internal sealed class FixedReconnectStrategy(TimeSpan delay) : IReconnectStrategy
+{
+    public TimeSpan GetDelay(int failedAttempts) => delay;
+}
