@@ -91,6 +91,23 @@ public static class Migrations
         CREATE INDEX ix_decisions_guild_user ON decisions (guild_id, user_id);
         CREATE INDEX ix_decisions_verification ON decisions (verification_id);
         """,
+
+        // 2: slash commands: what was registered with Discord (to re-register only on change), per-guild settings.
+        """
+        CREATE TABLE command_registrations (
+            application_id   INTEGER NOT NULL,
+            scope            TEXT NOT NULL,
+            definitions_hash TEXT NOT NULL,
+            registered_at    TEXT NOT NULL,
+            PRIMARY KEY (application_id, scope)
+        );
+
+        CREATE TABLE guild_settings (
+            guild_id         INTEGER PRIMARY KEY,
+            log_channel_id   INTEGER NULL,
+            updated_at       TEXT NOT NULL
+        );
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;
