@@ -38,7 +38,7 @@ public sealed class CommandRegistrar(
             {
                 if (registered.GetValueOrDefault(scope) == CommandDefinitions.Hash)
                 {
-                    logger.LogDebug("Slash commands in scope {Scope} are up to date", scope);
+                    logger.LogInformation("Slash commands in scope {Scope} are up to date; not registering them again", scope);
                     continue;
                 }
 
