@@ -51,7 +51,7 @@ public sealed class WalverApiClient(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or TimeoutRejectedException or TaskCanceledException)
         {
-            var reason = ex is HttpRequestException ? $"could not reach Walver ({ex.Message})" : $"Walver did not answer within {options.Value.AttemptTimeout.TotalSeconds:0} s";
+            var reason = ex is HttpRequestException ? $"could not reach Walver ({ex.Message})" : $"Walver did not answer within {options.Value.AttemptTimeout.TotalSeconds:0.#} s";
             logger.LogWarning("Creating verification {VerificationId} at Walver failed after {Attempts} attempt(s): {Reason}", request.Id, attempts.Count, reason);
             return new WalverCreateResult.Unavailable(reason);
         }
