@@ -82,10 +82,12 @@ public sealed class AdminNoticeWorker(LogChannelNotifier notifier, IServiceProvi
         ulong? channelId = null;
         try
         {
-            channelId = await services.GetRequiredService<CommandStore>().LogChannelAsync(notice.GuildId, cancellationToken);
+            // A scope per notice: the REST client is a typed HttpClient, meant to be short-lived.
+            await using var scope = services.CreateAsyncScope();
+            channelId = await scope.ServiceProvider.GetRequiredService<CommandStore>().LogChannelAsync(notice.GuildId, cancellationToken);
             if (channelId is { } channel)
             {
-                await services.GetRequiredService<IDiscordRestClient>().CreateMessageAsync(channel,
+                await scope.ServiceProvider.GetRequiredService<IDiscordRestClient>().CreateMessageAsync(channel,
                     new MessageCreate(Content: AdminNoticeText.Format(notice), AllowedMentions: AllowedMentions.None, Flags: MessageFlags.SuppressEmbeds),
                     cancellationToken);
             }
