@@ -31,7 +31,10 @@ public static class LoggingSetup
             {
                 logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
             }
-        }, writeToProviders: true);
+        },
+        // Each host keeps its own logger: with the static Log.Logger, hosts running side by side (tests) steal each other's events.
+        preserveStaticLogger: true,
+        writeToProviders: true);
         return builder;
     }
 }
