@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WalverBot.Commands;
 using WalverBot.Configuration;
 using WalverBot.Discord;
 using WalverBot.Grants;
@@ -67,6 +68,7 @@ public partial class Program
         builder.Services.AddVerifications();
         builder.Services.AddWebhooks();
         builder.Services.AddGrants();
+        builder.Services.AddCommands();
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -22,7 +22,7 @@ public sealed record DecisionEntry
 /// Writes what the worker decided: the decision log, role grants, wallet links and the event's new state,
 /// each outcome in one transaction so a crash never leaves half of it.
 /// </summary>
-public sealed class GrantLedger(Database database, TimeProvider time, ILogger<GrantLedger> logger)
+public sealed class GrantLedger(Database database, TimeProvider time, ILogger<GrantLedger> logger, Commands.IAdminNotifier? notifier = null)
 {
     /// <summary>The member a wallet is linked to in a guild, if any.</summary>
     public async Task<ulong?> LinkedMemberAsync(ulong guildId, string walletAddress, CancellationToken cancellationToken)
@@ -87,6 +87,7 @@ public sealed class GrantLedger(Database database, TimeProvider time, ILogger<Gr
         logger.LogInformation(
             "Decision {Outcome} for verification {VerificationId}, wallet {Wallet}: {Reason}",
             decision.Outcome, verificationId, WalletAddresses.Shorten(walletAddress), decision.Reason);
+        notifier?.DecisionRecorded(new Commands.DecisionNotice(guildId, verificationId, null, WalletAddresses.Shorten(walletAddress), decision));
     }
 
     /// <summary>The latest decisions about a member (or, with <paramref name="userId"/> null, the whole guild), newest first.</summary>
@@ -133,8 +134,121 @@ public sealed class GrantLedger(Database database, TimeProvider time, ILogger<Gr
             },
             transaction, cancellationToken: cancellationToken));
 
-    private void LogDecision(InboxEvent inboxEvent, ulong? userId, Decision decision) =>
+    private void LogDecision(InboxEvent inboxEvent, ulong? userId, Decision decision)
+    {
         logger.LogInformation(
             "Decision {Outcome} for verification {VerificationId}, wallet {Wallet}, member {UserId}, guild {GuildId}: {Reason}",
             decision.Outcome, inboxEvent.VerificationId, WalletAddresses.Shorten(inboxEvent.WalletAddress), userId, inboxEvent.GuildId, decision.Reason);
+        notifier?.DecisionRecorded(new Commands.DecisionNotice(inboxEvent.GuildId, inboxEvent.VerificationId, userId, WalletAddresses.Shorten(inboxEvent.WalletAddress), decision));
+    }
+
+    // ---- Queries and changes for the admin commands (/walver list, status, revoke, disable) ----------------------
+
+    /// <summary>Per verification of a guild: roles currently granted, events still waiting, and decisions that granted nothing.</summary>
+    public async Task<IReadOnlyDictionary<string, VerificationCounts>> CountsForGuildAsync(ulong guildId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<VerificationCounts>(new CommandDefinition("""
+            SELECT v.id AS VerificationId,
+                (SELECT COUNT(*) FROM role_grants g WHERE g.verification_id = v.id AND g.status = 'granted') AS Granted,
+                (SELECT COUNT(*) FROM webhook_events e WHERE e.verification_id = v.id AND e.status IN ('pending', 'waiting_member')) AS Pending,
+                (SELECT COUNT(*) FROM decisions d WHERE d.verification_id = v.id
+                    AND d.outcome NOT IN ('granted', 'duplicate', 'pending_member', 'revoked')) AS Rejected
+            FROM verifications v WHERE v.guild_id = @guildId
+            """, new { guildId }, cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => r.VerificationId);
+    }
+
+    /// <summary>The roles a verification currently has granted, oldest first.</summary>
+    public Task<IReadOnlyList<GrantRecord>> ActiveGrantsForVerificationAsync(string verificationId, CancellationToken cancellationToken) =>
+        GrantsAsync("g.verification_id = @verificationId AND g.status = 'granted'", new { verificationId }, cancellationToken);
+
+    /// <summary>Every grant a member has had in a guild (granted or revoked), newest first.</summary>
+    public Task<IReadOnlyList<GrantRecord>> GrantsForMemberAsync(ulong guildId, ulong userId, CancellationToken cancellationToken) =>
+        GrantsAsync("g.guild_id = @guildId AND g.user_id = @userId", new { guildId, userId }, cancellationToken);
+
+    /// <summary>The wallets linked to a member in a guild.</summary>
+    public async Task<IReadOnlyList<WalletLink>> WalletLinksForMemberAsync(ulong guildId, ulong userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<WalletLink>(new CommandDefinition("""
+            SELECT wallet_address AS WalletAddress, verification_id AS VerificationId, linked_at AS LinkedAt
+            FROM wallet_links WHERE guild_id = @guildId AND user_id = @userId ORDER BY linked_at
+            """, new { guildId, userId }, cancellationToken: cancellationToken));
+        return rows.ToList();
+    }
+
+    /// <summary>Marks a grant revoked (its role was removed or is gone) and logs the decision, in one transaction.</summary>
+    public async Task RecordRevocationAsync(GrantRecord grant, string reason, CancellationToken cancellationToken)
+    {
+        var now = Database.Format(time.GetUtcNow());
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE role_grants SET status = 'revoked', revoked_at = @now WHERE id = @Id;
+            INSERT INTO decisions (at, verification_id, guild_id, event_id, user_id, wallet, outcome, reason)
+            VALUES (@now, @VerificationId, @GuildId, NULL, @UserId, @wallet, 'revoked', @reason);
+            """,
+            new { grant.Id, grant.VerificationId, grant.GuildId, grant.UserId, wallet = WalletAddresses.Shorten(grant.WalletAddress), reason, now },
+            transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Decision revoked for verification {VerificationId}, member {UserId}, guild {GuildId}: {Reason}",
+            grant.VerificationId, grant.UserId, grant.GuildId, reason);
+    }
+
+    /// <summary>Removes a member's wallet links in a guild, so the wallet may verify for another member; returns how many.</summary>
+    public async Task<int> UnlinkWalletsAsync(ulong guildId, ulong userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM wallet_links WHERE guild_id = @guildId AND user_id = @userId", new { guildId, userId }, cancellationToken: cancellationToken));
+    }
+
+    private async Task<IReadOnlyList<GrantRecord>> GrantsAsync(string where, object args, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        // RoleHeldElsewhere: another enabled verification granted the member the same role, so removing it would take that away too.
+        var rows = await connection.QueryAsync<GrantRecord>(new CommandDefinition($"""
+            SELECT g.id, g.verification_id AS VerificationId, g.guild_id AS GuildId, g.role_id AS RoleId, g.user_id AS UserId,
+                   g.wallet_address AS WalletAddress, g.status, g.granted_at AS GrantedAt, g.revoked_at AS RevokedAt,
+                   EXISTS (SELECT 1 FROM role_grants o JOIN verifications v ON v.id = o.verification_id
+                           WHERE o.guild_id = g.guild_id AND o.user_id = g.user_id AND o.role_id = g.role_id
+                             AND o.status = 'granted' AND o.id <> g.id AND v.enabled = 1) AS RoleHeldElsewhere
+            FROM role_grants g WHERE {where}
+            ORDER BY g.granted_at DESC, g.id DESC
+            """, args, cancellationToken: cancellationToken));
+        return rows.ToList();
+    }
+}
+
+/// <summary>A role a verification granted a member, as stored in role_grants.</summary>
+public sealed record GrantRecord
+{
+    public long Id { get; init; }
+    public string VerificationId { get; init; } = "";
+    public ulong GuildId { get; init; }
+    public ulong RoleId { get; init; }
+    public ulong UserId { get; init; }
+    public string WalletAddress { get; init; } = "";
+    public string Status { get; init; } = "";
+    public DateTimeOffset GrantedAt { get; init; }
+    public DateTimeOffset? RevokedAt { get; init; }
+    public bool RoleHeldElsewhere { get; init; }
+}
+
+/// <summary>A wallet linked to a member in a guild (one wallet, one member).</summary>
+public sealed record WalletLink
+{
+    public string WalletAddress { get; init; } = "";
+    public string VerificationId { get; init; } = "";
+    public DateTimeOffset LinkedAt { get; init; }
+}
+
+/// <summary>Counts shown by /walver list.</summary>
+public sealed record VerificationCounts
+{
+    public string VerificationId { get; init; } = "";
+    public int Granted { get; init; }
+    public int Pending { get; init; }
+    public int Rejected { get; init; }
 }

@@ -92,7 +92,24 @@ public static class Migrations
         CREATE INDEX ix_decisions_verification ON decisions (verification_id);
         """,
 
-        // 2: identity binding by one-time code (issue: trust nothing typed).
+        // 2: slash commands: what was registered with Discord (to re-register only on change), per-guild settings.
+        """
+        CREATE TABLE command_registrations (
+            application_id   INTEGER NOT NULL,
+            scope            TEXT NOT NULL,
+            definitions_hash TEXT NOT NULL,
+            registered_at    TEXT NOT NULL,
+            PRIMARY KEY (application_id, scope)
+        );
+
+        CREATE TABLE guild_settings (
+            guild_id         INTEGER PRIMARY KEY,
+            log_channel_id   INTEGER NULL,
+            updated_at       TEXT NOT NULL
+        );
+        """,
+
+        // 3: identity binding by one-time code (issue: trust nothing typed).
         """
         ALTER TABLE verifications ADD COLUMN binding TEXT NOT NULL DEFAULT 'username';
 

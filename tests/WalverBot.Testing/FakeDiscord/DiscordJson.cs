@@ -46,14 +46,23 @@ internal static class DiscordJson
         ["pending"] = false,
     };
 
-    public static JsonObject Channel(FakeChannel channel, int position) => new()
+    /// <summary>A channel; one the bot cannot send in carries what Discord would: a member overwrite denying SEND_MESSAGES to the bot.</summary>
+    public static JsonObject Channel(FakeChannel channel, int position, string botUserId) => new()
     {
         ["id"] = channel.Id,
         ["type"] = channel.Type,
         ["guild_id"] = channel.GuildId,
         ["name"] = channel.Name,
         ["position"] = position,
-        ["permission_overwrites"] = new JsonArray(),
+        ["permission_overwrites"] = channel.BotCanSend
+            ? new JsonArray()
+            : new JsonArray(new JsonObject
+            {
+                ["id"] = botUserId,
+                ["type"] = 1,
+                ["allow"] = "0",
+                ["deny"] = DiscordPermissions.SendMessages.ToString(CultureInfo.InvariantCulture),
+            }),
         ["parent_id"] = null,
         ["nsfw"] = false,
     };

@@ -155,7 +155,7 @@ public sealed partial class FakeDiscordServer
         lock (_gate)
         {
             return _channels.TryGetValue(c["channel"], out var channel)
-                ? DiscordResult.Ok(DiscordJson.Channel(channel, 0))
+                ? DiscordResult.Ok(DiscordJson.Channel(channel, 0, BotUserId))
                 : DiscordResult.Error(404, 10003, "Unknown Channel");
         }
     }
@@ -196,7 +196,7 @@ public sealed partial class FakeDiscordServer
         new([.. guild.Roles.Values.OrderBy(r => r.Position).Select(r => (JsonNode)DiscordJson.Role(r))]);
 
     private JsonArray ChannelsJson(string guildId) =>
-        new([.. _channels.Values.Where(ch => ch.GuildId == guildId).Select((ch, i) => (JsonNode)DiscordJson.Channel(ch, i))]);
+        new([.. _channels.Values.Where(ch => ch.GuildId == guildId).Select((ch, i) => (JsonNode)DiscordJson.Channel(ch, i, BotUserId))]);
 
     // ---- Members -------------------------------------------------------------------------------
 
@@ -401,11 +401,17 @@ public sealed partial class FakeDiscordServer
             }
 
             // Response types a command interaction accepts: 4 message, 5 deferred message, 9 modal
-            // (6/7 are for components, 8 for autocomplete, 1 PONG only for HTTP interactions).
+            // (6/7 are for components, 1 PONG only for HTTP interactions); an autocomplete interaction takes only 8.
+            var autocomplete = interaction.Payload["type"]?.GetValue<int>() == 4;
             var type = (c.Body as JsonObject)?["type"];
-            if (type is null || !int.TryParse(type.ToJsonString(), out var callbackType) || callbackType is not (4 or 5 or 9))
+            if (type is null || !int.TryParse(type.ToJsonString(), out var callbackType) || (autocomplete ? callbackType != 8 : callbackType is not (4 or 5 or 9)))
             {
-                return InvalidForm(DiscordJson.FieldError("type", "BASE_TYPE_CHOICES", "Value must be one of {4, 5, 9}."));
+                return InvalidForm(DiscordJson.FieldError("type", "BASE_TYPE_CHOICES", autocomplete ? "Value must be one of {8}." : "Value must be one of {4, 5, 9}."));
+            }
+
+            if (autocomplete && c.Body!["data"]?["choices"] is JsonArray { Count: > 25 })
+            {
+                return InvalidForm(DiscordJson.FieldError("choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."));
             }
 
             var data = c.Body!["data"]?.DeepClone();

@@ -134,7 +134,17 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     /// <summary>Creates a slash-command interaction Discord would send; dispatch <see cref="FakeInteraction.Payload"/> as INTERACTION_CREATE.</summary>
     /// <param name="data">The interaction's "data" object, e.g. {"name":"walver","type":1,"options":[...]}; "id" is filled in when absent.</param>
-    public FakeInteraction CreateCommandInteraction(string guildId, string channelId, string userId, JsonObject data)
+    public FakeInteraction CreateCommandInteraction(string guildId, string channelId, string userId, JsonObject data) =>
+        CreateInteraction(2, guildId, channelId, userId, data);
+
+    /// <summary>
+    /// An autocomplete interaction (type 4) for a command whose option is being typed; mark that option <c>"focused": true</c>
+    /// in <paramref name="data"/>. Discord accepts only callback type 8 (choices) for it.
+    /// </summary>
+    public FakeInteraction CreateAutocompleteInteraction(string guildId, string channelId, string userId, JsonObject data) =>
+        CreateInteraction(4, guildId, channelId, userId, data);
+
+    private FakeInteraction CreateInteraction(int type, string guildId, string channelId, string userId, JsonObject data)
     {
         lock (_gate)
         {
@@ -150,14 +160,14 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
             var memberJson = DiscordJson.Member(member);
             memberJson["permissions"] = PermissionsOf(guild, userId).ToString(CultureInfo.InvariantCulture);
             var channelJson = _channels.TryGetValue(channelId, out var channel)
-                ? DiscordJson.Channel(channel, 0)
+                ? DiscordJson.Channel(channel, 0, BotUserId)
                 : new JsonObject { ["id"] = channelId, ["type"] = 0, ["guild_id"] = guildId };
 
             var payload = new JsonObject
             {
                 ["id"] = id,
                 ["application_id"] = ApplicationId,
-                ["type"] = 2, // APPLICATION_COMMAND
+                ["type"] = type, // 2 APPLICATION_COMMAND, 4 APPLICATION_COMMAND_AUTOCOMPLETE
                 ["data"] = data,
                 ["guild_id"] = guildId,
                 ["channel_id"] = channelId,

@@ -41,6 +41,9 @@ public sealed class BotScenario : IAsyncDisposable
     public string DatabasePath => Path.Combine(_folder, "walverbot.db");
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>Settings applied at the next <see cref="StartBotAsync"/> (change them between a stop and a start).</summary>
+    public IDictionary<string, string?> Settings => _settings;
+
     /// <summary>Starts the fakes and the bot with one declared verification (<see cref="VerificationId"/> → Holder).</summary>
     public static async Task<BotScenario> StartAsync(IDictionary<string, string?>? settings = null, bool startBot = true)
     {

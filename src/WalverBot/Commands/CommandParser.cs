@@ -1,0 +1,247 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using WalverBot.Discord.Models;
+using WalverBot.Security;
+using WalverBot.Verifications;
+
+namespace WalverBot.Commands;
+
+/// <summary>The outcome of parsing: a command, or what the admin typed wrong.</summary>
+public abstract record ParseResult
+{
+    private ParseResult()
+    {
+    }
+
+    public sealed record Parsed(SlashCommand Command) : ParseResult;
+
+    public sealed record Invalid(string Message) : ParseResult;
+
+    /// <summary>Not one of our commands (e.g. one registered by an older build).</summary>
+    public sealed record Unknown(string Name) : ParseResult;
+}
+
+/// <summary>Turns interaction data into <see cref="SlashCommand"/>s and validates every value on the way.</summary>
+public static partial class CommandParser
+{
+    /// <summary>More than any token supply needs, and within decimal's precision.</summary>
+    public const decimal MaxAmount = 1_000_000_000_000_000_000m;
+
+    public static ParseResult Parse(InteractionData? data)
+    {
+        if (data?.Name is not { } name)
+        {
+            return new ParseResult.Unknown("");
+        }
+
+        if (name == CommandDefinitions.Verify)
+        {
+            return new ParseResult.Parsed(new VerifyCommand());
+        }
+
+        if (name != CommandDefinitions.Walver || data.Options.FirstOrDefault(o => o.Type == ApplicationCommandOptionType.SubCommand) is not { } sub)
+        {
+            return new ParseResult.Unknown(name);
+        }
+
+        var options = new Options(sub.Options);
+        try
+        {
+            SlashCommand command = sub.Name switch
+            {
+                CommandDefinitions.Create => ParseCreate(options),
+                CommandDefinitions.Link => ParseLink(options),
+                CommandDefinitions.List => new ListVerificationsCommand(),
+                CommandDefinitions.Post => new PostVerificationCommand(VerificationId(options.RequiredString("verification")), options.RequiredId("channel")),
+                CommandDefinitions.Disable => new DisableVerificationCommand(VerificationId(options.RequiredString("verification")), options.Boolean("remove_roles") ?? false),
+                CommandDefinitions.Status => new MemberStatusCommand(options.RequiredId("member")),
+                CommandDefinitions.Revoke => new RevokeMemberCommand(options.RequiredId("member"),
+                    options.String("verification") is { } id ? VerificationId(id) : null),
+                CommandDefinitions.LogChannel => new LogChannelCommand(options.Id("channel")),
+                _ => throw new UnknownSubcommand(),
+            };
+            return new ParseResult.Parsed(command);
+        }
+        catch (CommandException ex)
+        {
+            return new ParseResult.Invalid(ex.Message);
+        }
+        catch (UnknownSubcommand)
+        {
+            return new ParseResult.Unknown($"{name} {sub.Name}");
+        }
+    }
+
+    /// <summary>The focused option of an autocomplete interaction, or null when none is focused.</summary>
+    public static AutocompleteRequest? ParseAutocomplete(InteractionData? data)
+    {
+        var sub = data?.Options.FirstOrDefault(o => o.Type == ApplicationCommandOptionType.SubCommand);
+        var focused = sub?.Options.FirstOrDefault(o => o.Focused);
+        return sub is null || focused is null ? null : new AutocompleteRequest(sub.Name, focused.Name, focused.Value ?? "");
+    }
+
+    private static CreateVerificationCommand ParseCreate(Options options)
+    {
+        var role = options.RequiredId("role");
+        var chain = options.RequiredString("chain").Trim().ToLowerInvariant();
+        if (!Chains.IsKnown(chain))
+        {
+            throw new CommandException($"`chain` must be one of {string.Join(", ", Chains.All)}.");
+        }
+
+        var gate = ParseGate(chain, options.String("token_address"), options.Raw("min_amount"), options.Boolean("nft"));
+        var name = options.String("name")?.Trim();
+        if (name is { Length: 0 })
+        {
+            name = null;
+        }
+
+        if (name is { Length: > CommandDefinitions.MaxNameLength })
+        {
+            throw new CommandException($"`name` may have at most {CommandDefinitions.MaxNameLength} characters.");
+        }
+
+        var days = options.Integer("expires_in_days");
+        if (days is < 1 or > CommandDefinitions.MaxExpiryDays)
+        {
+            throw new CommandException($"`expires_in_days` must be between 1 and {CommandDefinitions.MaxExpiryDays}.");
+        }
+
+        return new CreateVerificationCommand(role, chain, gate, name, options.Boolean("one_time") ?? false, (int?)days);
+    }
+
+    /// <summary>Token gate rules: an address valid for the chain; an amount above 0 (1 for an NFT when not given).</summary>
+    public static TokenGate? ParseGate(string chain, string? tokenAddress, string? minAmount, bool? nft)
+    {
+        tokenAddress = string.IsNullOrWhiteSpace(tokenAddress) ? null : tokenAddress.Trim();
+        if (tokenAddress is null)
+        {
+            if (minAmount is not null || nft == true)
+            {
+                throw new CommandException("`min_amount` and `nft` belong to a token gate: give `token_address` too.");
+            }
+
+            return null;
+        }
+
+        if (!Chains.TryGetFamily(chain, out var family))
+        {
+            throw new CommandException($"`chain` must be one of {string.Join(", ", Chains.All)}.");
+        }
+
+        if (family == ChainFamily.Evm && !WalletAddresses.IsEvmAddress(tokenAddress))
+        {
+            throw new CommandException($"`token_address` is not a {chain} address: it must be 0x followed by 40 hex digits.");
+        }
+
+        if (family == ChainFamily.Solana && !WalletAddresses.TryDecodeSolanaAddress(tokenAddress, out _))
+        {
+            throw new CommandException("`token_address` is not a Solana address: it must be a base58 mint address (32 to 44 characters).");
+        }
+
+        decimal amount;
+        if (minAmount is null)
+        {
+            if (nft != true)
+            {
+                throw new CommandException("A token gate needs `min_amount` (the least amount a wallet must hold), unless `nft` is true.");
+            }
+
+            amount = 1;
+        }
+        else if (!decimal.TryParse(minAmount, NumberStyles.Float, CultureInfo.InvariantCulture, out amount) || amount <= 0)
+        {
+            throw new CommandException("`min_amount` must be more than 0.");
+        }
+        else if (amount > MaxAmount)
+        {
+            throw new CommandException("`min_amount` is larger than any token supply.");
+        }
+        else if (nft == true && amount != decimal.Truncate(amount))
+        {
+            throw new CommandException("`min_amount` of an NFT gate must be a whole number.");
+        }
+
+        return new TokenGate(family == ChainFamily.Evm ? tokenAddress.ToLowerInvariant() : tokenAddress, amount, nft ?? false);
+    }
+
+    private static LinkVerificationCommand ParseLink(Options options)
+    {
+        var id = VerificationId(options.RequiredString("id"));
+        var role = options.RequiredId("role");
+        var secret = options.RequiredString("secret");
+        if (secret.Length < CommandDefinitions.MinSecretLength || secret.Length > CommandDefinitions.MaxSecretLength)
+        {
+            throw new CommandException($"`secret` must have {CommandDefinitions.MinSecretLength} to {CommandDefinitions.MaxSecretLength} characters; a short secret is easy to guess. Set a longer one in Walver's dashboard.");
+        }
+
+        if (secret.Any(char.IsWhiteSpace))
+        {
+            throw new CommandException("`secret` must not contain spaces.");
+        }
+
+        var url = options.String("url")?.Trim();
+        if (url is { Length: > 0 } && (!Uri.TryCreate(url, UriKind.Absolute, out var link) || link.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new CommandException("`url` must be the https:// link members open, as shown in Walver's dashboard.");
+        }
+
+        var chain = options.String("chain")?.Trim().ToLowerInvariant();
+        if (chain is not null && !Chains.IsKnown(chain))
+        {
+            throw new CommandException($"`chain` must be one of {string.Join(", ", Chains.All)}.");
+        }
+
+        return new LinkVerificationCommand(id, role, secret, url is { Length: > 0 } ? url : null, chain);
+    }
+
+    /// <summary>Verification ids: letters, digits and <c>_ - . :</c>, up to 100 characters.</summary>
+    public static string VerificationId(string text)
+    {
+        var id = text.Trim();
+        if (!IdPattern().IsMatch(id))
+        {
+            throw new CommandException($"`{Sanitize(id)}` is not a verification id: use letters, digits, `_`, `-`, `.` or `:` (at most {CommandDefinitions.MaxIdLength} characters).");
+        }
+
+        return id;
+    }
+
+    /// <summary>Text echoed back to Discord without markdown tricks.</summary>
+    public static string Sanitize(string text, int maxLength = 60)
+    {
+        var cleaned = new string([.. text.Where(c => !char.IsControl(c) && c != '`')]);
+        return cleaned.Length <= maxLength ? cleaned : cleaned[..(maxLength - 1)] + "…";
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_\-.:]{1,100}$", RegexOptions.CultureInvariant)]
+    private static partial Regex IdPattern();
+
+    private sealed class UnknownSubcommand : Exception;
+
+    private sealed class Options(IReadOnlyList<InteractionOption> options)
+    {
+        public string? Raw(string name) => options.FirstOrDefault(o => o.Name == name)?.Value;
+
+        public string? String(string name) => Raw(name);
+
+        public string RequiredString(string name) =>
+            String(name) is { } value && value.Trim().Length > 0 ? value : throw new CommandException($"`{name}` is required.");
+
+        public bool? Boolean(string name) => options.FirstOrDefault(o => o.Name == name)?.AsBoolean();
+
+        public long? Integer(string name)
+        {
+            var option = options.FirstOrDefault(o => o.Name == name);
+            return option is null ? null : option.AsInt64() ?? throw new CommandException($"`{name}` must be a whole number.");
+        }
+
+        public ulong? Id(string name)
+        {
+            var option = options.FirstOrDefault(o => o.Name == name);
+            return option is null ? null : option.AsSnowflake() ?? throw new CommandException($"`{name}` is not a Discord id.");
+        }
+
+        public ulong RequiredId(string name) => Id(name) ?? throw new CommandException($"`{name}` is required.");
+    }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using WalverBot.Discord;
+using WalverBot.Discord.Gateway;
+using WalverBot.Discord.Models;
+using WalverBot.Discord.Rest;
+
+namespace WalverBot.Commands;
+
+/// <summary>
+/// Registers the slash commands with a bulk overwrite: globally, or only in <c>Discord:CommandGuildIds</c> (which
+/// update instantly while setting up). A scope is overwritten only when the definitions' hash differs from the
+/// one stored in SQLite, so restarts and reconnects cost no calls; scopes no longer wanted are emptied.
+/// </summary>
+public sealed class CommandRegistrar(
+    IDiscordRestClient discord,
+    CommandStore store,
+    IOptions<DiscordOptions> options,
+    ILogger<CommandRegistrar> logger)
+{
+    public const string GlobalScope = "global";
+
+    // READY arrives once per shard and again after each new session; one registration at a time.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public static string GuildScope(ulong guildId) => "guild:" + guildId.ToString(CultureInfo.InvariantCulture);
+
+    public async Task RegisterAsync(ulong applicationId, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var guildIds = options.Value.CommandGuildIds.Distinct().ToList();
+            var wanted = guildIds.Count == 0 ? [GlobalScope] : guildIds.Select(GuildScope).ToList();
+            var registered = await store.RegistrationsAsync(applicationId, cancellationToken);
+
+            foreach (var scope in wanted)
+            {
+                if (registered.GetValueOrDefault(scope) == CommandDefinitions.Hash)
+                {
+                    logger.LogInformation("Slash commands in scope {Scope} are up to date; not registering them again", scope);
+                    continue;
+                }
+
+                if (await OverwriteAsync(applicationId, scope, CommandDefinitions.All, cancellationToken))
+                {
+                    await store.SaveRegistrationAsync(applicationId, scope, CommandDefinitions.Hash, cancellationToken);
+                    logger.LogInformation("Registered {Count} slash commands in scope {Scope}", CommandDefinitions.All.Count, scope);
+                }
+            }
+
+            // Commands left in a scope the operator no longer lists would show twice (global and guild) or linger.
+            foreach (var stale in registered.Keys.Except(wanted))
+            {
+                if (await OverwriteAsync(applicationId, stale, [], cancellationToken))
+                {
+                    await store.DeleteRegistrationAsync(applicationId, stale, cancellationToken);
+                    logger.LogInformation("Removed the slash commands from scope {Scope}, which Discord:CommandGuildIds no longer names", stale);
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<bool> OverwriteAsync(ulong applicationId, string scope, IReadOnlyList<ApplicationCommand> commands, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (scope == GlobalScope)
+            {
+                await discord.BulkOverwriteGlobalApplicationCommandsAsync(applicationId, commands, cancellationToken);
+            }
+            else
+            {
+                var guildId = ulong.Parse(scope["guild:".Length..], CultureInfo.InvariantCulture);
+                await discord.BulkOverwriteGuildApplicationCommandsAsync(applicationId, guildId, commands, cancellationToken);
+            }
+
+            return true;
+        }
+        catch (DiscordRestException ex)
+        {
+            // Not saved, so the next READY tries again.
+            var advice = ex.ErrorCode == DiscordErrorCodes.MissingAccess
+                ? "the bot is not in that server or was invited without the applications.commands scope; re-invite it, or fix Discord:CommandGuildIds"
+                : ex.Message;
+            logger.LogError("Could not register slash commands in scope {Scope} ({Status}): {Advice}", scope, ex.StatusCode, advice);
+            return false;
+        }
+    }
+}
+
+/// <summary>Registers the commands when a gateway session is READY (it carries the application id).</summary>
+public sealed class CommandRegistrationHandler(CommandRegistrar registrar) : IGatewayEventHandler<ReadyEvent>
+{
+    public Task HandleAsync(ReadyEvent gatewayEvent, CancellationToken cancellationToken) =>
+        registrar.RegisterAsync(gatewayEvent.ApplicationId, cancellationToken);
+}

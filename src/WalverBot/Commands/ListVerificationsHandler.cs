@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text;
+using WalverBot.Grants;
+using WalverBot.Verifications;
+
+namespace WalverBot.Commands;
+
+/// <summary><c>/walver list</c>: this server's verifications with role, chain, gate, state and counts.</summary>
+public sealed class ListVerificationsHandler(VerificationStore store, GrantLedger ledger)
+{
+    public async Task<Reply> HandleAsync(CommandContext context, CancellationToken cancellationToken)
+    {
+        var verifications = await store.ListForGuildAsync(context.GuildId, cancellationToken);
+        if (verifications.Count == 0)
+        {
+            return new Reply("No verification is set up in this server. Create one with `/walver create`, or register one made in Walver's dashboard with `/walver link`.");
+        }
+
+        var counts = await ledger.CountsForGuildAsync(context.GuildId, cancellationToken);
+        var text = new StringBuilder($"**{verifications.Count} verification(s)**\n");
+        foreach (var v in verifications)
+        {
+            var c = counts.GetValueOrDefault(v.Id) ?? new VerificationCounts();
+            var line = $"{(v.Enabled ? "🟢" : "⚪")} `{v.Id}`{(v.Name is null ? "" : $" “{CommandParser.Sanitize(v.Name)}”")} → <@&{v.RoleId}> · " +
+                       $"{v.Chain ?? "any chain"} · {Gate(v)} · {(v.Enabled ? "enabled" : "disabled")} · " +
+                       $"granted {c.Granted}, pending {c.Pending}, rejected {c.Rejected}" +
+                       (v.Source == "config" ? " · from configuration" : "") +
+                       (v.VerificationUrl is null ? " · no link known" : "") + "\n";
+            if (text.Length + line.Length > InteractionReply.MaxContentLength - 40)
+            {
+                text.Append("… and more; the list is cut to fit one message.");
+                break;
+            }
+
+            text.Append(line);
+        }
+
+        return new Reply(text.ToString().TrimEnd());
+    }
+
+    public static string Gate(Verification v) =>
+        v.IsTokenGated
+            ? $"holds ≥ {v.MinAmount?.ToString(CultureInfo.InvariantCulture) ?? "any"}{(v.IsNft ? " NFT" : "")} of `{Short(v.TokenAddress!)}`"
+            : "no token gate";
+
+    private static string Short(string address) => address.Length <= 14 ? address : $"{address[..6]}…{address[^4..]}";
+}
+
+/// <summary>Finds a verification of the caller's server; another server's is "not found", never revealed.</summary>
+public static class VerificationLookup
+{
+    public static async Task<Verification> InGuildAsync(this VerificationStore store, string id, ulong guildId, CancellationToken cancellationToken)
+    {
+        var verification = await store.FindAsync(id, cancellationToken);
+        return verification is not null && verification.GuildId == guildId
+            ? verification
+            : throw new CommandException($"There is no verification `{id}` in this server; `/walver list` shows them.");
+    }
+}

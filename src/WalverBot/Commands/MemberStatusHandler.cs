@@ -1,0 +1,55 @@
+using System.Text;
+using WalverBot.Grants;
+
+namespace WalverBot.Commands;
+
+/// <summary><c>/walver status</c>: a member's wallets, grants with dates, and the last decisions with their reasons.</summary>
+public sealed class MemberStatusHandler(GrantLedger ledger)
+{
+    private const int DecisionCount = 8;
+
+    public async Task<Reply> HandleAsync(MemberStatusCommand command, CommandContext context, CancellationToken cancellationToken)
+    {
+        var wallets = await ledger.WalletLinksForMemberAsync(context.GuildId, command.UserId, cancellationToken);
+        var grants = await ledger.GrantsForMemberAsync(context.GuildId, command.UserId, cancellationToken);
+        var decisions = await ledger.RecentDecisionsAsync(context.GuildId, command.UserId, DecisionCount, cancellationToken);
+        if (wallets.Count == 0 && grants.Count == 0 && decisions.Count == 0)
+        {
+            return new Reply($"Nothing is known about <@{command.UserId}>: no wallet, no grant, no decision in this server.");
+        }
+
+        var text = new StringBuilder($"**<@{command.UserId}>**\n");
+        text.Append("**Wallets:** ").AppendLine(wallets.Count == 0
+            ? "none linked"
+            : string.Join(", ", wallets.Select(w => $"`{w.WalletAddress}` (via `{w.VerificationId}`, {Date(w.LinkedAt)})")));
+
+        text.AppendLine("**Grants:**");
+        if (grants.Count == 0)
+        {
+            text.AppendLine("- none");
+        }
+
+        foreach (var g in grants.Take(10))
+        {
+            text.AppendLine(g.Status == "granted"
+                ? $"- <@&{g.RoleId}> via `{g.VerificationId}`, granted {Date(g.GrantedAt)}"
+                : $"- <@&{g.RoleId}> via `{g.VerificationId}`, granted {Date(g.GrantedAt)}, {g.Status} {(g.RevokedAt is { } at ? Date(at) : "")}".TrimEnd());
+        }
+
+        text.AppendLine("**Last decisions:**");
+        if (decisions.Count == 0)
+        {
+            text.AppendLine("- none");
+        }
+
+        foreach (var d in decisions)
+        {
+            text.AppendLine($"- {Date(d.At)} `{d.Outcome}` via `{d.VerificationId}`{(d.Wallet is null ? "" : $", wallet `{d.Wallet}`")}: {CommandParser.Sanitize(d.Reason, 200)}");
+        }
+
+        return new Reply(text.ToString().TrimEnd());
+    }
+
+    /// <summary>Discord renders it in the reader's time zone.</summary>
+    private static string Date(DateTimeOffset at) => $"<t:{at.ToUnixTimeSeconds()}:f>";
+}

@@ -1,0 +1,54 @@
+using WalverBot.Discord.Models;
+
+namespace WalverBot.Commands;
+
+/// <summary>A slash command turned into plain values at the edge; handlers never see the interaction.</summary>
+public abstract record SlashCommand
+{
+    /// <summary>Admin commands need Manage Roles (or Administrator), checked on every call.</summary>
+    public virtual bool RequiresAdmin => true;
+}
+
+/// <summary>Optional token gate of <c>/walver create</c>, already validated for the chain.</summary>
+public sealed record TokenGate(string TokenAddress, decimal MinAmount, bool IsNft);
+
+public sealed record CreateVerificationCommand(ulong RoleId, string Chain, TokenGate? Gate, string? Name, bool OneTime, int? ExpiresInDays) : SlashCommand;
+
+public sealed record LinkVerificationCommand(string VerificationId, ulong RoleId, string Secret, string? Url, string? Chain) : SlashCommand
+{
+    /// <summary>Keeps the secret out of logs.</summary>
+    public override string ToString() => $"LinkVerificationCommand {{ VerificationId = {VerificationId}, RoleId = {RoleId} }}";
+}
+
+public sealed record ListVerificationsCommand : SlashCommand;
+
+public sealed record PostVerificationCommand(string VerificationId, ulong ChannelId) : SlashCommand;
+
+public sealed record DisableVerificationCommand(string VerificationId, bool RemoveRoles) : SlashCommand;
+
+public sealed record MemberStatusCommand(ulong UserId) : SlashCommand;
+
+public sealed record RevokeMemberCommand(ulong UserId, string? VerificationId) : SlashCommand;
+
+/// <summary>Null channel turns notices off.</summary>
+public sealed record LogChannelCommand(ulong? ChannelId) : SlashCommand;
+
+public sealed record VerifyCommand : SlashCommand
+{
+    public override bool RequiresAdmin => false;
+}
+
+/// <summary>The option being typed in an autocomplete interaction.</summary>
+public sealed record AutocompleteRequest(string Subcommand, string Option, string Text);
+
+/// <summary>Who ran a command, where, with which permissions.</summary>
+public sealed record CommandContext(ulong GuildId, ulong? ChannelId, DiscordUser User, DiscordPermissions Permissions)
+{
+    public bool IsAdmin => (Permissions & (DiscordPermissions.ManageRoles | DiscordPermissions.Administrator)) != 0;
+}
+
+/// <summary>The answer to a command; always ephemeral (only the caller sees it).</summary>
+public sealed record Reply(string Content, IReadOnlyList<MessageComponent>? Components = null);
+
+/// <summary>An expected refusal whose message tells the admin what to fix.</summary>
+public sealed class CommandException(string message) : Exception(message);
