@@ -235,7 +235,8 @@ public sealed class CommandsRegistrationScopeTests
         await s.Bot.StartBotAsync();
 
         await s.Discord.WaitForRequestAsync("PUT", "/applications/*/commands");
-        await s.Discord.WaitUntilAsync(d => d.RegisteredCommands(GuildId) is { Count: 0 }, description: "guild commands emptied");
+        // The restarted bot may have to wait out Discord's 5 s IDENTIFY spacing (op 9) before READY registers commands.
+        await s.Discord.WaitUntilAsync(d => d.RegisteredCommands(GuildId) is { Count: 0 }, TimeSpan.FromSeconds(30), "guild commands emptied");
         Assert.Equal(2, s.Discord.RegisteredCommands()!.Count);
     }
 }
