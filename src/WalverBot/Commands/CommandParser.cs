@@ -107,7 +107,13 @@ public static partial class CommandParser
             throw new CommandException($"`expires_in_days` must be between 1 and {CommandDefinitions.MaxExpiryDays}.");
         }
 
-        return new CreateVerificationCommand(role, chain, gate, name, options.Boolean("one_time") ?? false, (int?)days);
+        var binding = options.String("binding")?.Trim().ToLowerInvariant() ?? Bindings.Username;
+        if (binding is not (Bindings.Username or Bindings.Code))
+        {
+            throw new CommandException($"`binding` must be `{Bindings.Username}` or `{Bindings.Code}`.");
+        }
+
+        return new CreateVerificationCommand(role, chain, gate, name, options.Boolean("one_time") ?? false, (int?)days, binding);
     }
 
     /// <summary>Token gate rules: an address valid for the chain; an amount above 0 (1 for an NFT when not given).</summary>

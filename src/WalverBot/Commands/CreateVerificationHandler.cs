@@ -28,6 +28,10 @@ public sealed class CreateVerificationHandler(
     public static readonly WalverCustomField DiscordField = new("discord", "discord", "Discord username", Required: true,
         "Your Discord username, so the bot can give you the role");
 
+    /// <summary>With binding "code": the one-time code from /verify, which ties the wallet to the account that asked for it.</summary>
+    public static readonly WalverCustomField CodeField = new(Bindings.CodeField, "text", "WalverBot code", Required: true,
+        "The 8-character code that /verify gave you in Discord");
+
     public async Task<Reply> HandleAsync(CreateVerificationCommand command, CommandContext context, IReplyProgress progress, CancellationToken cancellationToken)
     {
         if (MissingSettings(walverOptions.Value, webhookOptions.Value) is { } missing)
@@ -70,6 +74,7 @@ public sealed class CreateVerificationHandler(
                 Source = "command",
                 Enabled = true,
                 VerificationUrl = created.VerificationUrl,
+                Binding = command.Binding,
             }, cancellationToken);
         }
         catch (SqliteException ex)
@@ -119,8 +124,7 @@ public sealed class CreateVerificationHandler(
         Expiration = command.ExpiresInDays is { } days
             ? (now + TimeSpan.FromDays(days)).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)
             : null,
-        // Identity binding (binding: code) will add its own required text field here.
-        CustomFields = [DiscordField],
+        CustomFields = command.Binding == Bindings.Code ? [DiscordField, CodeField] : [DiscordField],
         ForceDiscordVerification = true,
         TokenGate = command.Gate is not null,
         TokenAddress = command.Gate?.TokenAddress,

@@ -1,5 +1,7 @@
 using WalverBot.Discord.Models;
 
+using WalverBot.Verifications;
+
 namespace WalverBot.Commands;
 
 /// <summary>A slash command turned into plain values at the edge; handlers never see the interaction.</summary>
@@ -12,7 +14,7 @@ public abstract record SlashCommand
 /// <summary>Optional token gate of <c>/walver create</c>, already validated for the chain.</summary>
 public sealed record TokenGate(string TokenAddress, decimal MinAmount, bool IsNft);
 
-public sealed record CreateVerificationCommand(ulong RoleId, string Chain, TokenGate? Gate, string? Name, bool OneTime, int? ExpiresInDays) : SlashCommand;
+public sealed record CreateVerificationCommand(ulong RoleId, string Chain, TokenGate? Gate, string? Name, bool OneTime, int? ExpiresInDays, string Binding = Bindings.Username) : SlashCommand;
 
 public sealed record LinkVerificationCommand(string VerificationId, ulong RoleId, string Secret, string? Url, string? Chain) : SlashCommand
 {

@@ -1,13 +1,14 @@
+using WalverBot.Binding;
 using WalverBot.Discord.Models;
 using WalverBot.Verifications;
 
 namespace WalverBot.Commands;
 
 /// <summary>
-/// <c>/verify</c>, for everyone: this server's enabled verification links, privately. Identity binding
-/// (<c>binding: code</c>) will hand out the member's one-time code here, next to the link it belongs to.
+/// <c>/verify</c>, for everyone: this server's enabled verification links, privately. Where a verification
+/// binds by code, the member also gets a fresh one-time code, tied to their account, to type at Walver.
 /// </summary>
-public sealed class VerifyHandler(VerificationStore store)
+public sealed class VerifyHandler(VerificationStore store, IdentityCodes codes)
 {
     public const string NothingSetUp = "No wallet verification is set up in this server yet. Ask a server admin to run `/walver create`.";
     private const int MaxButtons = 25;
@@ -27,6 +28,12 @@ public sealed class VerifyHandler(VerificationStore store)
         var content =
             $"Open a link, connect your wallet, and when Walver asks for your Discord username type **{CommandParser.Sanitize(context.User.Username, 40)}**. " +
             "Your role follows within a minute.\n" + string.Join('\n', lines);
+        if (open.Any(v => v.Binding == Bindings.Code))
+        {
+            var (code, expiresAt) = await codes.IssueAsync(context.GuildId, context.User.Id, cancellationToken);
+            content += $"\nYour one-time code: **{code}** — type it in the *WalverBot code* field (valid until <t:{expiresAt.ToUnixTimeSeconds()}:t>, for your account only).";
+        }
+
         var buttons = open.Select(v => MessageComponent.LinkButton(Truncate(Label(v), 80), v.VerificationUrl!)).ToList();
         var rows = buttons.Chunk(5).Select(row => MessageComponent.ActionRow(row)).ToList();
         return new Reply(content, rows);
