@@ -3,6 +3,7 @@ using WalverBot.Configuration;
 using WalverBot.Discord;
 using WalverBot.Grants;
 using WalverBot.Health;
+using WalverBot.Operations;
 using WalverBot.Storage;
 using WalverBot.Verifications;
 using WalverBot.Walver;
@@ -14,6 +15,11 @@ public partial class Program
     {
         try
         {
+            if (OperatorCommands.IsCommand(args))
+            {
+                return await OperatorCommands.RunAsync(args, commandArgs => BuildApp(commandArgs));
+            }
+
             await using var app = BuildApp(args);
             await PrepareAsync(app);
             await app.RunAsync();
@@ -62,10 +68,12 @@ public partial class Program
         builder.Services.AddVerifications();
         builder.Services.AddWebhooks();
         builder.Services.AddGrants();
+        builder.Services.AddOperations();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseWalverBotErrors();
+        app.UseOperations();
         app.UseRateLimiter();
         app.MapHealth();
         app.MapWebhooks();
