@@ -38,7 +38,9 @@ public static class BackupCommand
                 from.BackupDatabase(to);
                 // The copy is a standalone file: no -wal beside it to lose.
                 await using var command = to.CreateCommand();
-                command.CommandText = "PRAGMA journal_mode = DELETE; PRAGMA integrity_check;";
+                command.CommandText = "PRAGMA journal_mode = DELETE;";
+                await command.ExecuteNonQueryAsync(cancellationToken);
+                command.CommandText = "PRAGMA integrity_check;";
                 var integrity = (string?)await command.ExecuteScalarAsync(cancellationToken);
                 if (integrity is not "ok")
                 {
