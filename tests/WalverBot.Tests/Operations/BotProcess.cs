@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using WalverBot.Testing.FakeDiscord;
 
@@ -93,9 +94,10 @@ public sealed partial class BotProcess : IAsyncDisposable
     /// <summary>SIGTERM, as <c>docker stop</c> sends; waits for the process to end.</summary>
     public async Task TerminateAsync(TimeSpan timeout)
     {
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        // Through libc: the SDK container that builds the image has no /bin/kill.
+        if (SendSignal(_process.Id, SigTerm) != 0)
         {
-            await kill.WaitForExitAsync();
+            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
         }
 
         using var cancel = new CancellationTokenSource(timeout);
@@ -130,6 +132,11 @@ public sealed partial class BotProcess : IAsyncDisposable
             _listening.TrySetResult(match.Value);
         }
     }
+
+    private const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     [GeneratedRegex(@"http://127\.0\.0\.1:\d+")]
     private static partial Regex ListeningUrl();
