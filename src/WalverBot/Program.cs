@@ -4,6 +4,7 @@ using WalverBot.Configuration;
 using WalverBot.Discord;
 using WalverBot.Grants;
 using WalverBot.Health;
+using WalverBot.Operations;
 using WalverBot.Storage;
 using WalverBot.Verifications;
 using WalverBot.Walver;
@@ -15,6 +16,11 @@ public partial class Program
     {
         try
         {
+            if (OperatorCommands.IsCommand(args))
+            {
+                return await OperatorCommands.RunAsync(args, commandArgs => BuildApp(commandArgs));
+            }
+
             await using var app = BuildApp(args);
             await PrepareAsync(app);
             await app.RunAsync();
@@ -69,6 +75,7 @@ public partial class Program
         builder.Services.AddWebhooks();
         builder.Services.AddGrants();
         builder.Services.AddCommands();
+        builder.Services.AddOperations();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -76,6 +83,7 @@ public partial class Program
         // Validate every setting now, all at once, so mistakes are clear lines rather than the host's stack trace.
         app.Services.GetService<IStartupValidator>()?.Validate();
         app.UseWalverBotErrors();
+        app.UseOperations();
         app.UseWebhookProtection();
         app.MapHealth();
         app.MapWebhooks();

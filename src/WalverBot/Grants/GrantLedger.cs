@@ -22,7 +22,9 @@ public sealed record DecisionEntry
 /// Writes what the worker decided: the decision log, role grants, wallet links and the event's new state,
 /// each outcome in one transaction so a crash never leaves half of it.
 /// </summary>
-public sealed class GrantLedger(Database database, TimeProvider time, ILogger<GrantLedger> logger, Commands.IAdminNotifier? notifier = null)
+public sealed class GrantLedger(
+    Database database, TimeProvider time, ILogger<GrantLedger> logger,
+    Commands.IAdminNotifier? notifier = null, Operations.BotMetrics? metrics = null)
 {
     /// <summary>The member a wallet is linked to in a guild, if any.</summary>
     public async Task<ulong?> LinkedMemberAsync(ulong guildId, string walletAddress, CancellationToken cancellationToken)
@@ -57,6 +59,7 @@ public sealed class GrantLedger(Database database, TimeProvider time, ILogger<Gr
         await InsertDecisionAsync(connection, transaction, inboxEvent, userId, decision, now, cancellationToken);
         await SetStatusAsync(connection, transaction, inboxEvent.Id, EventStatus.Done, null, null, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics?.Granted(time.GetUtcNow() - inboxEvent.ReceivedAt);
         LogDecision(inboxEvent, userId, decision);
     }
 
@@ -71,6 +74,7 @@ public sealed class GrantLedger(Database database, TimeProvider time, ILogger<Gr
         await InsertDecisionAsync(connection, transaction, inboxEvent, userId, decision, now, cancellationToken);
         await SetStatusAsync(connection, transaction, inboxEvent.Id, status, error, waitUntil, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics?.NotGranted(status);
         LogDecision(inboxEvent, userId, decision);
     }
 
@@ -84,6 +88,7 @@ public sealed class GrantLedger(Database database, TimeProvider time, ILogger<Gr
             """,
             new { now = Database.Format(time.GetUtcNow()), verificationId, guildId, wallet = WalletAddresses.Shorten(walletAddress), decision.Outcome, decision.Reason },
             cancellationToken: cancellationToken));
+        metrics?.Decided(decision.Outcome);
         logger.LogInformation(
             "Decision {Outcome} for verification {VerificationId}, wallet {Wallet}: {Reason}",
             decision.Outcome, verificationId, WalletAddresses.Shorten(walletAddress), decision.Reason);
@@ -136,6 +141,7 @@ public sealed class GrantLedger(Database database, TimeProvider time, ILogger<Gr
 
     private void LogDecision(InboxEvent inboxEvent, ulong? userId, Decision decision)
     {
+        metrics?.Decided(decision.Outcome);
         logger.LogInformation(
             "Decision {Outcome} for verification {VerificationId}, wallet {Wallet}, member {UserId}, guild {GuildId}: {Reason}",
             decision.Outcome, inboxEvent.VerificationId, WalletAddresses.Shorten(inboxEvent.WalletAddress), userId, inboxEvent.GuildId, decision.Reason);

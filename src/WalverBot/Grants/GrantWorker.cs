@@ -12,7 +12,8 @@ public sealed class GrantWorker(
     GrantSignal signal,
     IServiceProvider services,
     TimeProvider time,
-    ILogger<GrantWorker> logger) : BackgroundService
+    ILogger<GrantWorker> logger,
+    Operations.BotMetrics? metrics = null) : BackgroundService
 {
     private const int BatchSize = 100;
     private const int ParallelGuilds = 4;
@@ -66,7 +67,9 @@ public sealed class GrantWorker(
                 {
                     await using var scope = services.CreateAsyncScope();
                     var processor = scope.ServiceProvider.GetRequiredService<GrantProcessor>();
+                    var started = time.GetTimestamp();
                     await processor.ProcessAsync(inboxEvent, token);
+                    metrics?.Processed(time.GetElapsedTime(started));
                 }
             });
 

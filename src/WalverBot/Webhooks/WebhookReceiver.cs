@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using WalverBot.Grants;
+using WalverBot.Operations;
 using WalverBot.Security;
 using WalverBot.Verifications;
 
@@ -31,9 +32,17 @@ public sealed class WebhookReceiver(
     GrantSignal signal,
     IOptions<WebhookOptions> options,
     TimeProvider time,
-    ILogger<WebhookReceiver> logger)
+    ILogger<WebhookReceiver> logger,
+    BotMetrics? metrics = null)
 {
     public async Task<AcceptanceResult> ReceiveAsync(ReadOnlyMemory<byte> body, string remoteAddress, CancellationToken cancellationToken)
+    {
+        var result = await ReceiveCoreAsync(body, remoteAddress, cancellationToken);
+        metrics?.WebhookReceived(result.Outcome);
+        return result;
+    }
+
+    private async Task<AcceptanceResult> ReceiveCoreAsync(ReadOnlyMemory<byte> body, string remoteAddress, CancellationToken cancellationToken)
     {
         if (!WalverWebhookParser.TryParse(body, out var webhook, out var error))
         {

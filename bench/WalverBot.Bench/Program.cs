@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using WalverBot.Bench;
+using WalverBot.Testing.FakeDiscord;
+using WalverBot.Testing.FakeWalver;
+
+// WalverBot benchmarks: the real bot process (Release) against the fake Discord on loopback.
+// Usage: dotnet run -c Release --project bench/WalverBot.Bench -- [all|accept|e2e|ratelimit|memory|startup] [--seconds N] [--connections N]
+var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+var seconds = Option("--seconds", 10);
+var connections = Option("--connections", 16);
+var pace = Option("--pace-ms", 50);
+var report = new StringBuilder();
+var folder = Directory.CreateTempSubdirectory("walverbot-bench").FullName;
+var inv = CultureInfo.InvariantCulture;
+
+Line($"# WalverBot bench {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC — {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
+try
+{
+    if (which is "all" or "startup") await StartupAsync();
+    if (which is "all" or "memory") await MemoryAsync();
+    if (which is "all" or "accept") await AcceptanceAsync();
+    if (which is "all" or "e2e") await EndToEndAsync();
+    if (which is "all" or "ratelimit") await RateLimitAsync();
+}
+finally
+{
+    SqliteConnection.ClearAllPools();
+    Directory.Delete(folder, recursive: true);
+}
+
+return 0;
+
+async Task StartupAsync()
+{
+    // Start-up to the first /healthz 200, on a fresh database each time (migrations included). Median of 5.
+    await using var fakes = await Fakes.StartAsync(100);
+    var times = new List<double>();
+    for (var run = 0; run < 5; run++)
+    {
+        var (bot, elapsed) = await BotUnderTest.StartAsync(fakes.Discord, Database($"startup{run}"));
+        times.Add(elapsed.TotalMilliseconds);
+        await bot.DisposeAsync();
+    }
+
+    Line($"startup: process start → /healthz 200: median {Median(times):0} ms (runs: {string.Join(", ", times.Select(t => t.ToString("0", inv)))}) — target < 2000 ms");
+}
+
+async Task MemoryAsync()
+{
+    await using var fakes = await Fakes.StartAsync(100);
+    foreach (var (label, gc) in new[] { ("as built", (string?)null), ("DOTNET_gcServer=1", "1"), ("DOTNET_gcServer=0", "0") })
+    {
+        var extra = gc is null ? null : new Dictionary<string, string> { ["DOTNET_gcServer"] = gc };
+        var (bot, _) = await BotUnderTest.StartAsync(fakes.Discord, Database($"memory{gc}"), extra);
+        await using (bot)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10)); // gateway READY, first heartbeats, JIT settled
+            var idle = bot.RssBytes();
+            using var http = Load.Client(8);
+            await Load.RunAsync("warm", http, 8, TimeSpan.FromSeconds(5), n => Webhook(bot, 1_000_000 + n), s => s == HttpStatusCode.OK);
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            Line($"memory ({label}): idle RSS {idle / 1048576.0:0.0} MB; after 5 s of webhook load and 5 s rest {bot.RssBytes() / 1048576.0:0.0} MB — target idle < 120 MB");
+        }
+    }
+}
+
+async Task AcceptanceAsync()
+{
+    // Webhook acceptance vs GET /healthz of the same process, same run, same connections. Each webhook is a new
+    // delivery (its own wallet and signature), so each 200 is a committed INSERT; the worker drains them meanwhile.
+    await using var fakes = await Fakes.StartAsync(1000);
+    fakes.Discord.SetRateLimit(DiscordBuckets.MemberRoles, 100_000, TimeSpan.FromSeconds(1));
+    fakes.Discord.SetRateLimit(DiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
+    // Discord's global 50 requests/s stays: the worker drains the inbox at the pace real Discord allows.
+    var (bot, _) = await BotUnderTest.StartAsync(fakes.Discord, Database("accept"));
+    await using (bot)
+    {
+        using var http = Load.Client(connections);
+        var next = 0;
+        HttpRequestMessage Health(int _) => new(HttpMethod.Get, $"{bot.BaseUrl}/healthz");
+        HttpRequestMessage Hook(int _) => Webhook(bot, Interlocked.Increment(ref next));
+        // Warm up both paths (JIT, connection pool, SQLite page cache).
+        await Load.RunAsync("warm", http, connections, TimeSpan.FromSeconds(3), Health, s => s == HttpStatusCode.OK);
+        await Load.RunAsync("warm", http, connections, TimeSpan.FromSeconds(3), Hook, s => s == HttpStatusCode.OK);
+        var rows = new List<(Load.Result Health, Load.Result Hook)>();
+        for (var round = 0; round < 3; round++)
+        {
+            var health = await Load.RunAsync("GET /healthz", http, connections, TimeSpan.FromSeconds(seconds), Health, s => s == HttpStatusCode.OK);
+            var hook = await Load.RunAsync("POST /webhooks/walver", http, connections, TimeSpan.FromSeconds(seconds), Hook, s => s == HttpStatusCode.OK);
+            rows.Add((health, hook));
+            Line($"accept round {round + 1}: healthz {health.PerSecond:0} req/s p50 {health.Percentile(50):0.00} ms p99 {health.Percentile(99):0.00} ms ({health.Failures} failed) | " +
+                 $"webhook {hook.PerSecond:0} req/s p50 {hook.Percentile(50):0.00} ms p99 {hook.Percentile(99):0.00} ms ({hook.Failures} failed) | ratio {hook.PerSecond / health.PerSecond:0.00}");
+        }
+
+        var stored = await CountAsync(Database("accept"), "SELECT COUNT(*) FROM webhook_events");
+        var ratio = Median(rows.Select(r => r.Hook.PerSecond / r.Health.PerSecond));
+        Line($"accept: {connections} connections, {seconds} s per run, 3 rounds — median webhook/healthz throughput ratio {ratio:0.00} (target ≥ 0.5); " +
+             $"median webhook p99 {Median(rows.Select(r => r.Hook.Percentile(99))):0.00} ms vs healthz p99 {Median(rows.Select(r => r.Health.Percentile(99))):0.00} ms; " +
+             $"webhooks answered 200: {rows.Sum(r => r.Hook.Requests)} (+ warm-up) — rows in the inbox: {stored}");
+    }
+}
+
+async Task EndToEndAsync()
+{
+    // One webhook at a time (Discord answers at once): from sending the webhook to the fake Discord receiving the role PUT.
+    const int Count = 300;
+    await using var fakes = await Fakes.StartAsync(Count);
+    fakes.Discord.SetRateLimit(DiscordBuckets.MemberRoles, 100_000, TimeSpan.FromSeconds(1));
+    fakes.Discord.SetRateLimit(DiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
+    var (bot, _) = await BotUnderTest.StartAsync(fakes.Discord, Database("e2e"));
+    await using (bot)
+    {
+        using var http = Load.Client(1);
+        var latencies = new List<double>();
+        for (var i = 0; i < Count; i++)
+        {
+            var sent = DateTimeOffset.UtcNow;
+            using var response = await http.SendAsync(Webhook(bot, i));
+            var path = $"/guilds/{BotUnderTest.GuildId}/members/{BotUnderTest.UserId(i)}/roles/{BotUnderTest.RoleId}";
+            var put = await fakes.Discord.WaitForRequestAsync("PUT", path, TimeSpan.FromSeconds(10));
+            if (i >= 20) // the first ones warm up JIT and connections
+            {
+                latencies.Add((put.Timestamp - sent).TotalMilliseconds);
+            }
+
+            // Paced below Discord's global 50 requests/s (a grant is a member search and a PUT), which the client honours by waiting.
+            await Task.Delay(pace);
+        }
+
+        var sorted = latencies.Order().ToArray();
+        Line($"e2e: webhook sent → role PUT received by the fake, {sorted.Length} webhooks one at a time, {pace} ms apart: p50 {P(sorted, 50):0.0} ms, p90 {P(sorted, 90):0.0} ms, p99 {P(sorted, 99):0.0} ms, max {sorted[^1]:0.0} ms — target p50 < 50 ms");
+    }
+}
+
+async Task RateLimitAsync()
+{
+    // The fake enforces 5 role PUTs per 1 s window (Discord's headers announce it); 60 webhooks arrive at once.
+    const int Count = 60, Limit = 5;
+    var window = TimeSpan.FromSeconds(1);
+    await using var fakes = await Fakes.StartAsync(Count);
+    fakes.Discord.SetRateLimit(DiscordBuckets.MemberRoles, Limit, window);
+    fakes.Discord.SetRateLimit(DiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
+    var (bot, _) = await BotUnderTest.StartAsync(fakes.Discord, Database("ratelimit"));
+    await using (bot)
+    {
+        using var http = Load.Client(8);
+        await Parallel.ForEachAsync(Enumerable.Range(0, Count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+        {
+            using var response = await http.SendAsync(Webhook(bot, i));
+        });
+        await fakes.Discord.WaitUntilAsync(d => d.RoleChanges.Count(c => c.Method == "PUT") >= Count, TimeSpan.FromSeconds(120), "all grants");
+        var puts = fakes.Discord.RoleChanges.Where(c => c.Method == "PUT").Select(c => c.At).Order().ToArray();
+        var elapsed = (puts[^1] - puts[0]).TotalSeconds;
+        // The limit allows Limit PUTs per window: the last of Count PUTs can come at the earliest after (ceil(Count/Limit) - 1) windows.
+        var ideal = (Math.Ceiling(Count / (double)Limit) - 1) * window.TotalSeconds;
+        var stats = fakes.Discord.StatsFor(DiscordBuckets.MemberRoles);
+        var windows = Math.Max(1, Math.Ceiling(elapsed / window.TotalSeconds));
+        Line($"ratelimit: {Count} grants under {Limit} PUT/{window.TotalSeconds:0} s: first → last PUT {elapsed:0.00} s (ideal {ideal:0.00} s) → {(Count - 1) / elapsed:0.00} grants/s, " +
+             $"share of the limit {ideal / elapsed:P1} (target ≥ 95 %); 429s on the bucket: {stats.TooManyRequests} over {windows:0} windows ({stats.TooManyRequests / windows:0.00} per window, target ≤ 1)");
+    }
+}
+
+HttpRequestMessage Webhook(BotUnderTest bot, int n)
+{
+    var body = WalverWebhook.For(BotUnderTest.VerificationId)
+        .WithDiscord(BotUnderTest.Username(n % Fakes.Members))
+        .WithSecret(BotUnderTest.Secret)
+        .WithChain("ethereum")
+        .WithWallet($"0x{n:x40}")
+        .WithSignature($"0x{n:x130}")
+        .ToString();
+    return new HttpRequestMessage(HttpMethod.Post, $"{bot.BaseUrl}/webhooks/walver") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+}
+
+string Database(string name) => Path.Combine(folder, $"{name}.db");
+
+static async Task<long> CountAsync(string path, string sql)
+{
+    await using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+    await connection.OpenAsync();
+    await using var command = connection.CreateCommand();
+    command.CommandText = sql;
+    return (long)(await command.ExecuteScalarAsync())!;
+}
+
+static double Median(IEnumerable<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+}
+
+static double P(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+int Option(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+void Line(string text)
+{
+    Console.WriteLine(text);
+    report.AppendLine(text);
+}
+
+/// <summary>The fake Discord (REST + gateway) with one guild and <c>members</c> members.</summary>
+sealed class Fakes : IAsyncDisposable
+{
+    public static int Members { get; private set; } = 1000;
+
+    private Fakes(FakeDiscordServer discord, FakeGatewayServer gateway)
+    {
+        Discord = discord;
+        Gateway = gateway;
+    }
+
+    public FakeDiscordServer Discord { get; }
+
+    public FakeGatewayServer Gateway { get; }
+
+    public static async Task<Fakes> StartAsync(int members)
+    {
+        Members = members;
+        var discord = await FakeDiscordServer.StartAsync();
+        var gateway = await FakeGatewayServer.StartAsync(discord, new FakeGatewayOptions { HeartbeatIntervalMs = 41_250 });
+        BotUnderTest.SeedGuild(discord, members);
+        return new Fakes(discord, gateway);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await Discord.DisposeAsync();
+    }
+}

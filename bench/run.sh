@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs WalverBot's benchmarks (not part of `dotnet test`): the real bot process, Release build, against the fake
+# Discord on loopback. Arguments go to the bench: all (default) | startup | memory | accept | e2e | ratelimit,
+# --seconds N (per accept run, default 10), --connections N (default 16).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+echo "machine: $(nproc) cores, $(free -m | awk '/Mem:/ {print $2 " MiB"}') memory, $(uname -sr)"
+dotnet --info | sed -n '1,12p' | sed 's/^/  /'
+dotnet build bench/WalverBot.Bench --configuration Release -nologo -v quiet
+dotnet bench/WalverBot.Bench/bin/Release/net10.0/WalverBot.Bench.dll "$@"

@@ -1,0 +1,119 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace WalverBot.Operations;
+
+/// <summary>
+/// Whether the Server Members intent works, tested the way the bot uses it: one gateway session that identifies
+/// with GUILDS | GUILD_MEMBERS, then closes. Discord answers READY, or closes with 4014 when the intent is not
+/// enabled in the developer portal (4004 for a bad token). It costs one of the day's session starts (1000).
+/// REST cannot tell: the application's flags (GET /applications/@me) say whether the intent is enabled, not whether
+/// the gateway accepts it for this bot, and the fake Discord the tests run against has no such route.
+/// </summary>
+public static class GatewayIntentProbe
+{
+    private const int Guilds = 1 << 0;
+    private const int GuildMembers = 1 << 1;
+
+    public sealed record Result(bool Works, string Detail);
+
+    public static async Task<Result> RunAsync(string gatewayUrl, string token, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        var deadline = timer.Token;
+        using var socket = new ClientWebSocket();
+        var uri = new Uri($"{gatewayUrl.TrimEnd('/')}/?v=10&encoding=json");
+        try
+        {
+            await socket.ConnectAsync(uri, deadline);
+            var hello = await ReceiveAsync(socket, deadline);
+            if (hello?["op"]?.GetValue<int>() != 10)
+            {
+                return new(false, CloseDetail(socket) ?? "the gateway did not send HELLO");
+            }
+
+            var identify = new JsonObject
+            {
+                ["op"] = 2,
+                ["d"] = new JsonObject
+                {
+                    ["token"] = token,
+                    ["intents"] = Guilds | GuildMembers,
+                    ["properties"] = new JsonObject { ["os"] = "linux", ["browser"] = "WalverBot check", ["device"] = "WalverBot check" },
+                },
+            };
+            await socket.SendAsync(Encoding.UTF8.GetBytes(identify.ToJsonString()), WebSocketMessageType.Text, true, deadline);
+
+            while (true)
+            {
+                var message = await ReceiveAsync(socket, deadline);
+                if (message is null)
+                {
+                    return new(false, CloseDetail(socket) ?? "the gateway closed the connection before READY");
+                }
+
+                if (message["op"]?.GetValue<int>() == 0 && message["t"]?.GetValue<string>() == "READY")
+                {
+                    await CloseQuietlyAsync(socket);
+                    return new(true, "a test session identified with GUILD_MEMBERS and got READY");
+                }
+
+                if (message["op"]?.GetValue<int>() == 9)
+                {
+                    return new(false, "the gateway answered Invalid Session to IDENTIFY");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new(false, $"no READY within {timeout.TotalSeconds:0} s");
+        }
+        catch (Exception ex) when (ex is WebSocketException or HttpRequestException or JsonException)
+        {
+            return new(false, CloseDetail(socket) ?? $"could not talk to the gateway: {ex.Message}");
+        }
+    }
+
+    private static string? CloseDetail(ClientWebSocket socket) => socket.CloseStatus switch
+    {
+        null => null,
+        (WebSocketCloseStatus)4014 => "Discord closed the session with 4014 (disallowed intent): enable \"Server Members Intent\" under Bot → Privileged Gateway Intents in the developer portal",
+        (WebSocketCloseStatus)4004 => "Discord closed the session with 4004 (authentication failed): the token is wrong",
+        var code => $"Discord closed the session with {(int)code} {socket.CloseStatusDescription}",
+    };
+
+    private static async Task<JsonNode?> ReceiveAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+        using var message = new MemoryStream();
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            message.Write(buffer, 0, result.Count);
+            if (result.EndOfMessage)
+            {
+                return JsonNode.Parse(message.ToArray());
+            }
+        }
+    }
+
+    private static async Task CloseQuietlyAsync(ClientWebSocket socket)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "check done", timeout.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+    }
+}

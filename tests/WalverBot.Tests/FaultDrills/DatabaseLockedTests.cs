@@ -1,0 +1,72 @@
+using Microsoft.Data.Sqlite;
+using WalverBot.Tests.Hosting;
+
+namespace WalverBot.Tests.FaultDrills;
+
+/// <summary>Another process holds the database's write lock for a few seconds.</summary>
+public sealed class DatabaseLockedTests
+{
+    [Fact]
+    public async Task A_short_lock_is_waited_out_a_long_one_is_answered_503_with_a_clear_log_and_no_event_is_lost()
+    {
+        // Microsoft.Data.Sqlite retries a busy database until the command timeout (30 s by default); 2 s keeps the drill short.
+        var folder = Directory.CreateTempSubdirectory("walverbot-lock").FullName;
+        var path = Path.Combine(folder, "walverbot.db");
+        await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?>
+        {
+            [DrillMembers.SignaturesOff.Key] = DrillMembers.SignaturesOff.Value,
+            ["ConnectionStrings:WalverBot"] = $"Data Source={path};Default Timeout=2",
+            ["Storage:BusyTimeout"] = "00:00:02",
+        });
+        DrillMembers.Seed(bot.Discord, 3);
+
+        // 1 s lock, under the 2 s busy timeout: the webhook waits and is accepted.
+        using (await HoldWriteLockAsync(path, TimeSpan.FromSeconds(1)))
+        {
+            var waited = await bot.SendAsync(DrillMembers.Webhook(0));
+            Assert.Equal(200, waited.Status);
+        }
+
+        // 5 s lock, over it: the webhook is refused with 503 (Walver retries), never acknowledged without being stored.
+        var refused = await Task.Run(async () =>
+        {
+            using var hold = await HoldWriteLockAsync(path, TimeSpan.FromSeconds(5));
+            return await bot.SendAsync(DrillMembers.Webhook(1));
+        });
+        Assert.Equal(503, refused.Status);
+        Assert.Contains(bot.Logs.Lines, l => l.Contains("Could not store a webhook for verification", StringComparison.Ordinal)
+                                            && l.Contains("SQLite error 5", StringComparison.Ordinal)
+                                            && l.Contains("database is locked", StringComparison.Ordinal));
+
+        // Walver's retry after the lock is gone is accepted; both members get their role once.
+        Assert.Equal(200, (await bot.SendAsync(DrillMembers.Webhook(1))).Status);
+        await bot.Discord.WaitUntilAsync(d => DrillMembers.AssignmentsPerMember(d).Count == 2, TimeSpan.FromSeconds(20), "two grants");
+        Assert.All(DrillMembers.AssignmentsPerMember(bot.Discord).Values, count => Assert.Equal(1, count));
+    }
+
+    /// <summary>Takes the write lock in a separate connection (as a second process would) and releases it after <paramref name="duration"/>.</summary>
+    private static async Task<IDisposable> HoldWriteLockAsync(string path, TimeSpan duration)
+    {
+        var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        using (var begin = connection.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS drill_lock (x); INSERT INTO drill_lock VALUES (1);";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        var release = Task.Delay(duration).ContinueWith(_ =>
+        {
+            using var rollback = connection.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+            connection.Dispose();
+        }, TaskScheduler.Default);
+        return new Releaser(release);
+    }
+
+    private sealed class Releaser(Task release) : IDisposable
+    {
+        public void Dispose() => release.GetAwaiter().GetResult();
+    }
+}

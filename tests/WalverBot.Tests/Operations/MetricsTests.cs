@@ -1,0 +1,75 @@
+using System.Text.RegularExpressions;
+using WalverBot.Testing.Http;
+using WalverBot.Tests.Hosting;
+
+namespace WalverBot.Tests.Operations;
+
+public sealed class MetricsTests
+{
+    [Fact]
+    public async Task Metrics_export_webhooks_grants_decisions_inbox_gauges_and_Discord_requests_with_429s_by_bucket()
+    {
+        await using var bot = await BotScenario.StartAsync();
+        bot.Discord.InjectFault("PUT", "/guilds/*/members/*/roles/*", FakeFault.RateLimited(0.05), times: 1);
+
+        Assert.Equal(200, (await bot.SendAsync(bot.Webhook())).Status);
+        Assert.Equal(400, (await bot.Sender.SendRawAsync(bot.WebhookUrl, "{")).Status);
+        Assert.Equal(200, (await bot.SendAsync(bot.Webhook("nobody-here"))).Status);
+
+        // Gauges are read at scrape time: wait until the worker has settled both events.
+        var text = await WaitForMetricsAsync(bot,
+            Series("walverbot_grants_total", "outcome=\"granted\"", "1"),
+            Series("walverbot_grants_pending", "", "1"),
+            Series("walverbot_inbox_backlog", "", "0"));
+        Assert.Matches(Series("walverbot_webhooks_total", "outcome=\"accepted\"", "2"), text);
+        Assert.Matches(Series("walverbot_webhooks_total", "outcome=\"malformed\"", "1"), text);
+        Assert.Matches(Series("walverbot_decisions_total", "outcome=\"granted\"", "1"), text);
+        Assert.Matches(Series("walverbot_decisions_total", "outcome=\"pending_member\"", "1"), text);
+        Assert.Matches(Series("walverbot_inbox_oldest_age_seconds", "", "0"), text);
+        Assert.Matches(Series("walverbot_gateway_ready", "", "1"), text);
+        Assert.Matches(Series("walverbot_grant_latency_seconds_count", "", "1"), text);
+        Assert.Matches(Series("walverbot_discord_rest_request_duration_seconds_bucket", "status=\"204\"", @"\d+"), text);
+        Assert.Matches(Series("walverbot_discord_rest_rate_limited_total", "bucket=", "1"), text);
+        Assert.Matches(Series("http_server_request_duration_seconds_count", "http_route=\"/webhooks/walver\"", @"\d+"), text);
+    }
+
+    [Fact]
+    public async Task Inbox_gauges_show_the_backlog_and_the_age_of_its_oldest_event_while_Discord_is_down()
+    {
+        await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?> { ["Grants:MaxAttempts"] = "50" });
+        bot.Discord.GoDown(503);
+
+        Assert.Equal(200, (await bot.SendAsync(bot.Webhook())).Status);
+        await bot.Discord.WaitForRequestAsync("GET", "/guilds/*/members/search");
+        await Task.Delay(1100);
+
+        var text = await WaitForMetricsAsync(bot, Series("walverbot_inbox_retrying", "", "1"), Series("walverbot_inbox_backlog", "", "1"));
+        var age = double.Parse(Series("walverbot_inbox_oldest_age_seconds", "", @"(?<v>[\d.]+)").Match(text).Groups["v"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(age, 1, 60);
+    }
+
+    internal static Regex Series(string name, string label, string value) =>
+        // Label values may hold braces (routes such as /guilds/{guild_id}/roles): match within the line.
+        new($@"(?m)^{name}(\{{[^\n]*{Regex.Escape(label)}[^\n]*\}})? {value}( |$)");
+
+    internal static async Task<string> WaitForMetricsAsync(BotScenario bot, params Regex[] patterns)
+    {
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            var text = await http.GetStringAsync($"{bot.BaseUrl}/metrics");
+            if (patterns.All(p => p.IsMatch(text)))
+            {
+                return text;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"/metrics never matched {string.Join(" and ", patterns.Where(p => !p.IsMatch(text)))}:\n{text}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+}
