@@ -50,6 +50,8 @@ public partial class Program
     /// <summary>What must be in place before the host starts: the database schema and the declared verifications.</summary>
     public static async Task PrepareAsync(WebApplication app)
     {
+        // Validate every setting now, all at once, so mistakes are clear lines rather than the host's stack trace.
+        app.Services.GetService<IStartupValidator>()?.Validate();
         await app.Services.InitializeStorageAsync();
         await app.Services.SyncDeclaredVerificationsAsync();
     }
@@ -79,9 +81,6 @@ public partial class Program
         configure?.Invoke(builder);
 
         var app = builder.Build();
-
-        // Validate every setting now, all at once, so mistakes are clear lines rather than the host's stack trace.
-        app.Services.GetService<IStartupValidator>()?.Validate();
         app.UseWalverBotErrors();
         app.UseOperations();
         app.UseWebhookProtection();

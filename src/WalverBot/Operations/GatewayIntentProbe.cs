@@ -19,7 +19,23 @@ public static class GatewayIntentProbe
 
     public sealed record Result(bool Works, string Detail);
 
+    private const string InvalidSession = "the gateway answered Invalid Session to IDENTIFY";
+
     public static async Task<Result> RunAsync(string gatewayUrl, string token, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var result = await TryOnceAsync(gatewayUrl, token, timeout, cancellationToken);
+        if (result.Detail == InvalidSession)
+        {
+            // Discord refuses an IDENTIFY within 5 s of the previous one for the same bot (the running bot's own,
+            // for instance) with op 9; one retry after that window tells a refusal from a real problem.
+            await Task.Delay(TimeSpan.FromSeconds(5.5), cancellationToken);
+            result = await TryOnceAsync(gatewayUrl, token, timeout, cancellationToken);
+        }
+
+        return result;
+    }
+
+    private static async Task<Result> TryOnceAsync(string gatewayUrl, string token, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timer.CancelAfter(timeout);
@@ -63,7 +79,7 @@ public static class GatewayIntentProbe
 
                 if (message["op"]?.GetValue<int>() == 9)
                 {
-                    return new(false, "the gateway answered Invalid Session to IDENTIFY");
+                    return new(false, InvalidSession);
                 }
             }
         }

@@ -53,7 +53,8 @@ public static class WebhookEndpoints
     /// </summary>
     public static WebApplication UseWebhookProtection(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value.TrustForwardedHeaders)
+        // Read from configuration, not options: building the pipeline must not validate settings (PrepareAsync does, all at once).
+        if (app.Configuration.GetValue<bool>($"{WebhookOptions.SectionName}:{nameof(WebhookOptions.TrustForwardedHeaders)}"))
         {
             var forwarded = new ForwardedHeadersOptions
             {

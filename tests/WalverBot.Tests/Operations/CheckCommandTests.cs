@@ -48,7 +48,7 @@ public sealed class CheckCommandTests
         Assert.True(exitCode == 0, output);
         Assert.Contains("ok    config: every setting is valid", output, StringComparison.Ordinal);
         Assert.Contains("ok    database: ", output, StringComparison.Ordinal);
-        Assert.Contains("opens for writing (schema 1/1", output, StringComparison.Ordinal);
+        Assert.Contains($"opens for writing (schema {WalverBot.Storage.Migrations.LatestVersion}/{WalverBot.Storage.Migrations.LatestVersion}", output, StringComparison.Ordinal);
         Assert.Contains("ok    discord: the token belongs to bot WalverBot", output, StringComparison.Ordinal);
         Assert.Contains("the bot is in 1 server(s): Test Guild", output, StringComparison.Ordinal);
         Assert.Contains($"ok    verification {BotScenario.VerificationId}: role Holder ({BotScenario.HolderRoleId}) in Test Guild exists and sits below the bot's highest role", output, StringComparison.Ordinal);

@@ -94,8 +94,8 @@ public sealed class ProcessOperationsTests
             var url = await bot.WaitForListeningAsync();
             using var sender = new WalverWebhookSender();
             Assert.Equal(200, (await sender.SendAsync($"{url}/webhooks/walver", scenario.Fakes.Webhook())).Status);
-            // The fake records a request once answered; the bot's own member is the last thing read before the PUT.
-            await scenario.Discord.WaitForRequestAsync("GET", $"/guilds/*/members/{scenario.Discord.BotUserId}");
+            // The fake records a request once answered; the member search is the last REST call before the PUT.
+            await scenario.Discord.WaitForRequestAsync("GET", "/guilds/*/members/search");
             await Task.Delay(500);
 
             var stopwatch = System.Diagnostics.Stopwatch.StartNew();
