@@ -11,8 +11,11 @@ public sealed class GrantOptions
     /// <summary>A wallet verified for one member of a guild cannot grant roles to another member of that guild.</summary>
     public bool OneMemberPerWallet { get; set; } = true;
 
-    /// <summary>Attempts for transient Discord failures before an event is marked failed.</summary>
-    public int MaxAttempts { get; set; } = 12;
+    /// <summary>
+    /// How long an event keeps being retried while Discord fails (5xx, timeouts, 429), counted from its arrival;
+    /// retries come at most a minute apart, so a grant follows within a minute of Discord's recovery.
+    /// </summary>
+    public TimeSpan RetryFor { get; set; } = TimeSpan.FromDays(1);
 }
 
 /// <summary>Which roles the bot agrees to hand out.</summary>

@@ -141,6 +141,12 @@ public sealed class GrantProcessor(
 
         await discord.AddGuildMemberRoleAsync(verification.GuildId, userId, verification.RoleId,
             AuditReason(verification, inboxEvent.WalletAddress), cancellationToken);
+        if (inboxEvent.Attempts > 0)
+        {
+            // A retry went through: Discord is back, so the other events waiting out a backoff need not wait longer.
+            await inbox.RetryNowAsync(cancellationToken);
+        }
+
         await ledger.RecordGrantAsync(inboxEvent, verification, userId,
             new Decision(Outcomes.Granted, $"wallet verified; role assigned{TypedNameMismatch(verification, typed, found)}"), cancellationToken);
     }
@@ -221,18 +227,19 @@ public sealed class GrantProcessor(
     {
         var attempt = inboxEvent.Attempts + 1;
         var reason = $"Discord did not answer ({Describe(ex)})";
-        if (attempt >= grantOptions.Value.MaxAttempts)
+        var retryFor = grantOptions.Value.RetryFor;
+        if (time.GetUtcNow() - inboxEvent.ReceivedAt >= retryFor)
         {
-            logger.LogError("Giving up on event {EventId} of verification {VerificationId} after {Attempts} attempts: {Reason}",
-                inboxEvent.Id, inboxEvent.VerificationId, attempt, reason);
+            logger.LogError("Giving up on event {EventId} of verification {VerificationId} after {Attempts} attempts over {RetryFor}: {Reason}",
+                inboxEvent.Id, inboxEvent.VerificationId, attempt, retryFor, reason);
             await ledger.RecordOutcomeAsync(inboxEvent, EventStatus.Failed,
-                Decision.Reject(Outcomes.DiscordError, $"{reason}; gave up after {attempt} attempts"), null, reason, null, cancellationToken);
+                Decision.Reject(Outcomes.DiscordError, $"{reason}; gave up after {attempt} attempts over {retryFor}"), null, reason, null, cancellationToken);
             return;
         }
 
         var delay = RetryDelay.For(attempt, ex.RetryAfter);
-        logger.LogWarning("Event {EventId} of verification {VerificationId}: {Reason}; attempt {Attempt} of {MaxAttempts}, retrying in {Delay}",
-            inboxEvent.Id, inboxEvent.VerificationId, reason, attempt, grantOptions.Value.MaxAttempts, delay);
+        logger.LogWarning("Event {EventId} of verification {VerificationId}: {Reason}; attempt {Attempt}, retrying in {Delay}",
+            inboxEvent.Id, inboxEvent.VerificationId, reason, attempt, delay);
         await inbox.RescheduleAsync(inboxEvent.Id, time.GetUtcNow() + delay, reason, cancellationToken);
     }
 
@@ -268,12 +275,12 @@ public sealed class GrantProcessor(
 /// <summary>Backoff for transient failures: exponential with jitter, capped, never sooner than Discord asked.</summary>
 public static class RetryDelay
 {
-    private static readonly TimeSpan Cap = TimeSpan.FromMinutes(15);
+    private static readonly TimeSpan Cap = TimeSpan.FromMinutes(1);
 
     public static TimeSpan For(int attempt, TimeSpan? retryAfter)
     {
         var exponential = TimeSpan.FromSeconds(Math.Min(Cap.TotalSeconds, Math.Pow(2, Math.Min(attempt, 20))));
-        var jittered = exponential * (0.8 + Random.Shared.NextDouble() * 0.4);
+        var jittered = TimeSpan.FromSeconds(Math.Min(Cap.TotalSeconds, exponential.TotalSeconds * (0.8 + Random.Shared.NextDouble() * 0.4)));
         return retryAfter is { } wait && wait > jittered ? wait : jittered;
     }
 }

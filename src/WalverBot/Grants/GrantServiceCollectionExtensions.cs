@@ -11,7 +11,7 @@ public static class GrantServiceCollectionExtensions
     {
         services.AddOptions<GrantOptions>().BindConfiguration(GrantOptions.SectionName)
             .Validate(o => o.PendingTtl > TimeSpan.Zero, "Grants:PendingTtl must be a positive time span, e.g. 7.00:00:00")
-            .Validate(o => o.MaxAttempts >= 1, "Grants:MaxAttempts must be at least 1")
+            .Validate(o => o.RetryFor > TimeSpan.Zero, "Grants:RetryFor must be a positive time span, e.g. 1.00:00:00")
             .ValidateOnStart();
         services.AddOptions<RoleOptions>().BindConfiguration(RoleOptions.SectionName);
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateOnStart();

@@ -10,6 +10,8 @@ public sealed class Database
 {
     private readonly string _connectionString;
     private readonly int _busyTimeoutMs;
+    private static readonly object Configured = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configuredHandles = new();
 
     static Database()
     {
@@ -36,9 +38,17 @@ public sealed class Database
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        // busy_timeout is per connection: wait for another writer (a backup, a second tool) instead of failing at once.
-        // foreign_keys is per connection too. journal_mode=WAL is persistent and set once by the migrator.
-        await connection.ExecuteAsync($"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;");
+
+        // busy_timeout, foreign_keys and synchronous belong to the physical SQLite handle, which the pool reuses:
+        // set them once per handle, not on every open (that was half of a webhook's cost).
+        // busy_timeout: wait for another writer (a backup, a second tool) instead of failing at once.
+        // journal_mode=WAL is stored in the file and set once by the migrator.
+        if (connection.Handle is { } handle && !_configuredHandles.TryGetValue(handle, out _))
+        {
+            await connection.ExecuteAsync($"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;");
+            _configuredHandles.AddOrUpdate(handle, Configured);
+        }
+
         return connection;
     }
 

@@ -4,9 +4,16 @@ using WalverBot.Storage;
 
 namespace WalverBot.Verifications;
 
-/// <summary>Reads and writes the verifications table.</summary>
+/// <summary>
+/// Reads and writes the verifications table. Every webhook looks its verification up, so found rows are kept in
+/// memory; this class is the table's only writer and refreshes the copy on every write. Unknown ids are not cached,
+/// so random ids sent by a stranger cannot grow the cache.
+/// </summary>
 public sealed class VerificationStore(Database database, TimeProvider time)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Verification> _cache = new(StringComparer.Ordinal);
+    private long _writes; // a read that raced a write does not cache what it read
+
     private const string SelectColumns = """
         SELECT id, guild_id AS GuildId, role_id AS RoleId, secret_hash AS SecretHash, chain, token_address AS TokenAddress,
                min_amount AS MinAmount, is_nft AS IsNft, name, source, enabled, verification_url AS VerificationUrl, binding
@@ -15,10 +22,22 @@ public sealed class VerificationStore(Database database, TimeProvider time)
 
     public async Task<Verification?> FindAsync(string id, CancellationToken cancellationToken = default)
     {
+        if (_cache.TryGetValue(id, out var cached))
+        {
+            return cached;
+        }
+
+        var writesBefore = Interlocked.Read(ref _writes);
         await using var connection = await database.OpenAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(
             new CommandDefinition($"{SelectColumns} WHERE id = @id", new { id }, cancellationToken: cancellationToken));
-        return row?.ToVerification();
+        var verification = row?.ToVerification();
+        if (verification is not null && Interlocked.Read(ref _writes) == writesBefore)
+        {
+            _cache[id] = verification;
+        }
+
+        return verification;
     }
 
     public async Task<IReadOnlyList<Verification>> ListForGuildAsync(ulong guildId, CancellationToken cancellationToken = default)
@@ -50,6 +69,8 @@ public sealed class VerificationStore(Database database, TimeProvider time)
                 verification.IsNft, verification.Name, verification.Source, verification.Enabled, verification.VerificationUrl, verification.Binding, now,
             },
             cancellationToken: cancellationToken));
+        Interlocked.Increment(ref _writes);
+        _cache.TryRemove(verification.Id, out _);
     }
 
     public async Task<bool> SetEnabledAsync(string id, bool enabled, CancellationToken cancellationToken = default)
@@ -58,6 +79,8 @@ public sealed class VerificationStore(Database database, TimeProvider time)
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE verifications SET enabled = @enabled, updated_at = @now WHERE id = @id",
             new { id, enabled, now = Database.Format(time.GetUtcNow()) }, cancellationToken: cancellationToken));
+        Interlocked.Increment(ref _writes);
+        _cache.TryRemove(id, out _);
         return changed > 0;
     }
 

@@ -17,6 +17,7 @@ public static class WebhookEndpoints
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         services.AddSingleton<WebhookInbox>();
+        services.AddSingleton<InboxWriter>();
         services.AddScoped<WebhookReceiver>();
         // A slow or stalled sender must not hold the request open: Walver sends a small body at once.
         services.AddRequestTimeouts(timeouts => timeouts.AddPolicy(TimeoutPolicy, new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy

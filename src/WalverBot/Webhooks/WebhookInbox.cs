@@ -54,29 +54,15 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 
-    /// <summary>Stores the event and commits; returns its id, or null when the same delivery was stored before.</summary>
-    public async Task<long?> AcceptAsync(
-        string deliveryKey, string verificationId, ulong guildId, string walletAddress, string? memberQuery, string payload,
-        CancellationToken cancellationToken)
-    {
-        var now = Database.Format(time.GetUtcNow());
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
-            INSERT INTO webhook_events (delivery_key, verification_id, guild_id, wallet_address, member_query, payload, received_at, status, next_attempt_at)
-            VALUES (@deliveryKey, @verificationId, @guildId, @walletAddress, @memberQuery, @payload, @now, 'pending', @now)
-            ON CONFLICT (delivery_key) DO NOTHING
-            RETURNING id
-            """,
-            new { deliveryKey, verificationId, guildId, walletAddress, memberQuery, payload, now },
-            cancellationToken: cancellationToken));
-    }
-
-    /// <summary>Events due for processing, oldest first.</summary>
+    /// <summary>
+    /// Events due for processing, longest due first. Ordered by the (status, next_attempt_at) index, so a large
+    /// backlog is read as a range scan rather than sorted on every pass.
+    /// </summary>
     public async Task<IReadOnlyList<InboxEvent>> DueAsync(int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<InboxEvent>(new CommandDefinition(
-            $"{SelectColumns} WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY id LIMIT @limit",
+            $"{SelectColumns} WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit",
             new { now = Database.Format(time.GetUtcNow()), limit }, cancellationToken: cancellationToken));
         return rows.ToList();
     }
@@ -96,6 +82,15 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = @next, last_error = @error WHERE id = @eventId",
             new { eventId, next = Database.Format(nextAttempt), error }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Makes events that are waiting out a retry backoff due now.</summary>
+    public async Task RetryNowAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE webhook_events SET next_attempt_at = @now WHERE status = 'pending' AND attempts > 0 AND next_attempt_at > @now",
+            new { now = Database.Format(time.GetUtcNow()) }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Makes events waiting for a member who just joined due now; returns how many woke.</summary>

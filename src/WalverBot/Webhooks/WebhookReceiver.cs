@@ -27,7 +27,7 @@ public sealed record AcceptanceResult(Acceptance Outcome, string? Error = null);
 /// </summary>
 public sealed class WebhookReceiver(
     VerificationStore verifications,
-    WebhookInbox inbox,
+    InboxWriter inbox,
     GrantLedger ledger,
     GrantSignal signal,
     IOptions<WebhookOptions> options,
@@ -80,7 +80,7 @@ public sealed class WebhookReceiver(
         long? eventId;
         try
         {
-            eventId = await inbox.AcceptAsync(deliveryKey, verification.Id, verification.GuildId, webhook.WalletAddress, memberQuery, payload, cancellationToken);
+            eventId = await inbox.AcceptAsync(new NewInboxEvent(deliveryKey, verification.Id, verification.GuildId, webhook.WalletAddress, memberQuery, payload), cancellationToken);
         }
         catch (SqliteException ex)
         {

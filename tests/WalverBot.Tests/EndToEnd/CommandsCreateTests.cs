@@ -236,7 +236,14 @@ public sealed class CommandsRegistrationScopeTests
 
         await s.Discord.WaitForRequestAsync("PUT", "/applications/*/commands");
         // The restarted bot may have to wait out Discord's 5 s IDENTIFY spacing (op 9) before READY registers commands.
-        await s.Discord.WaitUntilAsync(d => d.RegisteredCommands(GuildId) is { Count: 0 }, TimeSpan.FromSeconds(30), "guild commands emptied");
+        try
+        {
+            await s.Discord.WaitUntilAsync(d => d.RegisteredCommands(GuildId) is { Count: 0 }, TimeSpan.FromSeconds(30), "guild commands emptied");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\nbot log:\n{string.Join('\n', s.Bot.Logs.Lines.TakeLast(40))}", ex);
+        }
         Assert.Equal(2, s.Discord.RegisteredCommands()!.Count);
     }
 }

@@ -18,7 +18,7 @@ public sealed class DiscordOutageTests
         await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?>
         {
             [DrillMembers.SignaturesOff.Key] = DrillMembers.SignaturesOff.Value,
-            ["Grants:MaxAttempts"] = "50",
+            ["Grants:RetryFor"] = "01:00:00",
         });
         DrillMembers.Seed(bot.Discord, Events);
 

@@ -15,7 +15,7 @@ public sealed class KillDuringBurstTests
     {
         await using var scenario = await ProcessScenario.StartAsync();
         DrillMembers.Seed(scenario.Discord, Burst);
-        var environment = scenario.With(("Security__Signatures", "Off"), ("Grants__MaxAttempts", "50"));
+        var environment = scenario.With(("Security__Signatures", "Off"), ("Grants__RetryFor", "01:00:00"));
 
         var accepted = new System.Collections.Concurrent.ConcurrentBag<int>();
         var unanswered = new System.Collections.Concurrent.ConcurrentBag<int>();

@@ -36,7 +36,7 @@ public sealed class MetricsTests
     [Fact]
     public async Task Inbox_gauges_show_the_backlog_and_the_age_of_its_oldest_event_while_Discord_is_down()
     {
-        await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?> { ["Grants:MaxAttempts"] = "50" });
+        await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?> { ["Grants:RetryFor"] = "01:00:00" });
         bot.Discord.GoDown(503);
 
         Assert.Equal(200, (await bot.SendAsync(bot.Webhook())).Status);

@@ -48,12 +48,13 @@ public class StorageTests
     {
         await using var db = await TestDatabase.CreateAsync();
         var inbox = new WebhookInbox(db.Database, _time);
+        await using var writer = new InboxWriter(db.Database, _time);
         const string Checksummed = "0xAbCdEf0000000000000000000000000000000001";
         var key = WebhookInbox.DeliveryKey("wb_1", Checksummed, "sig");
 
-        var first = await inbox.AcceptAsync(key, "wb_1", 1, Checksummed, "name:alice", "{}", CancellationToken.None);
-        var again = await inbox.AcceptAsync(WebhookInbox.DeliveryKey("wb_1", Checksummed.ToLowerInvariant(), "sig"), "wb_1", 1, Checksummed, "name:alice", "{}", CancellationToken.None);
-        var otherSignature = await inbox.AcceptAsync(WebhookInbox.DeliveryKey("wb_1", Checksummed, "sig2"), "wb_1", 1, Checksummed, "name:alice", "{}", CancellationToken.None);
+        var first = await writer.AcceptAsync(new NewInboxEvent(key, "wb_1", 1, Checksummed, "name:alice", "{}"), CancellationToken.None);
+        var again = await writer.AcceptAsync(new NewInboxEvent(WebhookInbox.DeliveryKey("wb_1", Checksummed.ToLowerInvariant(), "sig"), "wb_1", 1, Checksummed, "name:alice", "{}"), CancellationToken.None);
+        var otherSignature = await writer.AcceptAsync(new NewInboxEvent(WebhookInbox.DeliveryKey("wb_1", Checksummed, "sig2"), "wb_1", 1, Checksummed, "name:alice", "{}"), CancellationToken.None);
 
         Assert.NotNull(first);
         Assert.Null(again);
@@ -62,14 +63,29 @@ public class StorageTests
     }
 
     [Fact]
+    public async Task Deliveries_stored_together_commit_together_and_a_repeat_in_the_same_batch_is_a_duplicate()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await using var writer = new InboxWriter(db.Database, _time);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            writer.AcceptAsync(new NewInboxEvent($"key{i % 150}", "wb_1", 1, $"w{i}", null, "{}"), CancellationToken.None)));
+
+        Assert.Equal(150, results.Count(id => id is not null));
+        Assert.Equal(150, results.Where(id => id is not null).Distinct().Count());
+        Assert.Equal(150, (await new WebhookInbox(db.Database, _time).DueAsync(500, CancellationToken.None)).Count);
+    }
+
+    [Fact]
     public async Task A_grant_records_the_link_the_decision_and_finishes_the_event_together()
     {
         await using var db = await TestDatabase.CreateAsync();
         var inbox = new WebhookInbox(db.Database, _time);
+        await using var writer = new InboxWriter(db.Database, _time);
         var ledger = new GrantLedger(db.Database, _time, NullLogger<GrantLedger>.Instance);
         var verification = new Verification { Id = "wb_1", GuildId = 1, RoleId = 2, SecretHash = "x", Source = "config" };
         await new VerificationStore(db.Database, _time).UpsertAsync(verification);
-        var id = await inbox.AcceptAsync("k1", "wb_1", 1, "0xABCDEF0000000000000000000000000000000001", "name:alice", "{}", CancellationToken.None);
+        var id = await writer.AcceptAsync(new NewInboxEvent("k1", "wb_1", 1, "0xABCDEF0000000000000000000000000000000001", "name:alice", "{}"), CancellationToken.None);
         var inboxEvent = (await inbox.DueAsync(10, CancellationToken.None)).Single();
 
         await ledger.RecordGrantAsync(inboxEvent, verification, 77, new Decision(Outcomes.Granted, "ok"), CancellationToken.None);
@@ -89,9 +105,10 @@ public class StorageTests
     {
         await using var db = await TestDatabase.CreateAsync();
         var inbox = new WebhookInbox(db.Database, _time);
+        await using var writer = new InboxWriter(db.Database, _time);
         var ledger = new GrantLedger(db.Database, _time, NullLogger<GrantLedger>.Instance);
-        await inbox.AcceptAsync("k1", "wb_1", 1, "w1", "name:alice", "{}", CancellationToken.None);
-        await inbox.AcceptAsync("k2", "wb_1", 1, "w2", "name:bob", "{}", CancellationToken.None);
+        await writer.AcceptAsync(new NewInboxEvent("k1", "wb_1", 1, "w1", "name:alice", "{}"), CancellationToken.None);
+        await writer.AcceptAsync(new NewInboxEvent("k2", "wb_1", 1, "w2", "name:bob", "{}"), CancellationToken.None);
         foreach (var e in await inbox.DueAsync(10, CancellationToken.None))
         {
             await ledger.RecordOutcomeAsync(e, EventStatus.WaitingMember, new Decision(Outcomes.PendingMember, "wait"), null, null,
@@ -127,16 +144,17 @@ public class StorageTests
     {
         await using var db = await TestDatabase.CreateAsync();
         var inbox = new WebhookInbox(db.Database, _time);
+        await using var writer = new InboxWriter(db.Database, _time);
         var ledger = new GrantLedger(db.Database, _time, NullLogger<GrantLedger>.Instance);
         var verification = new Verification { Id = "wb_1", GuildId = 1, RoleId = 2, SecretHash = "x", Source = "config" };
         await new VerificationStore(db.Database, _time).UpsertAsync(verification);
-        await inbox.AcceptAsync("granted", "wb_1", 1, "w1", null, """{"wallet_address":"w1"}""", CancellationToken.None);
-        await inbox.AcceptAsync("refused", "wb_1", 1, "w2", null, """{"wallet_address":"w2"}""", CancellationToken.None);
+        await writer.AcceptAsync(new NewInboxEvent("granted", "wb_1", 1, "w1", null, """{"wallet_address":"w1"}"""), CancellationToken.None);
+        await writer.AcceptAsync(new NewInboxEvent("refused", "wb_1", 1, "w2", null, """{"wallet_address":"w2"}"""), CancellationToken.None);
         var due = await inbox.DueAsync(10, CancellationToken.None);
         await ledger.RecordGrantAsync(due[0], verification, 7, new Decision(Outcomes.Granted, "ok"), CancellationToken.None);
         await ledger.RecordOutcomeAsync(due[1], EventStatus.Done, new Decision(Outcomes.NotPassed, "no"), null, null, null, CancellationToken.None);
         _time.Advance(TimeSpan.FromDays(1));
-        await inbox.AcceptAsync("recent", "wb_1", 1, "w3", null, """{"wallet_address":"w3"}""", CancellationToken.None);
+        await writer.AcceptAsync(new NewInboxEvent("recent", "wb_1", 1, "w3", null, """{"wallet_address":"w3"}"""), CancellationToken.None);
 
         var deleted = await inbox.PruneAsync(_time.GetUtcNow() - TimeSpan.FromHours(12), CancellationToken.None);
 

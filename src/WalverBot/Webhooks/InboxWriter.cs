@@ -1,0 +1,104 @@
+using System.Threading.Channels;
+using Dapper;
+using WalverBot.Storage;
+
+namespace WalverBot.Webhooks;
+
+/// <summary>A webhook event to store.</summary>
+public sealed record NewInboxEvent(string DeliveryKey, string VerificationId, ulong GuildId, string WalletAddress, string? MemberQuery, string Payload);
+
+/// <summary>
+/// Group commit for the inbox: webhooks arriving together are stored in one transaction by a single writer, and
+/// each caller's task completes only after that transaction has committed. SQLite has one write lock; one writer
+/// taking turns with itself beats many writers queueing on the lock, and nothing is acknowledged before it is stored.
+/// </summary>
+public sealed class InboxWriter : IAsyncDisposable
+{
+    private const int MaxBatch = 256;
+    private readonly Database _database;
+    private readonly TimeProvider _time;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+
+    public InboxWriter(Database database, TimeProvider time)
+    {
+        _database = database;
+        _time = time;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Stores the event; the id once committed, or null when the same delivery was stored before.</summary>
+    public Task<long?> AcceptAsync(NewInboxEvent inboxEvent, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(inboxEvent, new TaskCompletionSource<long?>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(InboxWriter));
+        }
+
+        // A caller that gives up stops waiting; the event may still be stored (Walver's retry is then a duplicate).
+        return pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            try
+            {
+                var ids = await StoreAsync(batch);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Done.TrySetResult(ids[i]);
+                }
+            }
+            catch (Exception ex)
+            {
+                // Disk full, locked past the busy timeout: nothing of the batch is stored, so nothing is acknowledged.
+                foreach (var pending in batch)
+                {
+                    pending.Done.TrySetException(ex);
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task<long?[]> StoreAsync(List<Pending> batch)
+    {
+        var now = Database.Format(_time.GetUtcNow());
+        var ids = new long?[batch.Count];
+        await using var connection = await _database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var e = batch[i].Event;
+            ids[i] = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
+                INSERT INTO webhook_events (delivery_key, verification_id, guild_id, wallet_address, member_query, payload, received_at, status, next_attempt_at)
+                VALUES (@DeliveryKey, @VerificationId, @GuildId, @WalletAddress, @MemberQuery, @Payload, @now, 'pending', @now)
+                ON CONFLICT (delivery_key) DO NOTHING
+                RETURNING id
+                """,
+                new { e.DeliveryKey, e.VerificationId, e.GuildId, e.WalletAddress, e.MemberQuery, e.Payload, now },
+                transaction));
+        }
+
+        await transaction.CommitAsync();
+        return ids;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+    }
+
+    private sealed record Pending(NewInboxEvent Event, TaskCompletionSource<long?> Done);
+}
