@@ -6,8 +6,9 @@ namespace WalverBot.Tests.EndToEnd;
 
 /// <summary>
 /// Thousands of malformed and hostile bodies over real HTTP: never a 5xx, never a grant, memory stays flat.
-/// The generator is seeded, so a failure replays exactly.
+/// The generator is seeded, so a failure replays exactly. It runs alone: the memory it measures is the process's.
 /// </summary>
+[Collection(nameof(RunsAlone))]
 public sealed class HostileWebhookFuzzTests
 {
     private const int Bodies = 3000;
@@ -96,3 +97,7 @@ public sealed class HostileWebhookFuzzTests
         return (body, contentType);
     }
 }
+
+/// <summary>Tests in this collection run after the parallel ones, with nothing else in the process.</summary>
+[CollectionDefinition(nameof(RunsAlone), DisableParallelization = true)]
+public sealed class RunsAlone;

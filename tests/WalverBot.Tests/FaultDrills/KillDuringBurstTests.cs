@@ -15,6 +15,10 @@ public sealed class KillDuringBurstTests
     {
         await using var scenario = await ProcessScenario.StartAsync();
         DrillMembers.Seed(scenario.Discord, Burst);
+        // The drill is about crash safety, not Discord's per-guild limits on member search and role PUTs (10 per 10 s
+        // each in the fake, which alone would stretch 60 grants over a minute); the rate-limit benchmark covers those.
+        scenario.Discord.SetRateLimit(WalverBot.Testing.FakeDiscord.DiscordBuckets.MemberRoles, 50, TimeSpan.FromSeconds(1));
+        scenario.Discord.SetRateLimit(WalverBot.Testing.FakeDiscord.DiscordBuckets.MemberSearch, 50, TimeSpan.FromSeconds(1));
         var environment = scenario.With(("Security__Signatures", "Off"), ("Grants__RetryFor", "01:00:00"));
 
         var accepted = new System.Collections.Concurrent.ConcurrentBag<int>();
@@ -59,9 +63,18 @@ public sealed class KillDuringBurstTests
         scenario.Discord.ComeBackUp();
         await using var restarted = BotProcess.Start(environment);
         await restarted.WaitForListeningAsync();
-        await scenario.Discord.WaitUntilAsync(
-            d => accepted.All(i => DrillMembers.AssignmentsPerMember(d).ContainsKey(DrillMembers.UserId(i))),
-            TimeSpan.FromSeconds(40), $"role assignments for all {accepted.Count} accepted webhooks");
+        try
+        {
+            await scenario.Discord.WaitUntilAsync(
+                d => accepted.All(i => DrillMembers.AssignmentsPerMember(d).ContainsKey(DrillMembers.UserId(i))),
+                TimeSpan.FromSeconds(40), $"role assignments for all {accepted.Count} accepted webhooks");
+        }
+        catch (TimeoutException ex)
+        {
+            var missing = accepted.Where(i => !DrillMembers.AssignmentsPerMember(scenario.Discord).ContainsKey(DrillMembers.UserId(i))).ToList();
+            throw new TimeoutException(
+                $"{ex.Message} ({missing.Count} missing)\nrestarted bot's log:\n{string.Join('\n', restarted.Output.TakeLast(30))}", ex);
+        }
         await Task.Delay(1000); // room for a duplicate to show up, if there were one
 
         var assignments = DrillMembers.AssignmentsPerMember(scenario.Discord);
