@@ -25,7 +25,7 @@ public static class AdminNoticeText
     private static readonly HashSet<string> Notable =
     [
         Outcomes.Granted, Outcomes.RoleUnsafe, Outcomes.DiscordError, Outcomes.WalletConflict, Outcomes.AmbiguousMember,
-        Outcomes.RejectedSignature, Outcomes.TokenMismatch, Outcomes.PendingExpired,
+        Outcomes.RejectedSignature, Outcomes.CodeRejected, Outcomes.TokenMismatch, Outcomes.PendingExpired, Outcomes.UnreadablePayload,
     ];
 
     public static bool IsNotable(string outcome) => Notable.Contains(outcome);

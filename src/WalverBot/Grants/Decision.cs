@@ -18,6 +18,7 @@ public static class Outcomes
     public const string DiscordError = "discord_error";
     public const string VerificationDisabled = "verification_disabled";
     public const string PendingExpired = "pending_expired";
+    public const string UnreadablePayload = "unreadable_payload";
 }
 
 /// <summary>A decision about one webhook event, with the reason an admin reads.</summary>

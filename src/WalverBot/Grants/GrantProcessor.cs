@@ -58,7 +58,7 @@ public sealed class GrantProcessor(
         if (!WalverWebhookParser.TryParse(System.Text.Encoding.UTF8.GetBytes(inboxEvent.Payload), out var webhook, out var error))
         {
             // Cannot happen for events stored by this build (they were parsed before storing); kept for old rows.
-            await FinishAsync(inboxEvent, Decision.Reject(Outcomes.InvalidUsername, $"stored payload is unreadable: {error}"), cancellationToken);
+            await FinishAsync(inboxEvent, Decision.Reject(Outcomes.UnreadablePayload, $"stored payload is unreadable: {error}"), cancellationToken);
             return;
         }
 
