@@ -181,6 +181,7 @@ internal sealed class GatewayShard
         var mode = _sessionId is null ? "identify" : "resume";
         _status.SetNotReady(ShardId, $"reconnecting ({end.Reason})");
         _logger.LogWarning("Shard {ShardId}: reconnecting to {Mode} in {Delay} ({Reason})", ShardId, mode, delay, end.Reason);
+        GatewayMetrics.Reconnecting(ShardId, mode);
         return end with { ReconnectWait = delay > TimeSpan.Zero ? Task.Delay(delay, _time, cancellationToken) : Task.CompletedTask };
     }
 
@@ -285,6 +286,7 @@ internal sealed class GatewayShard
                 _resumeUrl = new Uri(data.GetProperty("resume_gateway_url").GetString()!);
                 connection.ReachedReady = true;
                 _status.SetReady(ShardId);
+                GatewayMetrics.SessionReady(ShardId, resumed: false);
                 var guildCount = data.TryGetProperty("guilds", out var guilds) ? guilds.GetArrayLength() : 0;
                 var user = data.GetProperty("user");
                 _logger.LogInformation("Shard {ShardId}: ready as {BotUser} ({BotUserId}) in {GuildCount} guilds",
@@ -293,6 +295,7 @@ internal sealed class GatewayShard
             case "RESUMED":
                 connection.ReachedReady = true;
                 _status.SetReady(ShardId);
+                GatewayMetrics.SessionReady(ShardId, resumed: true);
                 _logger.LogInformation("Shard {ShardId}: resumed the session ({Replayed} missed events replayed)", ShardId, connection.DispatchCount);
                 break;
             default:
