@@ -23,6 +23,9 @@ public sealed class CommandRegistrar(
     // READY arrives once per shard and again after each new session; one registration at a time.
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>Stored while a registration is under way; never equal to a definitions hash.</summary>
+    private const string InProgress = "in-progress";
+
     public static string GuildScope(ulong guildId) => "guild:" + guildId.ToString(CultureInfo.InvariantCulture);
 
     public async Task RegisterAsync(ulong applicationId, CancellationToken cancellationToken)
@@ -42,6 +45,9 @@ public sealed class CommandRegistrar(
                     continue;
                 }
 
+                // Remember the scope before Discord has it: if the bot stops between the PUT and the save below, the
+                // next start still knows the scope (and re-registers it, or empties it when no longer listed).
+                await store.SaveRegistrationAsync(applicationId, scope, InProgress, cancellationToken);
                 if (await OverwriteAsync(applicationId, scope, CommandDefinitions.All, cancellationToken))
                 {
                     await store.SaveRegistrationAsync(applicationId, scope, CommandDefinitions.Hash, cancellationToken);
