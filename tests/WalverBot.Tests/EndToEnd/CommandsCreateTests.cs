@@ -90,6 +90,28 @@ public sealed class CommandsCreateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Binding_by_code_asks_Walver_for_the_code_and_grants_the_account_that_ran_verify()
+    {
+        await _s.AskAsync(AdminId, Create(more: [Text("binding", "code")]), c => c.Contains("Created", StringComparison.Ordinal));
+        var body = Assert.Single(_s.Walver.Created).Body;
+        var fields = body["custom_fields"]!.AsArray().Select(f => f!["id"]!.GetValue<string>()).ToList();
+        Assert.Equal(["discord", "walverbot_code"], fields);
+
+        // Alice runs /verify and gets a code; the form on Walver's page is then filled with Bob's name.
+        var verify = await _s.AskAsync(BotScenario.AliceId, Verify());
+        Assert.True(verify.IsEphemeral);
+        var code = System.Text.RegularExpressions.Regex.Match(verify.Content, @"\*\*([A-Z2-9]{8})\*\*").Groups[1].Value;
+        Assert.Equal(8, code.Length);
+        var id = body["id"]!.GetValue<string>();
+        var secret = body["secret"]!.GetValue<string>();
+        await _s.Bot.SendAsync(WalverWebhook.For(id).WithDiscord("bob").WithField("walverbot_code", code).WithSecret(secret).Signed());
+
+        await _s.Bot.WaitForRolePutsAsync(BotScenario.AliceId);
+        Assert.Equal(0, _s.Bot.RolePuts(BotScenario.BobId));
+        Assert.DoesNotContain(code, _s.Bot.Logs.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_member_without_Manage_Roles_is_refused_and_Walver_is_not_called()
     {
         var interaction = await _s.RunAsync(BotScenario.BobId, Create());
