@@ -42,7 +42,7 @@ public sealed class MetricsTests
         bot.Discord.GoDown(503);
 
         Assert.Equal(200, (await bot.SendAsync(bot.Webhook())).Status);
-        await bot.Discord.WaitForRequestAsync("GET", "/guilds/*/members/search");
+        await bot.Discord.WaitForRequestAsync("GET", "/guilds/*/members/search", TimeSpan.FromSeconds(30));
         await Task.Delay(1100);
 
         var text = await WaitForMetricsAsync(bot, Series("walverbot_inbox_retrying", "", "1"), Series("walverbot_inbox_backlog", "", "1"));
@@ -57,7 +57,7 @@ public sealed class MetricsTests
     internal static async Task<string> WaitForMetricsAsync(BotScenario bot, params Regex[] patterns)
     {
         using var http = new HttpClient();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30); // generous: the suite shares two cores
         while (true)
         {
             var text = await http.GetStringAsync($"{bot.BaseUrl}/metrics");
