@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using WalverBot.Discord;
+using WalverBot.Discord.Gateway;
 using WalverBot.Discord.Models;
 using WalverBot.Discord.Rest;
 using WalverBot.Grants;

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace WalverBot.Operations;
+namespace WalverBot.Discord.Gateway;
 
 /// <summary>
 /// Whether the Server Members intent works, tested the way the bot uses it: one gateway session that identifies
@@ -11,16 +11,18 @@ namespace WalverBot.Operations;
 /// enabled in the developer portal (4004 for a bad token). It costs one of the day's session starts (1000).
 /// REST cannot tell: the application's flags (GET /applications/@me) say whether the intent is enabled, not whether
 /// the gateway accepts it for this bot, and the fake Discord the tests run against has no such route.
+/// A short-lived handshake of its own (HELLO, IDENTIFY, READY or close), so the probe needs no hosted shard.
 /// </summary>
 public static class GatewayIntentProbe
 {
-    private const int Guilds = 1 << 0;
-    private const int GuildMembers = 1 << 1;
-
+    /// <summary>Whether the session reached READY, and what happened, in words for the operator.</summary>
+    /// <param name="Works">True when Discord accepted the intents.</param>
+    /// <param name="Detail">What Discord answered.</param>
     public sealed record Result(bool Works, string Detail);
 
     private const string InvalidSession = "the gateway answered Invalid Session to IDENTIFY";
 
+    /// <summary>Opens one session on <paramref name="gatewayUrl"/> with GUILDS | GUILD_MEMBERS and reports how Discord answered.</summary>
     public static async Task<Result> RunAsync(string gatewayUrl, string token, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var result = await TryOnceAsync(gatewayUrl, token, timeout, cancellationToken);
@@ -57,7 +59,7 @@ public static class GatewayIntentProbe
                 ["d"] = new JsonObject
                 {
                     ["token"] = token,
-                    ["intents"] = Guilds | GuildMembers,
+                    ["intents"] = GatewayIntents.WalverBot,
                     ["properties"] = new JsonObject { ["os"] = "linux", ["browser"] = "WalverBot check", ["device"] = "WalverBot check" },
                 },
             };
