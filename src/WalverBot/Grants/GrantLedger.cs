@@ -24,7 +24,7 @@ public sealed record DecisionEntry
 /// </summary>
 public sealed class GrantLedger(
     Database database, TimeProvider time, ILogger<GrantLedger> logger,
-    Commands.IAdminNotifier? notifier = null, Operations.BotMetrics? metrics = null)
+    Commands.IAdminNotifier notifier, Operations.BotMetrics metrics)
 {
     /// <summary>The member a wallet is linked to in a guild, if any.</summary>
     public async Task<ulong?> LinkedMemberAsync(ulong guildId, string walletAddress, CancellationToken cancellationToken)
@@ -59,7 +59,7 @@ public sealed class GrantLedger(
         await InsertDecisionAsync(connection, transaction, inboxEvent, userId, decision, now, cancellationToken);
         await SetStatusAsync(connection, transaction, inboxEvent.Id, EventStatus.Done, null, null, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        metrics?.Granted(time.GetUtcNow() - inboxEvent.ReceivedAt);
+        metrics.Granted(time.GetUtcNow() - inboxEvent.ReceivedAt);
         LogDecision(inboxEvent, userId, decision);
     }
 
@@ -74,7 +74,7 @@ public sealed class GrantLedger(
         await InsertDecisionAsync(connection, transaction, inboxEvent, userId, decision, now, cancellationToken);
         await SetStatusAsync(connection, transaction, inboxEvent.Id, status, error, waitUntil, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        metrics?.NotGranted(status);
+        metrics.NotGranted(status);
         LogDecision(inboxEvent, userId, decision);
     }
 
@@ -88,11 +88,11 @@ public sealed class GrantLedger(
             """,
             new { now = Database.Format(time.GetUtcNow()), verificationId, guildId, wallet = WalletAddresses.Shorten(walletAddress), decision.Outcome, decision.Reason },
             cancellationToken: cancellationToken));
-        metrics?.Decided(decision.Outcome);
+        metrics.Decided(decision.Outcome);
         logger.LogInformation(
             "Decision {Outcome} for verification {VerificationId}, wallet {Wallet}: {Reason}",
             decision.Outcome, verificationId, WalletAddresses.Shorten(walletAddress), decision.Reason);
-        notifier?.DecisionRecorded(new Commands.DecisionNotice(guildId, verificationId, null, WalletAddresses.Shorten(walletAddress), decision));
+        notifier.DecisionRecorded(new Commands.DecisionNotice(guildId, verificationId, null, WalletAddresses.Shorten(walletAddress), decision));
     }
 
     /// <summary>The latest decisions about a member (or, with <paramref name="userId"/> null, the whole guild), newest first.</summary>
@@ -141,11 +141,11 @@ public sealed class GrantLedger(
 
     private void LogDecision(InboxEvent inboxEvent, ulong? userId, Decision decision)
     {
-        metrics?.Decided(decision.Outcome);
+        metrics.Decided(decision.Outcome);
         logger.LogInformation(
             "Decision {Outcome} for verification {VerificationId}, wallet {Wallet}, member {UserId}, guild {GuildId}: {Reason}",
             decision.Outcome, inboxEvent.VerificationId, WalletAddresses.Shorten(inboxEvent.WalletAddress), userId, inboxEvent.GuildId, decision.Reason);
-        notifier?.DecisionRecorded(new Commands.DecisionNotice(inboxEvent.GuildId, inboxEvent.VerificationId, userId, WalletAddresses.Shorten(inboxEvent.WalletAddress), decision));
+        notifier.DecisionRecorded(new Commands.DecisionNotice(inboxEvent.GuildId, inboxEvent.VerificationId, userId, WalletAddresses.Shorten(inboxEvent.WalletAddress), decision));
     }
 
     // ---- Queries and changes for the admin commands (/walver list, status, revoke, disable) ----------------------

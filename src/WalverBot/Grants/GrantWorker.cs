@@ -13,7 +13,7 @@ public sealed class GrantWorker(
     IServiceProvider services,
     TimeProvider time,
     ILogger<GrantWorker> logger,
-    Operations.BotMetrics? metrics = null) : BackgroundService
+    Operations.BotMetrics metrics) : BackgroundService
 {
     private const int BatchSize = 100;
     private const int ParallelGuilds = 4;
@@ -69,7 +69,7 @@ public sealed class GrantWorker(
                     var processor = scope.ServiceProvider.GetRequiredService<GrantProcessor>();
                     var started = time.GetTimestamp();
                     await processor.ProcessAsync(inboxEvent, token);
-                    metrics?.Processed(time.GetElapsedTime(started));
+                    metrics.Processed(time.GetElapsedTime(started));
                 }
             });
 

@@ -20,13 +20,38 @@ public static class WalverWebhookParser
     /// <summary>Verification ids and wallet addresses are short; anything longer is not from Walver.</summary>
     private const int MaxIdentifierLength = 128;
 
-    public static bool TryParse(ReadOnlyMemory<byte> body, out WalverWebhook? webhook, out string error)
+    public static bool TryParse(ReadOnlyMemory<byte> body, out WalverWebhook? webhook, out string error) =>
+        TryParse(body, out webhook, out error, out _, storedCopy: false);
+
+    /// <summary>Parses once and also returns the copy to store: the same JSON without the <c>secret</c> field.</summary>
+    public static bool TryParseForStorage(ReadOnlyMemory<byte> body, out WalverWebhook? webhook, out string storedPayload, out string error) =>
+        TryParse(body, out webhook, out error, out storedPayload, storedCopy: true);
+
+    /// <summary>The body as stored for audit: the same JSON without the <c>secret</c> field.</summary>
+    public static byte[] WithoutSecret(ReadOnlyMemory<byte> body)
+    {
+        using var document = JsonDocument.Parse(body, DocumentOptions);
+        return WithoutSecret(document.RootElement, body.Length);
+    }
+
+    private static bool TryParse(ReadOnlyMemory<byte> body, out WalverWebhook? webhook, out string error, out string storedPayload, bool storedCopy)
     {
         webhook = null;
+        storedPayload = "";
         try
         {
             using var document = JsonDocument.Parse(body, DocumentOptions);
-            return TryRead(document.RootElement, out webhook, out error);
+            if (!TryRead(document.RootElement, out webhook, out error))
+            {
+                return false;
+            }
+
+            if (storedCopy)
+            {
+                storedPayload = System.Text.Encoding.UTF8.GetString(WithoutSecret(document.RootElement, body.Length));
+            }
+
+            return true;
         }
         catch (JsonException)
         {
@@ -41,22 +66,18 @@ public static class WalverWebhookParser
         }
     }
 
-    /// <summary>The body as stored for audit: the same JSON without the <c>secret</c> field.</summary>
-    public static byte[] WithoutSecret(ReadOnlyMemory<byte> body)
+    private static byte[] WithoutSecret(JsonElement root, int sizeHint)
     {
-        using var document = JsonDocument.Parse(body, DocumentOptions);
-        var buffer = new ArrayBufferWriter<byte>(body.Length);
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(sizeHint, 256));
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            foreach (var property in document.RootElement.EnumerateObject())
+            foreach (var property in root.EnumerateObject())
             {
-                if (property.NameEquals("secret"))
+                if (!property.NameEquals("secret"))
                 {
-                    continue;
+                    property.WriteTo(writer);
                 }
-
-                property.WriteTo(writer);
             }
 
             writer.WriteEndObject();

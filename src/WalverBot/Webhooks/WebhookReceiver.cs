@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using WalverBot.Grants;
@@ -33,18 +32,18 @@ public sealed class WebhookReceiver(
     IOptions<WebhookOptions> options,
     TimeProvider time,
     ILogger<WebhookReceiver> logger,
-    BotMetrics? metrics = null)
+    BotMetrics metrics)
 {
     public async Task<AcceptanceResult> ReceiveAsync(ReadOnlyMemory<byte> body, string remoteAddress, CancellationToken cancellationToken)
     {
         var result = await ReceiveCoreAsync(body, remoteAddress, cancellationToken);
-        metrics?.WebhookReceived(result.Outcome);
+        metrics.WebhookReceived(result.Outcome);
         return result;
     }
 
     private async Task<AcceptanceResult> ReceiveCoreAsync(ReadOnlyMemory<byte> body, string remoteAddress, CancellationToken cancellationToken)
     {
-        if (!WalverWebhookParser.TryParse(body, out var webhook, out var error))
+        if (!WalverWebhookParser.TryParseForStorage(body, out var webhook, out var payload, out var error))
         {
             logger.LogWarning("Refused a malformed webhook from {RemoteAddress}: {Error}", remoteAddress, error);
             return new(Acceptance.Malformed, error);
@@ -75,7 +74,6 @@ public sealed class WebhookReceiver(
         var deliveryKey = WebhookInbox.DeliveryKey(webhook.VerificationId, webhook.WalletAddress, webhook.Signature);
         var query = MemberQuery.Parse(webhook.DiscordName);
         var memberQuery = query is MemberQuery.Invalid ? null : query.Key;
-        var payload = Encoding.UTF8.GetString(WalverWebhookParser.WithoutSecret(body));
 
         long? eventId;
         try

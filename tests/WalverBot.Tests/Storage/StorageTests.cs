@@ -12,6 +12,18 @@ public class StorageTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
 
+    private GrantLedger Ledger(TestDatabase db) => new(
+        db.Database, _time, NullLogger<GrantLedger>.Instance, new SilentNotifier(),
+        new WalverBot.Operations.BotMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+
+    /// <summary>No log channel in storage tests.</summary>
+    private sealed class SilentNotifier : WalverBot.Commands.IAdminNotifier
+    {
+        public void DecisionRecorded(WalverBot.Commands.DecisionNotice notice)
+        {
+        }
+    }
+
     [Fact]
     public async Task Migrations_create_the_folder_use_WAL_and_run_once()
     {
@@ -82,7 +94,7 @@ public class StorageTests
         await using var db = await TestDatabase.CreateAsync();
         var inbox = new WebhookInbox(db.Database, _time);
         await using var writer = new InboxWriter(db.Database, _time);
-        var ledger = new GrantLedger(db.Database, _time, NullLogger<GrantLedger>.Instance);
+        var ledger = Ledger(db);
         var verification = new Verification { Id = "wb_1", GuildId = 1, RoleId = 2, SecretHash = "x", Source = "config" };
         await new VerificationStore(db.Database, _time).UpsertAsync(verification);
         var id = await writer.AcceptAsync(new NewInboxEvent("k1", "wb_1", 1, "0xABCDEF0000000000000000000000000000000001", "name:alice", "{}"), CancellationToken.None);
@@ -106,7 +118,7 @@ public class StorageTests
         await using var db = await TestDatabase.CreateAsync();
         var inbox = new WebhookInbox(db.Database, _time);
         await using var writer = new InboxWriter(db.Database, _time);
-        var ledger = new GrantLedger(db.Database, _time, NullLogger<GrantLedger>.Instance);
+        var ledger = Ledger(db);
         await writer.AcceptAsync(new NewInboxEvent("k1", "wb_1", 1, "w1", "name:alice", "{}"), CancellationToken.None);
         await writer.AcceptAsync(new NewInboxEvent("k2", "wb_1", 1, "w2", "name:bob", "{}"), CancellationToken.None);
         foreach (var e in await inbox.DueAsync(10, CancellationToken.None))
@@ -145,7 +157,7 @@ public class StorageTests
         await using var db = await TestDatabase.CreateAsync();
         var inbox = new WebhookInbox(db.Database, _time);
         await using var writer = new InboxWriter(db.Database, _time);
-        var ledger = new GrantLedger(db.Database, _time, NullLogger<GrantLedger>.Instance);
+        var ledger = Ledger(db);
         var verification = new Verification { Id = "wb_1", GuildId = 1, RoleId = 2, SecretHash = "x", Source = "config" };
         await new VerificationStore(db.Database, _time).UpsertAsync(verification);
         await writer.AcceptAsync(new NewInboxEvent("granted", "wb_1", 1, "w1", null, """{"wallet_address":"w1"}"""), CancellationToken.None);

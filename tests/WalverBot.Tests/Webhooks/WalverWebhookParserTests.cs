@@ -87,5 +87,10 @@ public class WalverWebhookParserTests
         Assert.Equal("alice", document.RootElement.GetProperty("custom_fields").GetProperty("discord").GetString());
         Assert.True(WalverWebhookParser.TryParse(Encoding.UTF8.GetBytes(stored), out var reparsed, out _));
         Assert.Null(reparsed!.Secret);
+
+        // The receiver's one-parse path gives the same stored copy and still sees the secret for the check.
+        Assert.True(WalverWebhookParser.TryParseForStorage(Encoding.UTF8.GetBytes(Valid), out var received, out var storedOnce, out _));
+        Assert.Equal("s3cret", received!.Secret);
+        Assert.Equal(stored, storedOnce);
     }
 }
