@@ -10,8 +10,8 @@ namespace WalverBot.Grants;
 
 /// <summary>
 /// Turns one stored webhook event into a decision, and when the decision is to grant, into a role assignment.
-/// Safe to run again on the same event after a crash: every step before the final commit only reads, and
-/// Discord's role PUT is idempotent.
+/// Safe to run again on the same event after a crash: every step before the final commit only reads, except
+/// redeeming a one-time code, which the same event may redeem again; and Discord's role PUT is idempotent.
 /// </summary>
 public sealed class GrantProcessor(
     VerificationStore verifications,
