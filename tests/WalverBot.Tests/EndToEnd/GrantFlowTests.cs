@@ -123,6 +123,17 @@ public sealed class GrantFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_delivery_without_custom_fields_grants_nothing_and_says_why()
+    {
+        var response = await _bot.SendAsync(_bot.Webhook() with { CustomFields = new Dictionary<string, string?>() });
+
+        Assert.Equal(200, response.Status);
+        var decision = await Inbox.WaitForDecisionAsync(_bot, Outcomes.InvalidUsername);
+        Assert.Contains("no Discord username", decision.Reason, StringComparison.Ordinal);
+        Assert.Empty(_bot.Discord.RequestsTo("PUT", "/guilds/*/members/*/roles/*"));
+    }
+
+    [Fact]
     public async Task A_500_character_username_grants_nothing()
     {
         await _bot.SendAsync(_bot.Webhook(new string('a', 500)));
