@@ -97,7 +97,3 @@ public sealed class HostileWebhookFuzzTests
         return (body, contentType);
     }
 }
-
-/// <summary>Tests in this collection run after the parallel ones, with nothing else in the process.</summary>
-[CollectionDefinition(nameof(RunsAlone), DisableParallelization = true)]
-public sealed class RunsAlone;

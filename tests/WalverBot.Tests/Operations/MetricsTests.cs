@@ -4,6 +4,7 @@ using WalverBot.Tests.Hosting;
 
 namespace WalverBot.Tests.Operations;
 
+[Collection(nameof(RunsAlone))]
 public sealed class MetricsTests
 {
     [Fact]
