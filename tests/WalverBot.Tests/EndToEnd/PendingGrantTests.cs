@@ -39,9 +39,15 @@ public sealed class PendingGrantTests
 
         bot.Discord.AddMember(BotScenario.GuildId, new FakeMember("1400000000000000005", "dave2") { GlobalName = "dave" });
         await bot.Gateway.DispatchAsync("GUILD_MEMBER_ADD", bot.Discord.MemberEventJson(BotScenario.GuildId, "1400000000000000005"));
-        await Task.Delay(300); // nothing should happen; give the worker a chance to do the wrong thing
 
-        Assert.Empty(bot.Discord.RequestsTo("PUT", "/guilds/*/members/*/roles/*"));
+        // Then dave himself joins. The one pending event grants at most once, so its role reaching dave shows that
+        // the look-alike's join took nothing, without guessing how long "nothing happened" takes.
+        bot.Discord.AddMember(BotScenario.GuildId, new FakeMember(DaveId, "dave"));
+        await bot.Gateway.DispatchAsync("GUILD_MEMBER_ADD", bot.Discord.MemberEventJson(BotScenario.GuildId, DaveId));
+        await bot.WaitForRolePutsAsync(DaveId);
+
+        var put = Assert.Single(bot.Discord.RequestsTo("PUT", "/guilds/*/members/*/roles/*"));
+        Assert.Contains($"/members/{DaveId}/", put.Path, StringComparison.Ordinal);
     }
 
     [Fact]
