@@ -125,6 +125,14 @@ public static class Migrations
         );
         CREATE INDEX ix_identity_codes_member ON identity_codes (guild_id, user_id);
         """,
+
+        // 4: only events that wait for a member are in the "waiting" index. Indexed by (guild, status, typed name),
+        // every accepted webhook wrote one more page at a random place in that index, in the same commit that
+        // answers the webhook; a partial index is written only when an event starts or stops waiting.
+        """
+        DROP INDEX ix_webhook_events_waiting;
+        CREATE INDEX ix_webhook_events_waiting ON webhook_events (guild_id, member_query) WHERE status = 'waiting_member';
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

@@ -37,6 +37,24 @@ public class StorageTests
     }
 
     [Fact]
+    public async Task Only_events_waiting_for_a_member_are_in_the_waiting_index_and_the_wake_query_reads_it()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await using var connection = await db.Database.OpenAsync();
+
+        // The shape of WebhookInbox.WakeWaitingAsync: a partial index serves only a query that names its condition.
+        var steps = await connection.QueryAsync("""
+            EXPLAIN QUERY PLAN UPDATE webhook_events SET status = 'pending'
+            WHERE guild_id = 1 AND status = 'waiting_member' AND member_query IN ('alice', 'bob')
+            """);
+        var plan = string.Join("\n", steps.Select(step => (string)step.detail));
+        Assert.Contains("ix_webhook_events_waiting", plan, StringComparison.Ordinal);
+
+        var definition = await connection.ExecuteScalarAsync<string>("SELECT sql FROM sqlite_master WHERE name = 'ix_webhook_events_waiting'");
+        Assert.EndsWith("WHERE status = 'waiting_member'", definition, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verifications_round_trip_large_snowflakes_and_amounts()
     {
         await using var db = await TestDatabase.CreateAsync();
