@@ -76,7 +76,9 @@ public sealed class CommandsAdminTests : IAsyncLifetime
         var verify = commands.Single(c => c!["name"]!.GetValue<string>() == "verify")!;
         Assert.Null(verify["default_member_permissions"]);
 
-        // A restart with the same definitions does not register again.
+        // A restart with the same definitions does not register again. (The hash is saved once Discord has answered
+        // the PUT; a stop before that rightly registers again, so wait for the save's log line first.)
+        await WaitForLogAsync("Registered");
         await _s.Bot.StopBotAsync();
         await _s.Bot.StartBotAsync();
         await _s.Bot.Gateway.WaitForReadyAsync(2);
