@@ -33,7 +33,6 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     private WebApplication? _app;
     private string? _gatewayUrl;
-    private int? _downStatus;
     private int _sessionStartsRemaining = 1000;
 
     private FakeDiscordServer(FakeDiscordOptions options)
@@ -227,21 +226,9 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     public void ClearFaults() => _faults.Clear();
 
     /// <summary>Every request answers <paramref name="status"/> with a non-JSON body until <see cref="ComeBackUp"/>.</summary>
-    public void GoDown(int status = 503)
-    {
-        lock (_gate)
-        {
-            _downStatus = status;
-        }
-    }
+    public void GoDown(int status = 503) => _faults.BeginOutage(status);
 
-    public void ComeBackUp()
-    {
-        lock (_gate)
-        {
-            _downStatus = null;
-        }
-    }
+    public void ComeBackUp() => _faults.EndOutage();
 
     // ---- Inspection ----------------------------------------------------------------------------
 
@@ -417,13 +404,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         }
 
         var relative = Relative(path);
-        int? down;
-        lock (_gate)
-        {
-            down = _downStatus;
-        }
-
-        if (down is int downStatus)
+        if (_faults.OutageStatus is int downStatus)
         {
             // What Discord's edge answers during an outage: not JSON.
             await WriteRawAsync(context, request, downStatus, "upstream connect error or disconnect/reset before headers. reset reason: connection termination", "text/plain").ConfigureAwait(false);

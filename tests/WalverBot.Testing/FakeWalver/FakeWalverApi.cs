@@ -39,7 +39,6 @@ public sealed class FakeWalverApi : IAsyncDisposable
     private readonly List<WalverVerification> _created = [];
     private readonly Dictionary<string, (int Count, DateTimeOffset ResetAt)> _windows = [];
     private WebApplication? _app;
-    private int? _downStatus;
 
     private FakeWalverApi(FakeWalverOptions options)
     {
@@ -88,21 +87,9 @@ public sealed class FakeWalverApi : IAsyncDisposable
     public void InjectFault(string method, string pathPattern, FakeFault fault, int times = 1) =>
         _faults.Add(method, pathPattern, fault, times);
 
-    public void GoDown(int status = 502)
-    {
-        lock (_gate)
-        {
-            _downStatus = status;
-        }
-    }
+    public void GoDown(int status = 502) => _faults.BeginOutage(status);
 
-    public void ComeBackUp()
-    {
-        lock (_gate)
-        {
-            _downStatus = null;
-        }
-    }
+    public void ComeBackUp() => _faults.EndOutage();
 
     public IReadOnlyList<RecordedRequest> Requests => _recorder.Snapshot();
 
@@ -143,13 +130,7 @@ public sealed class FakeWalverApi : IAsyncDisposable
 
     private async Task AnswerAsync(HttpContext context, RecordedRequest request)
     {
-        int? down;
-        lock (_gate)
-        {
-            down = _downStatus;
-        }
-
-        if (down is int status)
+        if (_faults.OutageStatus is int status)
         {
             await WriteAsync(context, request, status, "<html><body><h1>" + status + " Bad Gateway</h1></body></html>", "text/html").ConfigureAwait(false);
             return;

@@ -4,11 +4,41 @@ namespace WalverBot.Testing.Http;
 /// Faults queued for the next N requests matching a method and a path pattern. Patterns are
 /// relative to the fake's API root; a segment that is <c>*</c> or <c>{name}</c> matches any one
 /// segment, a trailing <c>**</c> matches the rest. Method <c>*</c> matches any method.
+/// An outage, while it lasts, answers every request with one status before any queued fault.
 /// </summary>
 internal sealed class FaultPlan
 {
     private readonly Lock _gate = new();
     private readonly List<Entry> _entries = [];
+    private int? _outageStatus;
+
+    /// <summary>The status every request gets while the service is down, or null while it is up.</summary>
+    public int? OutageStatus
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outageStatus;
+            }
+        }
+    }
+
+    public void BeginOutage(int status)
+    {
+        lock (_gate)
+        {
+            _outageStatus = status;
+        }
+    }
+
+    public void EndOutage()
+    {
+        lock (_gate)
+        {
+            _outageStatus = null;
+        }
+    }
 
     public void Add(string method, string pathPattern, FakeFault fault, int times)
     {
