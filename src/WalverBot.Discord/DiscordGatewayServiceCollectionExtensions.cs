@@ -22,6 +22,8 @@ public static class DiscordGatewayServiceCollectionExtensions
         services.TryAddSingleton<GuildCache>();
         services.TryAddSingleton<IGuildCache>(sp => sp.GetRequiredService<GuildCache>());
         services.TryAddSingleton<GatewayEventDispatcher>();
+        services.AddMetrics();
+        services.TryAddSingleton<GatewayShardMetrics>();
         services.TryAddSingleton<DiscordGatewayClient>();
         services.AddHostedService<GatewayHostedService>();
         return services;

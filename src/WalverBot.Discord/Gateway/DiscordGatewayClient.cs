@@ -19,6 +19,7 @@ internal sealed class DiscordGatewayClient(
     IReconnectStrategy reconnect,
     GatewayEventDispatcher dispatcher,
     GatewayStatus status,
+    GatewayShardMetrics metrics,
     TimeProvider time,
     ILoggerFactory loggers)
 {
@@ -51,7 +52,7 @@ internal sealed class DiscordGatewayClient(
         var running = shardIds
             .Select(id => new GatewayShard(
                 new GatewayShardSettings(settings.Token, id, shardCount, gatewayUrl),
-                transports, identifyGate, reconnect, dispatcher, status, time, _logger, Random))
+                transports, identifyGate, reconnect, dispatcher, status, metrics, time, _logger, Random))
             .Select(shard => shard.RunAsync(stopAll.Token))
             .ToList();
         try

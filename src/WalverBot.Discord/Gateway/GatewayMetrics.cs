@@ -3,10 +3,7 @@ using WalverBot.Discord.Rest;
 
 namespace WalverBot.Discord.Gateway;
 
-/// <summary>
-/// Gateway lifecycle counters on the <see cref="DiscordMetrics.MeterName"/> meter, tagged <c>shard</c>, so an exporter
-/// listening to that meter shows reconnects, new sessions and resumes per shard.
-/// </summary>
+/// <summary>Names of the gateway's metrics, on the <see cref="DiscordMetrics.MeterName"/> meter, tagged <c>shard</c>.</summary>
 public static class GatewayMetrics
 {
     /// <summary>Counter of reconnects, tagged <c>shard</c> and <c>mode</c> (identify or resume).</summary>
@@ -14,15 +11,24 @@ public static class GatewayMetrics
 
     /// <summary>Counter of sessions that became ready, tagged <c>shard</c> and <c>kind</c> (ready for a new session, resumed).</summary>
     public const string Sessions = "walverbot.discord.gateway.sessions";
+}
 
-    // A process-wide meter: shards are created per client, and exporters match meters by name.
-    private static readonly Meter Meter = new(DiscordMetrics.MeterName);
-    private static readonly Counter<long> ReconnectCounter = Meter.CreateCounter<long>(Reconnects, "{reconnect}", "Gateway reconnects.");
-    private static readonly Counter<long> SessionCounter = Meter.CreateCounter<long>(Sessions, "{session}", "Gateway sessions that reached READY or RESUMED.");
+/// <summary>Records the shards' reconnects and sessions on a meter from the host's <see cref="IMeterFactory"/>.</summary>
+internal sealed class GatewayShardMetrics
+{
+    private readonly Counter<long> _reconnects;
+    private readonly Counter<long> _sessions;
 
-    internal static void Reconnecting(int shardId, string mode) =>
-        ReconnectCounter.Add(1, new KeyValuePair<string, object?>("shard", shardId), new KeyValuePair<string, object?>("mode", mode));
+    public GatewayShardMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(DiscordMetrics.MeterName);
+        _reconnects = meter.CreateCounter<long>(GatewayMetrics.Reconnects, "{reconnect}", "Gateway reconnects.");
+        _sessions = meter.CreateCounter<long>(GatewayMetrics.Sessions, "{session}", "Gateway sessions that reached READY or RESUMED.");
+    }
 
-    internal static void SessionReady(int shardId, bool resumed) =>
-        SessionCounter.Add(1, new KeyValuePair<string, object?>("shard", shardId), new KeyValuePair<string, object?>("kind", resumed ? "resumed" : "ready"));
+    public void Reconnecting(int shardId, string mode) =>
+        _reconnects.Add(1, new KeyValuePair<string, object?>("shard", shardId), new KeyValuePair<string, object?>("mode", mode));
+
+    public void SessionReady(int shardId, bool resumed) =>
+        _sessions.Add(1, new KeyValuePair<string, object?>("shard", shardId), new KeyValuePair<string, object?>("kind", resumed ? "resumed" : "ready"));
 }

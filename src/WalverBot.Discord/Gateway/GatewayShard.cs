@@ -42,6 +42,7 @@ internal sealed class GatewayShard
     private readonly IReconnectStrategy _reconnect;
     private readonly GatewayEventDispatcher _dispatcher;
     private readonly GatewayStatus _status;
+    private readonly GatewayShardMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Func<double> _random;
@@ -59,6 +60,7 @@ internal sealed class GatewayShard
         IReconnectStrategy reconnect,
         GatewayEventDispatcher dispatcher,
         GatewayStatus status,
+        GatewayShardMetrics metrics,
         TimeProvider time,
         ILogger logger,
         Func<double>? random = null)
@@ -69,6 +71,7 @@ internal sealed class GatewayShard
         _reconnect = reconnect;
         _dispatcher = dispatcher;
         _status = status;
+        _metrics = metrics;
         _time = time;
         _logger = logger;
         _random = random ?? Random.Shared.NextDouble;
@@ -181,7 +184,7 @@ internal sealed class GatewayShard
         var mode = _sessionId is null ? "identify" : "resume";
         _status.SetNotReady(ShardId, $"reconnecting ({end.Reason})");
         _logger.LogWarning("Shard {ShardId}: reconnecting to {Mode} in {Delay} ({Reason})", ShardId, mode, delay, end.Reason);
-        GatewayMetrics.Reconnecting(ShardId, mode);
+        _metrics.Reconnecting(ShardId, mode);
         return end with { ReconnectWait = delay > TimeSpan.Zero ? Task.Delay(delay, _time, cancellationToken) : Task.CompletedTask };
     }
 
@@ -286,7 +289,7 @@ internal sealed class GatewayShard
                 _resumeUrl = new Uri(data.GetProperty("resume_gateway_url").GetString()!);
                 connection.ReachedReady = true;
                 _status.SetReady(ShardId);
-                GatewayMetrics.SessionReady(ShardId, resumed: false);
+                _metrics.SessionReady(ShardId, resumed: false);
                 var guildCount = data.TryGetProperty("guilds", out var guilds) ? guilds.GetArrayLength() : 0;
                 var user = data.GetProperty("user");
                 _logger.LogInformation("Shard {ShardId}: ready as {BotUser} ({BotUserId}) in {GuildCount} guilds",
@@ -295,7 +298,7 @@ internal sealed class GatewayShard
             case "RESUMED":
                 connection.ReachedReady = true;
                 _status.SetReady(ShardId);
-                GatewayMetrics.SessionReady(ShardId, resumed: true);
+                _metrics.SessionReady(ShardId, resumed: true);
                 _logger.LogInformation("Shard {ShardId}: resumed the session ({Replayed} missed events replayed)", ShardId, connection.DispatchCount);
                 break;
             default:

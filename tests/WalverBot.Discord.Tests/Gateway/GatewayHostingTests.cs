@@ -185,7 +185,7 @@ public class GatewayHostingTests
     {
         public World(DiscordOptions options)
         {
-            var services = new ServiceCollection().AddLogging(b => b.AddProvider(Logs)).BuildServiceProvider();
+            var services = new ServiceCollection().AddLogging(b => b.AddProvider(Logs)).AddMetrics().BuildServiceProvider();
             Loggers = services.GetRequiredService<ILoggerFactory>();
             var dispatcher = new GatewayEventDispatcher(services.GetRequiredService<IServiceScopeFactory>(), new GuildCache(), Loggers.CreateLogger<GatewayEventDispatcher>());
             Client = new DiscordGatewayClient(
@@ -195,6 +195,7 @@ public class GatewayHostingTests
                 new ExponentialBackoffReconnectStrategy(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), () => 0.5),
                 dispatcher,
                 Status,
+                new GatewayShardMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
                 Time,
                 Loggers)
             {

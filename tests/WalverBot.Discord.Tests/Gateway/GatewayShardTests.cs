@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using WalverBot.Discord.Gateway;
 using WalverBot.Discord.Models;
+using WalverBot.Discord.Tests.Rest.Fakes;
 
 namespace WalverBot.Discord.Tests.Gateway;
 
@@ -277,6 +279,51 @@ public class GatewayShardTests
         Assert.Equal(51, harness.Server.Connections.Count);
         var identifies = harness.Server.Connections.SelectMany(c => c.AllSent).Count(p => p.GetProperty("op").GetInt32() == 2);
         Assert.Equal(1, identifies);
+    }
+
+    [Fact]
+    public async Task Reconnects_and_sessions_are_counted_per_shard_on_the_hosts_own_meter()
+    {
+        await using var harness = new ShardHarness(random: 0.5, shardId: 3, shardCount: 4);
+        var meterFactory = harness.Get<IMeterFactory>();
+        var counted = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            // Only this harness's meter: other tests' shards run in the same process at the same time.
+            if (instrument.Meter.Scope == meterFactory)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            lock (counted)
+            {
+                counted.Add($"{instrument.Name} {string.Join(' ', tags.ToArray().Select(t => $"{t.Key}={t.Value}"))} +{value}");
+            }
+        });
+        listener.Start();
+
+        var connection = await harness.StartReadyAsync();
+        await connection.DropAsync();
+        harness.Advance(500);
+        connection = await harness.Server.NextConnectionAsync();
+        await connection.HelloAsync(ShardHarness.Interval);
+        await connection.NextSentAsync(); // RESUME
+        await connection.ResumedAsync(2);
+
+        string[] expected =
+        [
+            $"{GatewayMetrics.Sessions} shard=3 kind=ready +1",
+            $"{GatewayMetrics.Reconnects} shard=3 mode=resume +1",
+            $"{GatewayMetrics.Sessions} shard=3 kind=resumed +1",
+        ];
+        await TestWait.UntilAsync(() => { lock (counted) { return counted.Count >= expected.Length; } });
+        lock (counted)
+        {
+            Assert.Equal(expected, counted);
+        }
     }
 
     [Fact]

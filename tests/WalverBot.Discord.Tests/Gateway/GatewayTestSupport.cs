@@ -104,6 +104,8 @@ internal sealed class ShardHarness : IAsyncDisposable
         configure?.Invoke(services);
         services.AddSingleton<GuildCache>();
         services.AddSingleton<GatewayEventDispatcher>();
+        services.AddMetrics();
+        services.AddSingleton<GatewayShardMetrics>();
         _services = services.BuildServiceProvider();
 
         Status.Start([shardId]);
@@ -115,6 +117,7 @@ internal sealed class ShardHarness : IAsyncDisposable
             new ExponentialBackoffReconnectStrategy(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), () => random),
             _services.GetRequiredService<GatewayEventDispatcher>(),
             Status,
+            _services.GetRequiredService<GatewayShardMetrics>(),
             Time,
             logger,
             () => random);
