@@ -8,7 +8,7 @@ using WalverBot.Testing.FakeDiscord;
 using WalverBot.Testing.FakeWalver;
 
 // WalverBot benchmarks: the real bot process (Release) against the fake Discord on loopback.
-// Usage: dotnet run -c Release --project bench/WalverBot.Bench -- [all|accept|e2e|ratelimit|memory|startup] [--seconds N] [--connections N]
+// Usage: dotnet run -c Release --project bench/WalverBot.Bench -- [all|accept|wrk|e2e|ratelimit|memory|startup] [--seconds N] [--connections N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var seconds = Option("--seconds", 10);
 var connections = Option("--connections", 16);
@@ -23,6 +23,7 @@ try
     if (which is "all" or "startup") await StartupAsync();
     if (which is "all" or "memory") await MemoryAsync();
     if (which is "all" or "accept") await AcceptanceAsync();
+    if (which is "all" or "wrk") await WrkAcceptanceAsync();
     if (which is "all" or "e2e") await EndToEndAsync();
     if (which is "all" or "ratelimit") await RateLimitAsync();
 }
@@ -101,6 +102,59 @@ async Task AcceptanceAsync()
         Line($"accept: {connections} connections, {seconds} s per run, 3 rounds — median webhook/healthz throughput ratio {ratio:0.00} (target ≥ 0.5); " +
              $"median webhook p99 {Median(rows.Select(r => r.Hook.Percentile(99))):0.00} ms vs healthz p99 {Median(rows.Select(r => r.Health.Percentile(99))):0.00} ms; " +
              $"webhooks answered 200: {rows.Sum(r => r.Hook.Requests)} (+ warm-up) — rows in the inbox: {stored}");
+    }
+}
+
+async Task WrkAcceptanceAsync()
+{
+    // The same comparison with wrk (C, event loop) as the load generator instead of HttpClient in this process, so
+    // less of the two cores goes to generating load. Each webhook is still a new delivery (bench/wrk/webhook.lua).
+    var script = Path.GetFullPath(Path.Combine("bench", "wrk", "webhook.lua"));
+    if (!File.Exists(script) || !Wrk.IsInstalled())
+    {
+        Line("wrk: skipped — needs wrk on PATH (Debian: apt-get install wrk) and the bench run from the repository root");
+        return;
+    }
+
+    await using var fakes = await Fakes.StartAsync(1000);
+    fakes.Discord.SetRateLimit(DiscordBuckets.MemberRoles, 100_000, TimeSpan.FromSeconds(1));
+    fakes.Discord.SetRateLimit(DiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
+    var (bot, _) = await BotUnderTest.StartAsync(fakes.Discord, Database("wrk"));
+    await using (bot)
+    {
+        var template = Path.Combine(folder, "webhook-template.json");
+        await File.WriteAllTextAsync(template, WalverWebhook.For(BotUnderTest.VerificationId)
+            .WithDiscord(BotUnderTest.Username(0))
+            .WithSecret(BotUnderTest.Secret)
+            .WithChain("ethereum")
+            .WithWallet("__WALLET__")
+            .WithSignature("__SIGNATURE__")
+            .ToString());
+        var health = $"{bot.BaseUrl}/healthz";
+        var hook = $"{bot.BaseUrl}/webhooks/walver";
+        await Wrk.RunAsync(health, connections, 3);
+        await Wrk.RunAsync(hook, connections, 3, script, template);
+        var rows = new List<(Wrk.Result Health, Wrk.Result Hook)>();
+        for (var round = 0; round < 3; round++)
+        {
+            var h = await Wrk.RunAsync(health, connections, seconds);
+            var w = await Wrk.RunAsync(hook, connections, seconds, script, template);
+            rows.Add((h, w));
+            Line($"wrk round {round + 1}: healthz {h.PerSecond:0} req/s p50 {h.P50Ms:0.00} ms p99 {h.P99Ms:0.00} ms ({h.NotOk} not 200) | " +
+                 $"webhook {w.PerSecond:0} req/s p50 {w.P50Ms:0.00} ms p99 {w.P99Ms:0.00} ms ({w.NotOk} not 200) | ratio {w.PerSecond / h.PerSecond:0.00}");
+        }
+
+        // Walver's retries: the first measured run's deliveries once more (shorter, so every request is a repeat).
+        var before = await CountAsync(Database("wrk"), "SELECT COUNT(*) FROM webhook_events");
+        var repeats = await Wrk.RunAsync(hook, connections, Math.Max(1, seconds / 4), script, template, run: Wrk.LastRun - 2);
+        var added = await CountAsync(Database("wrk"), "SELECT COUNT(*) FROM webhook_events") - before;
+        Line($"wrk repeats: {repeats.PerSecond:0} req/s p50 {repeats.P50Ms:0.00} ms p99 {repeats.P99Ms:0.00} ms ({repeats.NotOk} not 200); " +
+             $"{repeats.Requests} requests added {added} inbox rows (0: all were repeats)");
+
+        var stored = await CountAsync(Database("wrk"), "SELECT COUNT(*) FROM webhook_events");
+        Line($"wrk: {connections} connections, 2 threads, {seconds} s per run, 3 rounds — median webhook/healthz throughput ratio " +
+             $"{Median(rows.Select(r => r.Hook.PerSecond / r.Health.PerSecond)):0.00} (target ≥ 0.5); median webhook p99 {Median(rows.Select(r => r.Hook.P99Ms)):0.00} ms " +
+             $"vs healthz p99 {Median(rows.Select(r => r.Health.P99Ms)):0.00} ms; webhook requests {rows.Sum(r => r.Hook.Requests)} (+ warm-up), rows in the inbox: {stored}");
     }
 }
 
