@@ -78,16 +78,15 @@ public sealed class GrantLedger(
         LogDecision(inboxEvent, userId, decision);
     }
 
-    /// <summary>Records a decision that is not tied to a stored event (e.g. a repeated delivery).</summary>
-    public async Task RecordAsync(string verificationId, ulong guildId, string walletAddress, Decision decision, CancellationToken cancellationToken)
+    /// <summary>The decision for a delivery that arrived again; the inbox writer stores it with the webhooks it commits.</summary>
+    public static readonly Decision Repeat = new(Outcomes.Duplicate, "the same delivery arrived again; it was handled once");
+
+    /// <summary>
+    /// Counts, logs and (when notable) tells the admins about a decision already stored by someone else's
+    /// transaction: the repeat deliveries that <see cref="InboxWriter"/> records in its group commit.
+    /// </summary>
+    public void Announce(string verificationId, ulong guildId, string walletAddress, Decision decision)
     {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO decisions (at, verification_id, guild_id, event_id, user_id, wallet, outcome, reason)
-            VALUES (@now, @verificationId, @guildId, NULL, NULL, @wallet, @Outcome, @Reason)
-            """,
-            new { now = Database.Format(time.GetUtcNow()), verificationId, guildId, wallet = WalletAddresses.Shorten(walletAddress), decision.Outcome, decision.Reason },
-            cancellationToken: cancellationToken));
         metrics.Decided(decision.Outcome);
         logger.LogInformation(
             "Decision {Outcome} for verification {VerificationId}, wallet {Wallet}: {Reason}",
@@ -111,15 +110,19 @@ public sealed class GrantLedger(
     private static Task InsertDecisionAsync(
         Microsoft.Data.Sqlite.SqliteConnection connection, System.Data.Common.DbTransaction transaction,
         InboxEvent inboxEvent, ulong? userId, Decision decision, string now, CancellationToken cancellationToken) =>
+        InsertDecisionAsync(connection, transaction, inboxEvent.VerificationId, inboxEvent.GuildId, inboxEvent.Id, userId,
+            inboxEvent.WalletAddress, decision, now, cancellationToken);
+
+    /// <summary>One row of the decision log, in the caller's transaction; the wallet is stored shortened.</summary>
+    public static Task InsertDecisionAsync(
+        Microsoft.Data.Sqlite.SqliteConnection connection, System.Data.Common.DbTransaction transaction,
+        string verificationId, ulong guildId, long? eventId, ulong? userId, string walletAddress, Decision decision, string now,
+        CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO decisions (at, verification_id, guild_id, event_id, user_id, wallet, outcome, reason)
-            VALUES (@now, @VerificationId, @GuildId, @Id, @userId, @wallet, @Outcome, @Reason)
+            VALUES (@now, @verificationId, @guildId, @eventId, @userId, @wallet, @Outcome, @Reason)
             """,
-            new
-            {
-                now, inboxEvent.VerificationId, inboxEvent.GuildId, inboxEvent.Id, userId,
-                wallet = WalletAddresses.Shorten(inboxEvent.WalletAddress), decision.Outcome, decision.Reason,
-            },
+            new { now, verificationId, guildId, eventId, userId, wallet = WalletAddresses.Shorten(walletAddress), decision.Outcome, decision.Reason },
             transaction, cancellationToken: cancellationToken));
 
     private static Task SetStatusAsync(

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Dapper;
+using WalverBot.Grants;
 using WalverBot.Storage;
 
 namespace WalverBot.Webhooks;
@@ -27,7 +28,10 @@ public sealed class InboxWriter : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>Stores the event; the id once committed, or null when the same delivery was stored before.</summary>
+    /// <summary>
+    /// Stores the event; the id once committed, or null when the same delivery was stored before (the repeat's
+    /// decision is then committed instead).
+    /// </summary>
     public Task<long?> AcceptAsync(NewInboxEvent inboxEvent, CancellationToken cancellationToken)
     {
         var pending = new Pending(inboxEvent, new TaskCompletionSource<long?>(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -88,6 +92,13 @@ public sealed class InboxWriter : IAsyncDisposable
                 """,
                 new { e.DeliveryKey, e.VerificationId, e.GuildId, e.WalletAddress, e.MemberQuery, e.Payload, now },
                 transaction));
+            if (ids[i] is null)
+            {
+                // A repeat is logged as a decision in the same commit: a burst of Walver's retries then costs no
+                // transaction of its own and does not queue on SQLite's write lock ahead of new deliveries.
+                await GrantLedger.InsertDecisionAsync(connection, transaction, e.VerificationId, e.GuildId, null, null, e.WalletAddress,
+                    GrantLedger.Repeat, now, CancellationToken.None);
+            }
         }
 
         await transaction.CommitAsync();

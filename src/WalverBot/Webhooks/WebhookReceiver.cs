@@ -90,8 +90,7 @@ public sealed class WebhookReceiver(
 
         if (eventId is null)
         {
-            await ledger.RecordAsync(verification.Id, verification.GuildId, webhook.WalletAddress,
-                new Decision(Outcomes.Duplicate, "the same delivery arrived again; it was handled once"), cancellationToken);
+            ledger.Announce(verification.Id, verification.GuildId, webhook.WalletAddress, GrantLedger.Repeat);
             return new(Acceptance.Duplicate);
         }
 

@@ -104,6 +104,11 @@ public class StorageTests
         Assert.Equal(150, results.Count(id => id is not null));
         Assert.Equal(150, results.Where(id => id is not null).Distinct().Count());
         Assert.Equal(150, (await new WebhookInbox(db.Database, _time).DueAsync(500, CancellationToken.None)).Count);
+
+        // Each repeat's decision was committed with the batch that found it.
+        var repeats = await Ledger(db).RecentDecisionsAsync(1, null, 500, CancellationToken.None);
+        Assert.Equal(50, repeats.Count);
+        Assert.All(repeats, d => Assert.Equal((Outcomes.Duplicate, (ulong?)null), (d.Outcome, d.UserId)));
     }
 
     [Fact]
