@@ -115,8 +115,8 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
     }
 
     /// <summary>
-    /// Deletes finished events received before <paramref name="cutoff"/>. An event that a live grant points to
-    /// keeps its row (the grant's provenance) but loses its raw payload.
+    /// Deletes finished events received before <paramref name="cutoff"/>, and the decisions about repeats recorded
+    /// before it. An event that a live grant points to keeps its row (the grant's provenance) but loses its raw payload.
     /// </summary>
     public async Task<int> PruneAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
@@ -131,6 +131,11 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
             UPDATE webhook_events SET payload = '{}'
             WHERE status IN ('done', 'failed', 'expired') AND received_at < @cutoff AND payload <> '{}'
             """, args, cancellationToken: cancellationToken));
+        // A repeat's decision says only "this arrived again"; the decision on the delivery itself stays. Without this,
+        // retries (or anyone replaying a delivery) would grow the decision log without bound.
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM decisions WHERE outcome = @duplicate AND at < @cutoff",
+            new { args.cutoff, duplicate = Grants.Outcomes.Duplicate }, cancellationToken: cancellationToken));
         return deleted;
     }
 }

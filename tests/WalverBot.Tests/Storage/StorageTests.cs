@@ -175,7 +175,7 @@ public class StorageTests
     }
 
     [Fact]
-    public async Task Retention_deletes_old_finished_events_and_keeps_what_a_grant_points_to()
+    public async Task Retention_deletes_old_finished_events_and_old_repeat_decisions_and_keeps_what_a_grant_points_to()
     {
         await using var db = await TestDatabase.CreateAsync();
         var inbox = new WebhookInbox(db.Database, _time);
@@ -188,8 +188,10 @@ public class StorageTests
         var due = await inbox.DueAsync(10, CancellationToken.None);
         await ledger.RecordGrantAsync(due[0], verification, 7, new Decision(Outcomes.Granted, "ok"), CancellationToken.None);
         await ledger.RecordOutcomeAsync(due[1], EventStatus.Done, new Decision(Outcomes.NotPassed, "no"), null, null, null, CancellationToken.None);
+        await writer.AcceptAsync(new NewInboxEvent("granted", "wb_1", 1, "w1", null, "{}"), CancellationToken.None); // an old repeat
         _time.Advance(TimeSpan.FromDays(1));
         await writer.AcceptAsync(new NewInboxEvent("recent", "wb_1", 1, "w3", null, """{"wallet_address":"w3"}"""), CancellationToken.None);
+        await writer.AcceptAsync(new NewInboxEvent("recent", "wb_1", 1, "w3", null, "{}"), CancellationToken.None); // a recent repeat
 
         var deleted = await inbox.PruneAsync(_time.GetUtcNow() - TimeSpan.FromHours(12), CancellationToken.None);
 
@@ -197,5 +199,7 @@ public class StorageTests
         await using var connection = await db.Database.OpenAsync();
         var rows = (await connection.QueryAsync<(string Key, string Payload)>("SELECT delivery_key, payload FROM webhook_events ORDER BY id")).ToList();
         Assert.Equal([("granted", "{}"), ("recent", """{"wallet_address":"w3"}""")], rows);
+        var decisions = (await connection.QueryAsync<(string Outcome, string Wallet)>("SELECT outcome, wallet FROM decisions ORDER BY id")).ToList();
+        Assert.Equal([(Outcomes.Granted, "w1"), (Outcomes.NotPassed, "w2"), (Outcomes.Duplicate, "w3")], decisions);
     }
 }
