@@ -18,6 +18,7 @@ public static class CommandDefinitions
     public const string List = "list";
     public const string Post = "post";
     public const string Disable = "disable";
+    public const string Enable = "enable";
     public const string Status = "status";
     public const string Revoke = "revoke";
     public const string LogChannel = "log-channel";
@@ -64,6 +65,8 @@ public static class CommandDefinitions
                 Sub(Disable, "Stop honouring a verification's webhooks",
                     VerificationOption(required: true),
                     new Option(OptionType.Boolean, "remove_roles", "Also remove the roles it granted")),
+                Sub(Enable, "Honour a disabled verification's webhooks again",
+                    VerificationOption(required: true)),
                 Sub(Status, "A member's wallets, grants and the bot's last decisions about them",
                     new Option(OptionType.User, "member", "The member", Required: true)),
                 Sub(Revoke, "Remove the roles a member got through verifications, and their wallet link",

@@ -54,6 +54,7 @@ public static partial class CommandParser
                 CommandDefinitions.List => new ListVerificationsCommand(),
                 CommandDefinitions.Post => new PostVerificationCommand(VerificationId(options.RequiredString("verification")), options.RequiredId("channel")),
                 CommandDefinitions.Disable => new DisableVerificationCommand(VerificationId(options.RequiredString("verification")), options.Boolean("remove_roles") ?? false),
+                CommandDefinitions.Enable => new EnableVerificationCommand(VerificationId(options.RequiredString("verification"))),
                 CommandDefinitions.Status => new MemberStatusCommand(options.RequiredId("member")),
                 CommandDefinitions.Revoke => new RevokeMemberCommand(options.RequiredId("member"),
                     options.String("verification") is { } id ? VerificationId(id) : null),

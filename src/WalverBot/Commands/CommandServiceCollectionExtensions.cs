@@ -20,6 +20,7 @@ public static class CommandServiceCollectionExtensions
         services.AddScoped<ListVerificationsHandler>();
         services.AddScoped<PostVerificationHandler>();
         services.AddScoped<RoleRemovalHandler>();
+        services.AddScoped<EnableVerificationHandler>();
         services.AddScoped<MemberStatusHandler>();
         services.AddScoped<LogChannelHandler>();
         services.AddScoped<VerifyHandler>();

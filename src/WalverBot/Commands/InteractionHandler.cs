@@ -141,6 +141,7 @@ public sealed class CommandRouter(IServiceProvider services)
             ListVerificationsCommand => services.GetRequiredService<ListVerificationsHandler>().HandleAsync(context, cancellationToken),
             PostVerificationCommand c => services.GetRequiredService<PostVerificationHandler>().HandleAsync(c, context, progress, cancellationToken),
             DisableVerificationCommand c => services.GetRequiredService<RoleRemovalHandler>().DisableAsync(c, context, progress, cancellationToken),
+            EnableVerificationCommand c => services.GetRequiredService<EnableVerificationHandler>().HandleAsync(c, context, cancellationToken),
             RevokeMemberCommand c => services.GetRequiredService<RoleRemovalHandler>().RevokeAsync(c, context, progress, cancellationToken),
             MemberStatusCommand c => services.GetRequiredService<MemberStatusHandler>().HandleAsync(c, context, cancellationToken),
             LogChannelCommand c => services.GetRequiredService<LogChannelHandler>().HandleAsync(c, context, cancellationToken),

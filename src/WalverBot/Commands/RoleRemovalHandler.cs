@@ -28,7 +28,7 @@ public sealed class RoleRemovalHandler(
         }
 
         var state = wasEnabled
-            ? $"Disabled `{verification.Id}`: its webhooks are refused from now on."
+            ? $"Disabled `{verification.Id}`: its webhooks are refused from now on (`/walver enable` turns it back on)."
             : $"`{verification.Id}` was already disabled.";
         if (!command.RemoveRoles)
         {

@@ -28,6 +28,8 @@ public sealed record PostVerificationCommand(string VerificationId, ulong Channe
 
 public sealed record DisableVerificationCommand(string VerificationId, bool RemoveRoles) : SlashCommand;
 
+public sealed record EnableVerificationCommand(string VerificationId) : SlashCommand;
+
 public sealed record MemberStatusCommand(ulong UserId) : SlashCommand;
 
 public sealed record RevokeMemberCommand(ulong UserId, string? VerificationId) : SlashCommand;

@@ -19,8 +19,14 @@ public sealed class VerificationAutocomplete(VerificationStore store)
         return (await store.ListForGuildAsync(guildId, cancellationToken))
             .Where(v => text.Length == 0 || v.Id.Contains(text, StringComparison.OrdinalIgnoreCase)
                 || (v.Name?.Contains(text, StringComparison.OrdinalIgnoreCase) ?? false))
-            // For post, only enabled ones make sense; disabled ones stay visible elsewhere (e.g. to remove roles).
-            .Where(v => request.Subcommand != CommandDefinitions.Post || v.Enabled)
+            // For post, only enabled ones make sense, for enable only disabled ones; both stay visible elsewhere
+            // (e.g. to remove roles).
+            .Where(v => request.Subcommand switch
+            {
+                CommandDefinitions.Post => v.Enabled,
+                CommandDefinitions.Enable => !v.Enabled,
+                _ => true,
+            })
             .OrderByDescending(v => v.Enabled)
             .Take(MaxChoices)
             .Select(v => new ApplicationCommandOptionChoice(Label(v), v.Id))

@@ -61,7 +61,7 @@ public sealed class CommandsAdminTests : IAsyncLifetime
         Assert.Equal("268435456", walver["default_member_permissions"]!.GetValue<string>());
         Assert.Equal([0], walver["contexts"]!.AsArray().Select(c => c!.GetValue<int>()));
         var subcommands = walver["options"]!.AsArray().Select(o => o!["name"]!.GetValue<string>()).ToList();
-        Assert.Equal(["create", "link", "list", "post", "disable", "status", "revoke", "log-channel"], subcommands);
+        Assert.Equal(["create", "link", "list", "post", "disable", "enable", "status", "revoke", "log-channel"], subcommands);
         var create = walver["options"]!.AsArray().Single(o => o!["name"]!.GetValue<string>() == "create")!;
         var chain = create["options"]!.AsArray().Single(o => o!["name"]!.GetValue<string>() == "chain")!;
         Assert.Equal(["arbitrum", "avalanche", "base", "bsc", "ethereum", "optimism", "polygon", "solana"],
@@ -161,6 +161,40 @@ public sealed class CommandsAdminTests : IAsyncLifetime
         Assert.Contains("remove_roles", answer.Content, StringComparison.Ordinal);
         Assert.DoesNotContain(_s.Discord.RoleChanges, c => c.Method == "DELETE");
         Assert.Contains("⚪", (await _s.AskAsync(AdminId, Slash("list"))).Content, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Enable_undoes_disable_and_webhooks_grant_again()
+    {
+        await _s.AskAsync(AdminId, Slash("disable", Text("verification", BotScenario.VerificationId)));
+        Assert.Equal(404, (await _s.Bot.SendAsync(_s.Bot.Webhook("alice"))).Status);
+
+        var enabled = await _s.AskAsync(AdminId, Slash("enable", Text("verification", BotScenario.VerificationId)));
+        var again = await _s.AskAsync(AdminId, Slash("enable", Text("verification", BotScenario.VerificationId)));
+
+        Assert.True(enabled.IsEphemeral);
+        Assert.Contains($"Enabled `{BotScenario.VerificationId}`", enabled.Content, StringComparison.Ordinal);
+        Assert.Contains("already enabled", again.Content, StringComparison.Ordinal);
+        Assert.Equal(200, (await _s.Bot.SendAsync(_s.Bot.Webhook("alice"))).Status);
+        await _s.Bot.WaitForRolePutsAsync(BotScenario.AliceId);
+        Assert.Contains("🟢", (await _s.AskAsync(AdminId, Slash("list"))).Content, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Enable_suggests_only_disabled_verifications()
+    {
+        await _s.AskAsync(AdminId, Link("dashboard-made", BotScenario.HolderRoleId, Url));
+        await _s.AskAsync(AdminId, Link("dashboard-other", BotScenario.HolderRoleId, Url));
+        await _s.AskAsync(AdminId, Slash("disable", Text("verification", "dashboard-other")));
+        var data = Slash("enable", Text("verification", "dash"));
+        data["options"]![0]!["options"]![0]!["focused"] = true;
+
+        var interaction = _s.Discord.CreateAutocompleteInteraction(GuildId, ChannelId, AdminId, data);
+        await _s.Bot.Gateway.DispatchAsync("INTERACTION_CREATE", interaction.Payload);
+        await _s.Discord.WaitUntilAsync(d => d.CallbackFor(interaction.Id) is not null, description: "autocomplete answer");
+
+        var values = _s.Discord.CallbackFor(interaction.Id)!.Data!["choices"]!.AsArray().Select(c => c!["value"]!.GetValue<string>());
+        Assert.Equal(["dashboard-other"], values);
     }
 
     [Fact]
