@@ -95,13 +95,12 @@ public static class GatewayIntentProbe
         }
     }
 
-    private static string? CloseDetail(ClientWebSocket socket) => socket.CloseStatus switch
-    {
-        null => null,
-        (WebSocketCloseStatus)4014 => "Discord closed the session with 4014 (disallowed intent): enable \"Server Members Intent\" under Bot → Privileged Gateway Intents in the developer portal",
-        (WebSocketCloseStatus)4004 => "Discord closed the session with 4004 (authentication failed): the token is wrong",
-        var code => $"Discord closed the session with {(int)code} {socket.CloseStatusDescription}",
-    };
+    // The same words the running bot logs for that close code, with the same advice for a fatal one.
+    private static string? CloseDetail(ClientWebSocket socket) => socket.CloseStatus is not { } status
+        ? null
+        : GatewayCloseCodes.Classify((int)status) == CloseAction.Fatal
+            ? $"Discord closed the session with {GatewayCloseCodes.Describe((int)status)}: {GatewayCloseCodes.Advice((int)status)}"
+            : $"Discord closed the session with {GatewayCloseCodes.Describe((int)status)} {socket.CloseStatusDescription}".TrimEnd();
 
     private static async Task<JsonNode?> ReceiveAsync(ClientWebSocket socket, CancellationToken cancellationToken)
     {

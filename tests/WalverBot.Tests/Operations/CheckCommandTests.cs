@@ -83,7 +83,7 @@ public sealed class CheckCommandTests
         Assert.Contains($"ok    verification {BotScenario.VerificationId}: role Holder", output, StringComparison.Ordinal);
         Assert.Contains("FAIL  verification wb_high: role 1300000000000000090 in Test Guild: the role Moderators is not below the bot's highest role", output, StringComparison.Ordinal);
         Assert.Contains("FAIL  verification wb_elsewhere: the bot is not in server 1200000000000000777", output, StringComparison.Ordinal);
-        Assert.Contains("FAIL  intent: Server Members intent: Discord closed the session with 4014 (disallowed intent): enable \"Server Members Intent\"", output, StringComparison.Ordinal);
+        Assert.Contains("FAIL  intent: Server Members intent: Discord closed the session with 4014 Disallowed intent(s): enable the Server Members intent in the Discord developer portal", output, StringComparison.Ordinal);
         Assert.Contains("warn  walver: Walver:ApiKey is not set", output, StringComparison.Ordinal);
         Assert.Contains("check: 3 problem(s)", output, StringComparison.Ordinal);
     }
