@@ -26,6 +26,9 @@ public sealed class GrantLedger(
     Database database, TimeProvider time, ILogger<GrantLedger> logger,
     Commands.IAdminNotifier notifier, Operations.BotMetrics metrics)
 {
+    /// <summary>The decision for a delivery that arrived again; the inbox writer stores it with the webhooks it commits.</summary>
+    public static readonly Decision Repeat = new(Outcomes.Duplicate, "the same delivery arrived again; it was handled once");
+
     /// <summary>The member a wallet is linked to in a guild, if any.</summary>
     public async Task<ulong?> LinkedMemberAsync(ulong guildId, string walletAddress, CancellationToken cancellationToken)
     {
@@ -77,9 +80,6 @@ public sealed class GrantLedger(
         metrics.NotGranted(status);
         LogDecision(inboxEvent, userId, decision);
     }
-
-    /// <summary>The decision for a delivery that arrived again; the inbox writer stores it with the webhooks it commits.</summary>
-    public static readonly Decision Repeat = new(Outcomes.Duplicate, "the same delivery arrived again; it was handled once");
 
     /// <summary>
     /// Counts, logs and (when notable) tells the admins about a decision already stored by someone else's
