@@ -52,7 +52,8 @@ internal sealed class GatewayWorld : IAsyncDisposable
 
     public IGuildCache Cache => Host.Services.GetRequiredService<IGuildCache>();
 
-    public static async Task<GatewayWorld> StartAsync(Action<IServiceCollection>? configure = null, Action<FakeGatewayOptions>? gatewayOptions = null)
+    public static async Task<GatewayWorld> StartAsync(
+        Action<IServiceCollection>? configure = null, Action<FakeGatewayOptions>? gatewayOptions = null, Action<FakeDiscordServer>? seed = null)
     {
         var discord = await FakeDiscordServer.StartAsync();
         discord.AddGuild(GuildId, "Integration guild");
@@ -61,6 +62,7 @@ internal sealed class GatewayWorld : IAsyncDisposable
         discord.SetBotRoles(GuildId, BotRoleId);
         discord.AddMember(GuildId, new FakeMember(AliceId, "alice"));
         discord.AddChannel(new FakeChannel(ChannelId, GuildId, "general"));
+        seed?.Invoke(discord);
         var options = new FakeGatewayOptions { HeartbeatIntervalMs = HeartbeatIntervalMs };
         gatewayOptions?.Invoke(options);
         var gateway = await FakeGatewayServer.StartAsync(discord, options);

@@ -437,6 +437,9 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         }
     }
 
+    private static bool OnShard(string guildId, JsonArray shard) =>
+        (int)((ulong.Parse(guildId, System.Globalization.CultureInfo.InvariantCulture) >> 22) % (ulong)shard[1]!.GetValue<int>()) == shard[0]!.GetValue<int>();
+
     private async Task OnIdentifyAsync(Connection connection, JsonObject? d, DateTimeOffset receivedAt)
     {
         if (d is not null)
@@ -501,7 +504,8 @@ public sealed class FakeGatewayServer : IAsyncDisposable
                 connection.Session = session;
             }
 
-            var guildIds = _discord.GuildIds();
+            // Docs (topics/gateway#sharding): a shard receives only the guilds with (guild_id >> 22) % num_shards == shard_id.
+            var guildIds = _discord.GuildIds().Where(id => OnShard(id, shard)).ToList();
             var ready = new JsonObject
             {
                 ["v"] = 10,
