@@ -30,7 +30,7 @@ public static class GatewayIntentProbe
         {
             // Discord refuses an IDENTIFY within 5 s of the previous one for the same bot (the running bot's own,
             // for instance) with op 9; one retry after that window tells a refusal from a real problem.
-            await Task.Delay(TimeSpan.FromSeconds(5.5), cancellationToken);
+            await Task.Delay(IdentifyGate.BucketSpacing, cancellationToken);
             result = await TryOnceAsync(gatewayUrl, token, timeout, cancellationToken);
         }
 
