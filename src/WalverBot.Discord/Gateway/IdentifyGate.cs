@@ -16,7 +16,7 @@ internal sealed class IdentifyGate
     // Discord's window is 5 s, counted as IDENTIFYs arrive. Arrival times jitter (network, a busy host), and one that
     // lands a few milliseconds early is answered with op 9, which costs a 1–5 s wait and another IDENTIFY; so keep a
     // margin of a second. (Half a second was not always enough: on a loaded 2-core machine the fake gateway, which
-    // counts from when it reads the IDENTIFY, saw 4.8 s between IDENTIFYs sent 5.5 s apart.)
+    // counts from when it reads the IDENTIFY, saw less than 5 s between IDENTIFYs sent 5.5 s apart.)
     public static readonly TimeSpan BucketSpacing = TimeSpan.FromSeconds(6);
     // Discord does not say how long the next period lasts; a day is what it documents for the default limit.
     private static readonly TimeSpan AssumedPeriod = TimeSpan.FromDays(1);
