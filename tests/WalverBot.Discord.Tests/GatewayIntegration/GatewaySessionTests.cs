@@ -99,7 +99,9 @@ public sealed class GatewaySessionTests
 
         var resume = await world.Gateway.WaitForResumeAsync(timeout: WaitTimeout);
         await world.Gateway.WaitForResumedAsync(timeout: WaitTimeout);
+        // Handlers of different events run concurrently (only the cache is applied in order), so wait for each kind.
         await world.Events.WaitForAsync<GuildMemberAddEvent>(2);
+        await world.Events.WaitForAsync<GuildRoleCreateEvent>(1);
         await world.Events.WaitForAsync<GuildRoleUpdateEvent>(1);
 
         Assert.Equal(("/resume", 2L), (resume.Path, resume.Seq));
@@ -113,6 +115,7 @@ public sealed class GatewaySessionTests
         await world.Gateway.DispatchAsync("GUILD_MEMBER_ADD", world.Discord.MemberEventJson(GuildId, AliceId));
         await world.Events.WaitForAsync<GuildMemberAddEvent>(3);
         Assert.Equal(["alice", "bob", "carol"], world.Events.Of<GuildMemberAddEvent>().Select(e => e.Member.User.Username).Order());
+        Assert.Single(world.Events.Of<GuildRoleCreateEvent>());
         Assert.Single(world.Gateway.Identifies);
     }
 
