@@ -7,10 +7,8 @@ namespace WalverBot.Bench;
 /// <summary>Runs wrk (the HTTP load generator Debian packages) and reads its summary.</summary>
 public static partial class Wrk
 {
-    public sealed record Result(double PerSecond, long Requests, long NotOk, double P50Ms, double P99Ms);
-
-    /// <summary>The run number the last scripted run used.</summary>
-    public static int LastRun => _runs;
+    /// <param name="Run">The run number a scripted run put in its deliveries (0 for plain GETs).</param>
+    public sealed record Result(double PerSecond, long Requests, long NotOk, double P50Ms, double P99Ms, int Run);
 
     private static int _runs;
 
@@ -39,12 +37,14 @@ public static partial class Wrk
             start.ArgumentList.Add(argument);
         }
 
+        var runNumber = 0;
         if (script is not null)
         {
+            runNumber = run ?? Interlocked.Increment(ref _runs);
             start.ArgumentList.Add("-s");
             start.ArgumentList.Add(script);
             start.Environment["WEBHOOK_TEMPLATE"] = template;
-            start.Environment["WEBHOOK_RUN"] = (run ?? Interlocked.Increment(ref _runs)).ToString(CultureInfo.InvariantCulture);
+            start.Environment["WEBHOOK_RUN"] = runNumber.ToString(CultureInfo.InvariantCulture);
         }
 
         start.ArgumentList.Add(url);
@@ -68,7 +68,7 @@ public static partial class Wrk
             notOk += errorsMatch.Groups.Cast<Group>().Skip(1).Sum(g => long.Parse(g.Value, CultureInfo.InvariantCulture));
         }
 
-        return new Result(perSecond, requests, notOk, Percentile(output, "50"), Percentile(output, "99"));
+        return new Result(perSecond, requests, notOk, Percentile(output, "50"), Percentile(output, "99"), runNumber);
     }
 
     private static double Percentile(string output, string percent)
