@@ -45,6 +45,11 @@ public partial class Program
             StartupErrors.Report(ex);
             return StartupErrors.ConfigurationExitCode;
         }
+        catch (InvalidOperationException ex) when (StartupErrors.IsBinderFailure(ex))
+        {
+            StartupErrors.Report(ex);
+            return StartupErrors.ConfigurationExitCode;
+        }
     }
 
     /// <summary>What must be in place before the host starts: the database schema and the declared verifications.</summary>
@@ -80,6 +85,8 @@ public partial class Program
         builder.Services.AddOperations();
         configure?.Invoke(builder);
 
+        // Before Build: building the host reads Logging and Serilog settings, and the pipeline reads Webhook ones.
+        SettingsCheck.ThrowIfInvalid(builder.Configuration);
         var app = builder.Build();
         app.UseWalverBotErrors();
         app.UseOperations();

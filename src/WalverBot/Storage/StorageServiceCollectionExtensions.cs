@@ -11,11 +11,27 @@ public static class StorageServiceCollectionExtensions
             .Configure<IConfiguration>((options, configuration) =>
                 options.ConnectionString = configuration.GetConnectionString("WalverBot") ?? options.ConnectionString)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "ConnectionStrings:WalverBot must not be empty")
+            .Validate(o => string.IsNullOrWhiteSpace(o.ConnectionString) || IsSqliteConnectionString(o.ConnectionString), "ConnectionStrings:WalverBot must be a SQLite connection string such as Data Source=data/walverbot.db")
+            // SQLite takes busy_timeout in milliseconds as an int; zero means "fail at once" (SQLite docs, sqlite3_busy_timeout).
+            .Validate(o => o.BusyTimeout >= TimeSpan.Zero && o.BusyTimeout <= TimeSpan.FromMinutes(10), "Storage:BusyTimeout must be a time span from 00:00:00 to 00:10:00, e.g. 00:00:10")
             .Validate(o => o.EventRetentionDays >= 2, "Storage:EventRetentionDays must be at least 2 (longer than Webhook:MaxEventAge, so a late retry is still seen as a duplicate)")
             .ValidateOnStart();
         services.AddSingleton<Database>();
         services.AddHostedService<RetentionWorker>();
         return services;
+    }
+
+    private static bool IsSqliteConnectionString(string connectionString)
+    {
+        try
+        {
+            _ = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString);
+            return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Creates the database file and folder when missing and applies pending migrations.</summary>

@@ -67,6 +67,13 @@ internal sealed class DeclaredVerificationsValidator : IValidateOptions<Declared
                 failures.Add($"{key}:Chain must be one of {string.Join(", ", Chains.All)}");
             }
 
+            if (!string.IsNullOrWhiteSpace(item.TokenAddress) && Chains.TryGetFamily(item.Chain, out var family) && !IsTokenAddress(family, item.TokenAddress.Trim()))
+            {
+                failures.Add(family == ChainFamily.Evm
+                    ? $"{key}:TokenAddress must be a contract address on {item.Chain!.ToLowerInvariant()}: 0x followed by 40 hex digits"
+                    : $"{key}:TokenAddress must be a mint address on {item.Chain!.ToLowerInvariant()}: 32 bytes in base58 (32 to 44 characters)");
+            }
+
             if (item.Binding.ToLowerInvariant() is not (Bindings.Username or Bindings.Code))
             {
                 failures.Add($"{key}:Binding must be {Bindings.Username} or {Bindings.Code}");
@@ -80,4 +87,9 @@ internal sealed class DeclaredVerificationsValidator : IValidateOptions<Declared
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>EVM addresses are 20 bytes written 0x + 40 hex digits; Solana's are 32-byte Ed25519 keys in base58.</summary>
+    private static bool IsTokenAddress(ChainFamily family, string address) => family == ChainFamily.Evm
+        ? address.Length == 42 && address.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && !address.AsSpan(2).ContainsAnyExcept("0123456789abcdefABCDEF")
+        : Security.SignatureEncodings.TryDecodeBase58(address)?.Length == 32;
 }

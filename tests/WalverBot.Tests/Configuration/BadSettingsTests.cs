@@ -1,0 +1,198 @@
+using System.Text.RegularExpressions;
+using WalverBot.Configuration;
+using WalverBot.Tests.Operations;
+
+namespace WalverBot.Tests.Configuration;
+
+/// <summary>
+/// Every documented key given a bad value, through the real start (WalverBot.dll as a process, configured by
+/// environment variables as an operator's container is): exit code 2, one line naming the key and what it
+/// accepts, no stack trace, no secret.
+/// </summary>
+public sealed partial class BadSettingsTests
+{
+    private const string Token = "test-token-not-real-123";
+    private const string Secret = "declared-secret-value-456";
+
+    /// <summary>(environment variable, bad value, the key the line must name, a fragment of what the key accepts).</summary>
+    public static TheoryData<string, string, string, string> BadValues { get; } = new()
+    {
+        { "Discord__Token", "Bot not-a-real-token", "Discord:Token", "without spaces" },
+        { "Discord__ApiBaseUrl", "discord.com/api/v10", "Discord:ApiBaseUrl", "absolute URL" },
+        { "Discord__ShardCount", "x", "Discord:ShardCount", "whole number" },
+        { "Discord__ShardIds__0", "x", "Discord:ShardIds:0", "whole number" },
+        { "Discord__ShardIds", "1", "Discord:ShardIds", "Discord:ShardIds:0" },
+        { "Discord__CommandGuildIds__0", "notanid", "Discord:CommandGuildIds:0", "Discord id" },
+        { "Walver__ApiKey", "key with spaces", "Walver:ApiKey", "without spaces" },
+        { "Walver__BaseUrl", "walver.io", "Walver:BaseUrl", "absolute http(s) URL" },
+        { "Walver__AttemptTimeout", "10s", "Walver:AttemptTimeout", "e.g. 00:00:10" },
+        { "Walver__MaxRetries", "two", "Walver:MaxRetries", "whole number" },
+        { "Webhook__PublicBaseUrl", "http://bot.example.test", "Webhook:PublicBaseUrl", "https://" },
+        { "Webhook__RateLimitPerMinute", "abc", "Webhook:RateLimitPerMinute", "whole number, e.g. 600" },
+        { "Webhook__MaxEventAge", "1day", "Webhook:MaxEventAge", "e.g. 1.00:00:00" },
+        { "Webhook__TrustForwardedHeaders", "yes", "Webhook:TrustForwardedHeaders", "true or false" },
+        { "Urls", "notaurl", "Urls", "http://0.0.0.0:8080" },
+        { "ASPNETCORE_URLS", "http://127.0.0.1:99999", "Urls", "port from 0 to 65535" },
+        { "ConnectionStrings__WalverBot", "Foo=bar", "ConnectionStrings:WalverBot", "Data Source=" },
+        { "Storage__EventRetentionDays", "thirty", "Storage:EventRetentionDays", "whole number, e.g. 30" },
+        { "Storage__BusyTimeout", "10 seconds", "Storage:BusyTimeout", "e.g. 00:00:10" },
+        { "Grants__PendingTtl", "7days", "Grants:PendingTtl", "e.g. 7.00:00:00" },
+        { "Grants__OneMemberPerWallet", "yes", "Grants:OneMemberPerWallet", "true or false" },
+        { "Grants__RetryFor", "1d", "Grants:RetryFor", "e.g. 1.00:00:00" },
+        { "Roles__AllowPrivileged", "yes", "Roles:AllowPrivileged", "true or false" },
+        { "Security__Signatures", "Bogus", "Security:Signatures", "Enforce, Warn, Off" },
+        { "Security__Signatures", "7", "Security:Signatures", "Enforce, Warn, Off" },
+        { "Logging__Format", "jsn", "Logging:Format", "text or json" },
+        { "Serilog__MinimumLevel__Default", "loud", "Serilog:MinimumLevel:Default", "Information" },
+        { "Serilog__MinimumLevel__Override__Microsoft", "loud", "Serilog:MinimumLevel:Override:Microsoft", "Warning" },
+        { "Verifications", "wb_settings", "Verifications", "Verifications:0" },
+        { "Verifications__0__Id", "", "Verifications:0:Id", "required" },
+        { "Verifications__0__GuildId", "notanid", "Verifications:0:GuildId", "Discord id" },
+        { "Verifications__0__RoleId", "role-id", "Verifications:0:RoleId", "Discord id" },
+        { "Verifications__0__Secret", "", "Verifications:0:Secret", "required" },
+        { "Verifications__0__Chain", "dogecoin", "Verifications:0:Chain", "ethereum" },
+        { "Verifications__0__TokenAddress", "0x123", "Verifications:0:TokenAddress", "40 hex digits" },
+        { "Verifications__0__MinAmount", "lots", "Verifications:0:MinAmount", "a dot for decimals" },
+        { "Verifications__0__Binding", "email", "Verifications:0:Binding", "username or code" },
+    };
+
+    /// <summary>A configuration the bot starts with; each case spoils one key of it. Discord is a closed loopback port.</summary>
+    private static Dictionary<string, string> ValidEnvironment() => new()
+    {
+        ["Discord__Token"] = Token,
+        ["Discord__ApiBaseUrl"] = "http://127.0.0.1:1/api/v10",
+        ["ConnectionStrings__WalverBot"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"walverbot-settings-{Guid.NewGuid():N}", "bot.db")}",
+        ["Urls"] = "http://127.0.0.1:0",
+        ["Webhook__PublicBaseUrl"] = "https://bot.example.test",
+        ["Verifications__0__Id"] = "wb_settings",
+        ["Verifications__0__GuildId"] = "1100000000000000001",
+        ["Verifications__0__RoleId"] = "1100000000000000002",
+        ["Verifications__0__Secret"] = Secret,
+        ["Verifications__0__Chain"] = "ethereum",
+        ["Verifications__0__TokenAddress"] = "0x1111111111111111111111111111111111111111",
+        ["Verifications__0__MinAmount"] = "1.5",
+        ["Verifications__0__Binding"] = "username",
+        ["DOTNET_gcServer"] = "0",
+    };
+
+    [Theory]
+    [MemberData(nameof(BadValues))]
+    public async Task A_bad_value_stops_the_start_with_one_line_naming_the_key(string variable, string value, string key, string accepts)
+    {
+        var environment = ValidEnvironment();
+        foreach (var spoiled in environment.Keys.Where(k => k.StartsWith(variable + "__", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            environment.Remove(spoiled); // a list given as one value: no items beside it
+        }
+
+        if (variable == "ASPNETCORE_URLS")
+        {
+            environment.Remove("Urls"); // Urls would win over ASPNETCORE_URLS
+        }
+
+        environment[variable] = value;
+
+        var (exitCode, output) = await BotProcess.RunAsync(environment, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.StartsWith("WalverBot cannot start: " + key + " ", line, StringComparison.Ordinal);
+        Assert.Contains(accepts, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, output, StringComparison.Ordinal);
+        if (key is "Discord:Token" or "Walver:ApiKey")
+        {
+            Assert.DoesNotContain(value, output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Every_key_of_the_README_configuration_table_has_a_bad_value_case()
+    {
+        var tested = BadValues.Select(row => (string)row[2]).ToHashSet(StringComparer.Ordinal);
+        // A list key counts as tested through its first item (Discord:CommandGuildIds:0).
+        var missing = DocumentedKeys().Select(Sample).Where(key => !tested.Contains(key) && !tested.Contains(key + ":0")).ToList();
+
+        Assert.Empty(missing);
+    }
+
+    [Fact]
+    public void Every_key_the_bot_reads_is_in_the_README_configuration_table()
+    {
+        var documented = DocumentedKeys();
+        var verificationFields = VerificationFields();
+        var missing = SettingsCheck.Keys
+            .Where(key => key.StartsWith("Verifications:{i}:", StringComparison.Ordinal)
+                ? !verificationFields.Contains(key["Verifications:{i}:".Length..])
+                : !documented.Contains(key))
+            .ToList();
+
+        Assert.Contains("Storage:BusyTimeout", SettingsCheck.Keys);
+        Assert.Contains("Verifications:{i}:GuildId", SettingsCheck.Keys);
+        Assert.Empty(missing);
+    }
+
+    /// <summary>The concrete key a case sets for a documented key: list items as index 0, Serilog overrides for Microsoft.</summary>
+    private static string Sample(string key) => key
+        .Replace("{i}", "0", StringComparison.Ordinal)
+        .Replace("{namespace}", "Microsoft", StringComparison.Ordinal);
+
+    /// <summary>The keys in the first column of README's configuration table, plus each field of a declared verification.</summary>
+    private static HashSet<string> DocumentedKeys()
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var row in ConfigurationTable())
+        {
+            foreach (Match key in Code().Matches(row.Split('|')[1]))
+            {
+                keys.Add(key.Groups[1].Value);
+            }
+        }
+
+        keys.Remove("ASPNETCORE_URLS"); // the environment's name for Urls
+        foreach (var field in VerificationFields())
+        {
+            keys.Add($"Verifications:{{i}}:{field}");
+        }
+
+        return keys;
+    }
+
+    /// <summary>The fields listed in the Verifications row: <c>{Id, GuildId, RoleId, Secret, Chain?, …}</c>.</summary>
+    private static HashSet<string> VerificationFields()
+    {
+        var row = Assert.Single(ConfigurationTable(), r => r.StartsWith("| `Verifications` |", StringComparison.Ordinal));
+        var fields = Fields().Match(row);
+        Assert.True(fields.Success, row);
+        return fields.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries).Select(f => f.TrimEnd('?')).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static List<string> ConfigurationTable()
+    {
+        var readme = File.ReadAllLines(Path.Combine(RepositoryRoot(), "README.md"));
+        var start = Array.IndexOf(readme, "## Configuration");
+        Assert.True(start >= 0, "README.md has no '## Configuration' section");
+        return [.. readme.Skip(start + 1).TakeWhile(l => !l.StartsWith("## ", StringComparison.Ordinal))
+            .Where(l => l.StartsWith("| `", StringComparison.Ordinal))];
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "WalverBot.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("WalverBot.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    [GeneratedRegex("`([^`]+)`")]
+    private static partial Regex Code();
+
+    [GeneratedRegex(@"list of `\{([^}]+)\}`")]
+    private static partial Regex Fields();
+}
