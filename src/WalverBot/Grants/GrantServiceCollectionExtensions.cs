@@ -7,11 +7,14 @@ namespace WalverBot.Grants;
 
 public static class GrantServiceCollectionExtensions
 {
+    private static readonly TimeSpan MaxSpan = TimeSpan.FromDays(3650);
+
     public static IServiceCollection AddGrants(this IServiceCollection services)
     {
         services.AddOptions<GrantOptions>().BindConfiguration(GrantOptions.SectionName)
-            .Validate(o => o.PendingTtl > TimeSpan.Zero, "Grants:PendingTtl must be a positive time span, e.g. 7.00:00:00")
-            .Validate(o => o.RetryFor > TimeSpan.Zero, "Grants:RetryFor must be a positive time span, e.g. 1.00:00:00")
+            // Bounded so that "now + span" stays a date (DateTimeOffset ends at year 9999).
+            .Validate(o => o.PendingTtl > TimeSpan.Zero && o.PendingTtl <= MaxSpan, "Grants:PendingTtl must be a positive time span of at most 3650.00:00:00, e.g. 7.00:00:00")
+            .Validate(o => o.RetryFor > TimeSpan.Zero && o.RetryFor <= MaxSpan, "Grants:RetryFor must be a positive time span of at most 3650.00:00:00, e.g. 1.00:00:00")
             .ValidateOnStart();
         services.AddOptions<RoleOptions>().BindConfiguration(RoleOptions.SectionName);
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateOnStart();

@@ -15,6 +15,7 @@ public static class StorageServiceCollectionExtensions
             // SQLite takes busy_timeout in milliseconds as an int; zero means "fail at once" (SQLite docs, sqlite3_busy_timeout).
             .Validate(o => o.BusyTimeout >= TimeSpan.Zero && o.BusyTimeout <= TimeSpan.FromMinutes(10), "Storage:BusyTimeout must be a time span from 00:00:00 to 00:10:00, e.g. 00:00:10")
             .Validate(o => o.EventRetentionDays >= 2, "Storage:EventRetentionDays must be at least 2 (longer than Webhook:MaxEventAge, so a late retry is still seen as a duplicate)")
+            .Validate(o => o.EventRetentionDays <= 36500, "Storage:EventRetentionDays must be at most 36500 (a hundred years)")
             .ValidateOnStart();
         services.AddSingleton<Database>();
         services.AddHostedService<RetentionWorker>();

@@ -15,8 +15,8 @@ public static class WalverServiceCollectionExtensions
     {
         services.AddOptions<WalverOptions>().BindConfiguration(WalverOptions.SectionName)
             .Validate(o => Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http", "Walver:BaseUrl must be an absolute http(s) URL such as https://walver.io")
-            // The key travels in the X-API-Key header, whose value cannot hold line breaks (RFC 9110, 5.5); spaces are copy-paste slips.
-            .Validate(o => o.ApiKey is null || !o.ApiKey.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)), "Walver:ApiKey is malformed: give the key alone, without spaces or line breaks")
+            // The key travels in the X-API-Key header, whose value cannot hold line breaks (RFC 9110, 5.5); spaces are copy-paste slips. Blank means unset, as /walver create reads it.
+            .Validate(o => string.IsNullOrWhiteSpace(o.ApiKey) || !o.ApiKey.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)), "Walver:ApiKey is malformed: give the key alone, without spaces or line breaks")
             .Validate(o => o.AttemptTimeout > TimeSpan.Zero && o.AttemptTimeout <= TimeSpan.FromMinutes(2), "Walver:AttemptTimeout must be a positive time span of at most 00:02:00")
             .Validate(o => o.MaxRetries is >= 0 and <= 5, "Walver:MaxRetries must be between 0 and 5")
             .ValidateOnStart();
