@@ -45,6 +45,14 @@ internal sealed class DiscordOptionsValidator : IValidateOptions<DiscordOptions>
             failures.Add("Discord:ShardIds must be between 0 and Discord:ShardCount - 1");
         }
 
+        for (var i = 0; i < options.CommandGuildIds.Count; i++)
+        {
+            if (options.CommandGuildIds[i] == 0)
+            {
+                failures.Add($"Discord:CommandGuildIds:{i} must be a Discord id: a server's id such as 123456789012345678, not 0");
+            }
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -188,8 +188,9 @@ public static class SettingsCheck
 
         if (type == typeof(ulong))
         {
-            // Discord ids are snowflakes: positive 64-bit integers (Discord docs, Reference → Snowflakes).
-            return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0;
+            // Discord ids are snowflakes, 64-bit unsigned integers (Discord docs, Reference → Snowflakes);
+            // 0 is well-formed here and refused by the validators, which say what the id is for.
+            return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out _);
         }
 
         if (type == typeof(decimal))

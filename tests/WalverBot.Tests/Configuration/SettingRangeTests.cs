@@ -32,6 +32,7 @@ public sealed class SettingRangeTests
     [InlineData("Storage:EventRetentionDays=2147483647", "Storage:EventRetentionDays must be at most 36500")] // TimeSpan.FromDays overflows
     [InlineData("Storage:BusyTimeout=-00:00:01", "Storage:BusyTimeout must be a time span from 00:00:00 to 00:10:00")]
     [InlineData("Walver:ApiKey=key-with-a-line-break\n", "Walver:ApiKey is malformed")] // an HTTP header value cannot hold one
+    [InlineData("Discord:CommandGuildIds:0=0", "Discord:CommandGuildIds:0 must be a Discord id")]
     [InlineData("Walver:BaseUrl=ftp://walver.io", "Walver:BaseUrl must be an absolute http(s) URL")]
     public void An_unusable_value_is_named(string setting, string expected)
     {

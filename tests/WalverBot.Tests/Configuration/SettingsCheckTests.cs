@@ -40,7 +40,6 @@ public sealed class SettingsCheckTests
     [Theory]
     [InlineData("Verifications:0:MinAmount", "1,5", "Verifications:0:MinAmount must be a number with a dot for decimals")] // the binder reads 15
     [InlineData("Verifications:0:MinAmount", "1e3", "Verifications:0:MinAmount must be a number with a dot for decimals")]
-    [InlineData("Discord:CommandGuildIds:0", "0", "Discord:CommandGuildIds:0 must be a Discord id")]
     [InlineData("Discord:CommandGuildIds:0", "-1", "Discord:CommandGuildIds:0 must be a Discord id")]
     [InlineData("Webhook:RateLimitPerMinute", "", "Webhook:RateLimitPerMinute must be a whole number, e.g. 600")]
     [InlineData("Webhook:RateLimitPerMinute", "0x10", "Webhook:RateLimitPerMinute must be a whole number, e.g. 600")]
