@@ -137,6 +137,10 @@ public class GatewayBuildingBlockTests
     {
         Assert.Equal([4004, 4010, 4011, 4012, 4013, 4014], GatewayCloseCodes.Fatal);
         Assert.All(GatewayCloseCodes.Fatal, code => Assert.Equal(CloseAction.Fatal, GatewayCloseCodes.Classify(code)));
+        // One list decides: every code Classify calls fatal is in Fatal, and IsFatal says the same.
+        Assert.Equal(GatewayCloseCodes.Fatal, Enumerable.Range(1000, 4000).Where(code => GatewayCloseCodes.Classify(code) == CloseAction.Fatal));
+        Assert.All(Enumerable.Range(1000, 4000), code => Assert.Equal(GatewayCloseCodes.Classify(code) == CloseAction.Fatal, GatewayCloseCodes.IsFatal(code)));
+        Assert.False(GatewayCloseCodes.IsFatal(null));
         Assert.Equal(CloseAction.Reidentify, GatewayCloseCodes.Classify(4007));
         Assert.Equal(CloseAction.Reidentify, GatewayCloseCodes.Classify(4009));
         Assert.All(new int?[] { null, 1000, 1001, 1006, 4000, 4001, 4002, 4003, 4005, 4008, 4999 }, code => Assert.Equal(CloseAction.Resume, GatewayCloseCodes.Classify(code)));
