@@ -147,7 +147,7 @@ public class GatewayBuildingBlockTests
     }
 
     [Fact]
-    public void Readiness_needs_every_shard()
+    public async Task Readiness_needs_every_shard()
     {
         var status = new GatewayStatus();
         Assert.False(status.IsReady);
@@ -164,9 +164,18 @@ public class GatewayBuildingBlockTests
         status.SetNotReady(0, "reconnecting (op 7)");
         Assert.Equal("shard 0: reconnecting (op 7)", status.NotReadyReason);
 
-        status.SetStopped("stopped: 4014");
+        Assert.Null(status.Stopped);
+        Assert.False(status.WhenStopped.IsCompleted);
+        var stop = new GatewayStop("4014", "enable the intent", DateTimeOffset.UnixEpoch, 4014, 0);
+        status.SetStopped(stop);
         Assert.False(status.IsReady);
-        Assert.Equal("shard 0: stopped: 4014; shard 1: stopped: 4014", status.NotReadyReason);
+        Assert.Equal("shard 0: stopped: 4014: enable the intent; shard 1: stopped: 4014: enable the intent", status.NotReadyReason);
+        Assert.Same(stop, status.Stopped);
+        Assert.Same(stop, await status.WhenStopped);
+
+        // The first stop is the one reported.
+        status.SetStopped(stop with { Reason = "later" });
+        Assert.Same(stop, status.Stopped);
     }
 
     [Fact]
