@@ -7,10 +7,10 @@ namespace WalverBot.Discord.Gateway;
 /// Runs the gateway for the lifetime of the host. When the gateway stops for good (a fatal close code, a rejected
 /// token, an unexpected error) it logs one line saying what to fix and reports the stop on
 /// <see cref="IGatewayStatus.Stopped"/>; it never stops the host nor sets an exit code: the host decides what a
-/// stopped gateway means for it.
+/// stopped gateway means for it. At shutdown it lets the event handlers finish within the host's shutdown budget.
 /// </summary>
 internal sealed class GatewayHostedService(
-    DiscordGatewayClient client, GatewayStatus status, TimeProvider time, ILogger<GatewayHostedService> logger)
+    DiscordGatewayClient client, GatewayStatus status, GatewayEventDispatcher dispatcher, TimeProvider time, ILogger<GatewayHostedService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -35,5 +35,13 @@ internal sealed class GatewayHostedService(
             status.SetStopped(stop);
             logger.LogCritical(ex, "Discord gateway {Stop}", stop.ToString());
         }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // First the shards: they close their connections and hand over the events they had already read.
+        await base.StopAsync(cancellationToken);
+        // Then the handlers, until the host's shutdown budget (the token) runs out.
+        await dispatcher.DrainAsync(cancellationToken);
     }
 }

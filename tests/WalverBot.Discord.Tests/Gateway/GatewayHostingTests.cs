@@ -111,7 +111,7 @@ public class GatewayHostingTests
     {
         var world = new World(new DiscordOptions { Token = ShardHarness.Token });
         var logger = world.Loggers.CreateLogger<GatewayHostedService>();
-        using var service = new GatewayHostedService(world.Client, world.Status, world.Time, logger);
+        using var service = new GatewayHostedService(world.Client, world.Status, world.Dispatcher, world.Time, logger);
 
         await service.StartAsync(CancellationToken.None);
         var connection = await world.Server.NextConnectionAsync();
