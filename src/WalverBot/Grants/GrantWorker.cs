@@ -27,10 +27,11 @@ public sealed class GrantWorker(
         {
             try
             {
-                if (gateway.Stopped is not null)
+                if (gateway.Stopped is { } stop)
                 {
                     // The gateway stopped for good (a reset token, a disabled intent): Discord would refuse the REST
                     // calls too, and a refusal is final. Events wait in the inbox for the restart after the fix.
+                    logger.LogWarning("Grant worker paused until the bot is restarted: the Discord gateway {Stop}", stop.ToString());
                     await Task.Delay(Timeout.Infinite, stoppingToken);
                 }
 

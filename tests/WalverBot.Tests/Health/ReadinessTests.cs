@@ -68,6 +68,44 @@ public sealed class ReadinessTests
     }
 
     [Fact]
+    public async Task After_a_fatal_close_grants_wait_in_the_inbox_and_run_after_the_restart()
+    {
+        await using var bot = await BotScenario.StartAsync();
+        await bot.WaitForGatewayAsync();
+
+        await bot.Gateway.CloseAsync(4004);
+        await bot.Services.GetRequiredService<IGatewayStatus>().WhenStopped.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // The accepted webhook wakes the worker, which sees the stop before taking anything: the event stays pending,
+        // no role is asked of Discord.
+        Assert.Equal(200, (await bot.SendAsync(bot.Webhook())).Status);
+        await WaitForLogAsync(bot, "Grant worker paused until the bot is restarted");
+        Assert.Contains(bot.Logs.Lines, l => l.Contains("Grant worker paused", StringComparison.Ordinal) && l.Contains("with 4004", StringComparison.Ordinal));
+        Assert.Equal(0, bot.RolePuts(BotScenario.AliceId));
+        Assert.Empty(await Inbox.DecisionsAsync(bot));
+
+        // The operator fixes the token and restarts: the waiting grant runs.
+        await bot.StopBotAsync();
+        await bot.StartBotAsync();
+        await bot.WaitForRolePutsAsync(BotScenario.AliceId);
+        Assert.Equal(1, bot.RolePuts(BotScenario.AliceId));
+    }
+
+    private static async Task WaitForLogAsync(BotScenario bot, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!bot.Logs.Lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no log line with: {text}\n{bot.Logs.All}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
     public async Task Readiness_is_503_while_the_database_cannot_take_a_write_and_200_again_after()
     {
         await using var bot = await BotScenario.StartAsync();
