@@ -83,6 +83,7 @@ public partial class Program
         builder.Services.AddGrants();
         builder.Services.AddCommands();
         builder.Services.AddOperations();
+        builder.Services.AddHealth();
         configure?.Invoke(builder);
 
         // Before Build: building the host reads Logging and Serilog settings, and the pipeline reads Webhook ones.

@@ -38,15 +38,19 @@ public static class GatewayCloseCodes
     /// <summary>Disallowed intent(s): a privileged intent is not enabled for the application.</summary>
     public const int DisallowedIntents = 4014;
 
-    /// <summary>The close codes after which reconnecting cannot help.</summary>
+    /// <summary>
+    /// The close codes after which reconnecting cannot help: Discord's table marks them "reconnect: false", and
+    /// retrying them in a loop only burns identifies. <see cref="Classify"/> reads this list; it is the only one.
+    /// </summary>
     public static IReadOnlyList<int> Fatal { get; } =
         [AuthenticationFailed, InvalidShard, ShardingRequired, InvalidApiVersion, InvalidIntents, DisallowedIntents];
 
+    /// <summary>True for a close code after which the gateway must not reconnect (see <see cref="Fatal"/>).</summary>
+    public static bool IsFatal(int? closeStatus) => closeStatus is { } code && Fatal.Contains(code);
+
     internal static CloseAction Classify(int? closeStatus) => closeStatus switch
     {
-        // Discord's table marks these "reconnect: false"; retrying them in a loop only burns identifies.
-        AuthenticationFailed or InvalidShard or ShardingRequired or InvalidApiVersion or InvalidIntents or DisallowedIntents
-            => CloseAction.Fatal,
+        _ when IsFatal(closeStatus) => CloseAction.Fatal,
         // The table says "reconnect and start a new session" for these two.
         InvalidSeq or SessionTimedOut => CloseAction.Reidentify,
         // 4000–4003, 4005, 4008, unknown codes, 1xxx closes and lost connections: reconnect and try to resume;

@@ -6,22 +6,19 @@ namespace WalverBot.Discord.Gateway;
 /// </summary>
 public sealed class GatewayFatalException : Exception
 {
-    /// <summary>The process exit code the hosted service sets after a fatal close (78, EX_CONFIG: a configuration error).</summary>
-    public const int ExitCode = 78;
-
     /// <summary>Creates the exception for a close code received by a shard.</summary>
     public GatewayFatalException(int shardId, int closeCode)
-        : base($"Discord closed the gateway connection of shard {shardId} with {GatewayCloseCodes.Describe(closeCode)}: {GatewayCloseCodes.Advice(closeCode)}")
+        : this($"Discord closed the gateway connection of shard {shardId} with {GatewayCloseCodes.Describe(closeCode)}", GatewayCloseCodes.Advice(closeCode))
     {
         ShardId = shardId;
         CloseCode = closeCode;
-        Advice = GatewayCloseCodes.Advice(closeCode);
     }
 
     /// <summary>Creates the exception for a fatal condition found before connecting (no close code).</summary>
-    public GatewayFatalException(string message, string advice, Exception? innerException = null)
-        : base($"{message}: {advice}", innerException)
+    public GatewayFatalException(string reason, string advice, Exception? innerException = null)
+        : base($"{reason}: {advice}", innerException)
     {
+        Reason = reason;
         Advice = advice;
     }
 
@@ -31,6 +28,12 @@ public sealed class GatewayFatalException : Exception
     /// <summary>The gateway close code, when the gateway sent one.</summary>
     public int? CloseCode { get; }
 
+    /// <summary>What happened, without the advice.</summary>
+    public string Reason { get; }
+
     /// <summary>What the operator has to change.</summary>
     public string Advice { get; }
+
+    /// <summary>The stop this exception reports, for <see cref="IGatewayStatus.Stopped"/>.</summary>
+    public GatewayStop ToStop(DateTimeOffset at) => new(Reason, Advice, at, CloseCode, ShardId);
 }

@@ -4,60 +4,44 @@ using Microsoft.Extensions.Logging;
 namespace WalverBot.Discord.Gateway;
 
 /// <summary>
-/// Runs the gateway for the lifetime of the host. On a fatal close it logs one line saying what to fix,
-/// marks the gateway not ready, sets the exit code to <see cref="GatewayFatalException.ExitCode"/> and stops
-/// the application; the operator's supervisor (Docker restart policy, systemd) decides what comes next.
+/// Runs the gateway for the lifetime of the host. When the gateway stops for good (a fatal close code, a rejected
+/// token, an unexpected error) it logs one line saying what to fix and reports the stop on
+/// <see cref="IGatewayStatus.Stopped"/>; it never stops the host nor sets an exit code: the host decides what a
+/// stopped gateway means for it. At shutdown it lets the event handlers finish within the host's shutdown budget.
 /// </summary>
-internal sealed class GatewayHostedService : BackgroundService
+internal sealed class GatewayHostedService(
+    DiscordGatewayClient client, GatewayStatus status, GatewayEventDispatcher dispatcher, TimeProvider time, ILogger<GatewayHostedService> logger)
+    : BackgroundService
 {
-    private readonly DiscordGatewayClient _client;
-    private readonly GatewayStatus _status;
-    private readonly IHostApplicationLifetime _lifetime;
-    private readonly ILogger _logger;
-    private readonly Action<int> _setExitCode;
-
-    public GatewayHostedService(DiscordGatewayClient client, GatewayStatus status, IHostApplicationLifetime lifetime, ILogger<GatewayHostedService> logger)
-        : this(client, status, lifetime, logger, code => Environment.ExitCode = code)
-    {
-    }
-
-    // Tests pass their own exit-code sink: setting Environment.ExitCode would fail the test run itself.
-    internal GatewayHostedService(DiscordGatewayClient client, GatewayStatus status, IHostApplicationLifetime lifetime, ILogger logger, Action<int> setExitCode)
-    {
-        _client = client;
-        _status = status;
-        _lifetime = lifetime;
-        _logger = logger;
-        _setExitCode = setExitCode;
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await _client.RunAsync(stoppingToken);
+            await client.RunAsync(stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
         catch (GatewayFatalException ex)
         {
-            _status.SetStopped($"stopped: {ex.Message}");
+            var stop = ex.ToStop(time.GetUtcNow());
+            status.SetStopped(stop);
             // One line, no stack trace: the message already says what to change.
-            _logger.LogCritical("Discord gateway stopped: {Reason}", ex.Message);
-            Stop(GatewayFatalException.ExitCode);
+            logger.LogCritical("Discord gateway {Stop}", stop.ToString());
         }
         catch (Exception ex)
         {
-            _status.SetStopped("stopped after an unexpected error");
-            _logger.LogCritical(ex, "Discord gateway stopped after an unexpected error");
-            Stop(1);
+            var stop = new GatewayStop($"unexpected error ({ex.GetType().Name}: {ex.Message})", "restart the bot; if it happens again, report this log line", time.GetUtcNow());
+            status.SetStopped(stop);
+            logger.LogCritical(ex, "Discord gateway {Stop}", stop.ToString());
         }
     }
 
-    private void Stop(int exitCode)
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _setExitCode(exitCode);
-        _lifetime.StopApplication();
+        // First the shards: they close their connections and hand over the events they had already read.
+        await base.StopAsync(cancellationToken);
+        // Then the handlers, until the host's shutdown budget (the token) runs out.
+        await dispatcher.DrainAsync(cancellationToken);
     }
 }

@@ -33,6 +33,10 @@ internal sealed class GatewayShard
     // A session Discord no longer holds is answered with op 9; this covers a resume host that stays unreachable.
     private const int MaxFailedResumes = 5;
 
+    // Dispatches read but not yet handed to the dispatcher. When full, the receive loop waits: the backpressure of
+    // slow handlers ends at the socket instead of in memory. (A big GUILD_CREATE is one entry.)
+    internal const int EventQueueCapacity = 256;
+
     // Discord sends HELLO right after the WebSocket opens; a connection that has not got that far is stuck.
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
@@ -83,9 +87,14 @@ internal sealed class GatewayShard
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         // Dispatches are handled in order on a worker of their own, so parsing a big GUILD_CREATE
-        // or a slow cache update never holds up reading (and acknowledging) the socket.
-        var events = Channel.CreateUnbounded<RawDispatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var worker = Task.Run(() => DispatchWorkerAsync(events.Reader, cancellationToken), CancellationToken.None);
+        // or a slow cache update never holds up reading (and acknowledging) the socket, up to the queue's capacity.
+        var events = Channel.CreateBounded<RawDispatch>(new BoundedChannelOptions(EventQueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        var worker = Task.Run(() => DispatchWorkerAsync(events.Reader), CancellationToken.None);
         try
         {
             while (true)
@@ -255,14 +264,16 @@ internal sealed class GatewayShard
                 return null;
 
             case OpDispatch:
+                var eventName = payload.GetProperty("t").GetString() ?? "";
+                OnDispatch(connection, eventName, data);
+                // Waits while the queue is full. The sequence moves on only once the event is queued: a connection
+                // dropped during the wait resumes from the last queued event, and Discord replays this one.
+                await connection.Events.WriteAsync(new RawDispatch(eventName, data.Clone()), cancellationToken);
                 if (payload.TryGetProperty("s", out var s) && s.ValueKind == JsonValueKind.Number)
                 {
                     Interlocked.Exchange(ref _sequence, s.GetInt64());
                 }
 
-                var eventName = payload.GetProperty("t").GetString() ?? "";
-                OnDispatch(connection, eventName, data);
-                connection.Events.TryWrite(new RawDispatch(eventName, data.Clone()));
                 return null;
 
             case OpReconnect:
@@ -382,13 +393,14 @@ internal sealed class GatewayShard
         d = new { token = _settings.Token, session_id = _sessionId, seq = Interlocked.Read(ref _sequence) is var seq and >= 0 ? (long?)seq : null },
     });
 
-    private async Task DispatchWorkerAsync(ChannelReader<RawDispatch> reader, CancellationToken cancellationToken)
+    private async Task DispatchWorkerAsync(ChannelReader<RawDispatch> reader)
     {
+        // Runs until the queue is completed and empty, also at shutdown: events already read are handed over.
         await foreach (var dispatch in reader.ReadAllAsync(CancellationToken.None))
         {
             try
             {
-                _dispatcher.Dispatch(ShardId, dispatch.EventName, dispatch.Data, cancellationToken);
+                await _dispatcher.DispatchAsync(ShardId, dispatch.EventName, dispatch.Data);
             }
             catch (Exception ex)
             {

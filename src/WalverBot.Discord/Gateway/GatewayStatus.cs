@@ -6,6 +6,7 @@ namespace WalverBot.Discord.Gateway;
 internal sealed class GatewayStatus : IGatewayStatus
 {
     private readonly ConcurrentDictionary<int, string?> _notReady = new();
+    private readonly TaskCompletionSource<GatewayStop> _whenStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _started;
 
     public bool IsReady => _started && _notReady.Values.All(reason => reason is null);
@@ -39,9 +40,14 @@ internal sealed class GatewayStatus : IGatewayStatus
 
     public void SetNotReady(int shardId, string reason) => _notReady[shardId] = reason;
 
-    /// <summary>Marks the whole gateway stopped (a fatal close or an unexpected error), with why.</summary>
-    public void SetStopped(string reason)
+    public GatewayStop? Stopped => _whenStopped.Task.IsCompleted ? _whenStopped.Task.Result : null;
+
+    public Task<GatewayStop> WhenStopped => _whenStopped.Task;
+
+    /// <summary>Marks the whole gateway stopped for good (a fatal close or an unexpected error), with why.</summary>
+    public void SetStopped(GatewayStop stop)
     {
+        var reason = stop.ToString();
         _started = true;
         foreach (var id in _notReady.Keys)
         {
@@ -52,5 +58,8 @@ internal sealed class GatewayStatus : IGatewayStatus
         {
             _notReady[0] = reason;
         }
+
+        // The first stop is the one reported; a later one (another shard ending) changes nothing.
+        _whenStopped.TrySetResult(stop);
     }
 }

@@ -8,8 +8,9 @@ namespace WalverBot.Discord.Gateway;
 /// (https://discord.com/developers/docs/topics/gateway#session-start-limit-object and #sharding-max-concurrency):
 /// shards share a rate-limit bucket <c>shard_id % max_concurrency</c>, one IDENTIFY per bucket every 5 seconds,
 /// and no more IDENTIFYs than <c>remaining</c> until <c>reset_after</c> (exceeding it resets the token).
-/// Discord counts the 5 seconds between IDENTIFYs as they arrive, so a turn also waits 5 s after the bucket's
-/// previous IDENTIFY actually went out (<see cref="IdentifySent"/>): connecting takes longer some times than others.
+/// We keep a bucket's IDENTIFYs <see cref="BucketSpacing"/> (6 s, Discord's 5 s plus a margin) apart. Discord counts
+/// its window as IDENTIFYs arrive, so a turn also waits <see cref="BucketSpacing"/> after the bucket's previous IDENTIFY
+/// actually went out (<see cref="IdentifySent"/>): connecting takes longer some times than others.
 /// </summary>
 internal sealed class IdentifyGate
 {
@@ -79,7 +80,7 @@ internal sealed class IdentifyGate
         await GatewayTime.DelayUntilAsync(_time, slot, cancellationToken);
 
         // The slot spaced the starts of connecting. When the previous IDENTIFY of this bucket went out late (a slow
-        // first connect), 5 s after the slot can be less than 5 s after that IDENTIFY, and Discord answers op 9.
+        // first connect), BucketSpacing after the slot can be less than 5 s after that IDENTIFY, and Discord answers op 9.
         DateTimeOffset afterPrevious;
         lock (_lock)
         {
@@ -89,7 +90,7 @@ internal sealed class IdentifyGate
         await GatewayTime.DelayUntilAsync(_time, afterPrevious, cancellationToken);
     }
 
-    /// <summary>Records that the shard's IDENTIFY was just sent; the next one of its bucket waits 5 s from now.</summary>
+    /// <summary>Records that the shard's IDENTIFY was just sent; the next one of its bucket waits <see cref="BucketSpacing"/> (6 s) from now.</summary>
     public void IdentifySent(int shardId)
     {
         lock (_lock)

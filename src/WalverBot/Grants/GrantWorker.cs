@@ -13,7 +13,8 @@ public sealed class GrantWorker(
     IServiceProvider services,
     TimeProvider time,
     ILogger<GrantWorker> logger,
-    Operations.BotMetrics metrics) : BackgroundService
+    Operations.BotMetrics metrics,
+    WalverBot.Discord.Gateway.IGatewayStatus gateway) : BackgroundService
 {
     private const int BatchSize = 100;
     private const int ParallelGuilds = 4;
@@ -26,6 +27,14 @@ public sealed class GrantWorker(
         {
             try
             {
+                if (gateway.Stopped is { } stop)
+                {
+                    // The gateway stopped for good (a reset token, a disabled intent): Discord would refuse the REST
+                    // calls too, and a refusal is final. Events wait in the inbox for the restart after the fix.
+                    logger.LogWarning("Grant worker paused until the bot is restarted: the Discord gateway {Stop}", stop.ToString());
+                    await Task.Delay(Timeout.Infinite, stoppingToken);
+                }
+
                 await ExpireWaitingAsync(stoppingToken);
                 var due = await inbox.DueAsync(BatchSize, stoppingToken);
                 if (due.Count > 0)

@@ -137,13 +137,17 @@ public class GatewayBuildingBlockTests
     {
         Assert.Equal([4004, 4010, 4011, 4012, 4013, 4014], GatewayCloseCodes.Fatal);
         Assert.All(GatewayCloseCodes.Fatal, code => Assert.Equal(CloseAction.Fatal, GatewayCloseCodes.Classify(code)));
+        // One list decides: every code Classify calls fatal is in Fatal, and IsFatal says the same.
+        Assert.Equal(GatewayCloseCodes.Fatal, Enumerable.Range(1000, 4000).Where(code => GatewayCloseCodes.Classify(code) == CloseAction.Fatal));
+        Assert.All(Enumerable.Range(1000, 4000), code => Assert.Equal(GatewayCloseCodes.Classify(code) == CloseAction.Fatal, GatewayCloseCodes.IsFatal(code)));
+        Assert.False(GatewayCloseCodes.IsFatal(null));
         Assert.Equal(CloseAction.Reidentify, GatewayCloseCodes.Classify(4007));
         Assert.Equal(CloseAction.Reidentify, GatewayCloseCodes.Classify(4009));
         Assert.All(new int?[] { null, 1000, 1001, 1006, 4000, 4001, 4002, 4003, 4005, 4008, 4999 }, code => Assert.Equal(CloseAction.Resume, GatewayCloseCodes.Classify(code)));
     }
 
     [Fact]
-    public void Readiness_needs_every_shard()
+    public async Task Readiness_needs_every_shard()
     {
         var status = new GatewayStatus();
         Assert.False(status.IsReady);
@@ -160,9 +164,18 @@ public class GatewayBuildingBlockTests
         status.SetNotReady(0, "reconnecting (op 7)");
         Assert.Equal("shard 0: reconnecting (op 7)", status.NotReadyReason);
 
-        status.SetStopped("stopped: 4014");
+        Assert.Null(status.Stopped);
+        Assert.False(status.WhenStopped.IsCompleted);
+        var stop = new GatewayStop("4014", "enable the intent", DateTimeOffset.UnixEpoch, 4014, 0);
+        status.SetStopped(stop);
         Assert.False(status.IsReady);
-        Assert.Equal("shard 0: stopped: 4014; shard 1: stopped: 4014", status.NotReadyReason);
+        Assert.Equal("shard 0: stopped: 4014: enable the intent; shard 1: stopped: 4014: enable the intent", status.NotReadyReason);
+        Assert.Same(stop, status.Stopped);
+        Assert.Same(stop, await status.WhenStopped);
+
+        // The first stop is the one reported.
+        status.SetStopped(stop with { Reason = "later" });
+        Assert.Same(stop, status.Stopped);
     }
 
     [Fact]

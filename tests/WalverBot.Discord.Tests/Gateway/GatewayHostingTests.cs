@@ -107,23 +107,25 @@ public class GatewayHostingTests
     }
 
     [Fact]
-    public async Task Fatal_close_logs_one_line_sets_a_non_zero_exit_code_and_stops_the_host()
+    public async Task Fatal_close_logs_one_line_reports_the_stop_and_leaves_the_host_running()
     {
         var world = new World(new DiscordOptions { Token = ShardHarness.Token });
-        var lifetime = new FakeLifetime();
-        int? exitCode = null;
-        var logger = world.Loggers.CreateLogger("hosted");
-        using var service = new GatewayHostedService(world.Client, world.Status, lifetime, logger, code => exitCode = code);
+        var logger = world.Loggers.CreateLogger<GatewayHostedService>();
+        using var service = new GatewayHostedService(world.Client, world.Status, world.Dispatcher, world.Time, logger);
 
         await service.StartAsync(CancellationToken.None);
         var connection = await world.Server.NextConnectionAsync();
         await connection.HelloAsync(ShardHarness.Interval);
         await connection.NextSentAsync(op: 2);
         await connection.CloseFromServerAsync(GatewayCloseCodes.DisallowedIntents);
-        await lifetime.Stopping.WaitAsync(Timeouts.Signal);
+        var stop = await world.Status.WhenStopped.WaitAsync(Timeouts.Signal);
 
-        Assert.Equal(GatewayFatalException.ExitCode, exitCode);
-        Assert.NotEqual(0, exitCode);
+        // Reported, not acted on: the library neither stops the host nor sets an exit code (it is given no lifetime).
+        Assert.Equal(4014, stop.CloseCode);
+        Assert.Equal(0, stop.ShardId);
+        Assert.Equal(world.Time.GetUtcNow(), stop.At);
+        Assert.Equal(GatewayCloseCodes.Advice(4014), stop.Advice);
+        Assert.Equal(0, Environment.ExitCode);
         var critical = Assert.Single(world.Logs.Entries, e => e.Level == LogLevel.Critical);
         Assert.Null(critical.Exception);
         Assert.Contains("4014", critical.Message, StringComparison.Ordinal);
@@ -132,6 +134,7 @@ public class GatewayHostingTests
         Assert.Contains("4014", world.Status.NotReadyReason, StringComparison.Ordinal);
         Assert.DoesNotContain(world.Logs.Entries, e => e.Message.Contains(ShardHarness.Token, StringComparison.Ordinal));
 
+        // The client has returned (the stop is reported after it did), so nothing can connect or IDENTIFY again.
         world.Time.Advance(TimeSpan.FromHours(1));
         Assert.Single(world.Server.Connections);
         await service.StopAsync(CancellationToken.None);
@@ -187,7 +190,7 @@ public class GatewayHostingTests
         {
             var services = new ServiceCollection().AddLogging(b => b.AddProvider(Logs)).AddMetrics().BuildServiceProvider();
             Loggers = services.GetRequiredService<ILoggerFactory>();
-            var dispatcher = new GatewayEventDispatcher(services.GetRequiredService<IServiceScopeFactory>(), new GuildCache(), Loggers.CreateLogger<GatewayEventDispatcher>());
+            var dispatcher = Dispatcher = new GatewayEventDispatcher(services.GetRequiredService<IServiceScopeFactory>(), new GuildCache(), Loggers.CreateLogger<GatewayEventDispatcher>());
             Client = new DiscordGatewayClient(
                 Options.Create(options),
                 Rest,
@@ -210,5 +213,6 @@ public class GatewayHostingTests
         public ListLoggerProvider Logs { get; } = new();
         public ILoggerFactory Loggers { get; }
         public DiscordGatewayClient Client { get; }
+        public GatewayEventDispatcher Dispatcher { get; }
     }
 }

@@ -5,8 +5,8 @@ using static WalverBot.Discord.Tests.GatewayIntegration.GatewayWorld;
 namespace WalverBot.Discord.Tests.GatewayIntegration;
 
 /// <summary>
-/// Fatal close codes end the process instead of looping. These tests set <see cref="Environment.ExitCode"/>
-/// (what the hosted service does in production) and put it back, so they run one at a time in this class.
+/// Fatal close codes stop the gateway for good, without looping and without ending the host: the stop is reported on
+/// <see cref="IGatewayStatus.Stopped"/> for the host to act on. Nothing process-wide is touched, so these run in parallel.
 /// </summary>
 public sealed class GatewayFatalCloseTests
 {
@@ -22,43 +22,34 @@ public sealed class GatewayFatalCloseTests
 
     [Theory]
     [MemberData(nameof(FatalCodes))]
-    public async Task Fatal_close_stops_the_host_with_one_line_of_advice_and_exit_code_78(int code, string advice)
+    public async Task Fatal_close_stops_the_gateway_with_one_line_of_advice_and_the_host_keeps_running(int code, string advice)
     {
         await using var world = await StartAsync();
-        try
-        {
-            await world.Gateway.WaitForIdentifyAsync(timeout: WaitTimeout);
-            await world.Gateway.CloseAsync(code);
+        await world.Gateway.WaitForIdentifyAsync(timeout: WaitTimeout);
+        await world.Gateway.CloseAsync(code);
 
-            await AssertStoppedAsync(world, code, advice);
-        }
-        finally
-        {
-            Environment.ExitCode = 0;
-        }
+        await AssertStoppedAsync(world, code, advice);
     }
 
     [Fact]
-    public async Task Server_Members_intent_off_in_the_portal_closes_4014_and_stops_the_host()
+    public async Task Server_Members_intent_off_in_the_portal_closes_4014_and_stops_the_gateway()
     {
         await using var world = await StartAsync(gatewayOptions: o => o.GuildMembersIntentEnabled = false);
-        try
-        {
-            await AssertStoppedAsync(world, 4014, "enable the Server Members intent in the Discord developer portal (Bot → Privileged Gateway Intents)");
-            Assert.Equal(3, Assert.Single(world.Gateway.Identifies).Intents);
-        }
-        finally
-        {
-            Environment.ExitCode = 0;
-        }
+
+        await AssertStoppedAsync(world, 4014, "enable the Server Members intent in the Discord developer portal (Bot → Privileged Gateway Intents)");
+        Assert.Equal(3, Assert.Single(world.Gateway.Identifies).Intents);
     }
 
     private static async Task AssertStoppedAsync(GatewayWorld world, int code, string advice)
     {
-        await world.Shutdown.WaitAsync(WaitTimeout);
+        var stop = await world.Status.WhenStopped.WaitAsync(WaitTimeout);
 
-        Assert.Equal(GatewayFatalException.ExitCode, Environment.ExitCode);
+        // The stop is reported once the client has returned: every shard is closed and none will connect again.
+        Assert.Equal(code, stop.CloseCode);
+        Assert.Contains(advice, stop.Advice, StringComparison.Ordinal);
+        Assert.False(world.Shutdown.IsCompleted, "the host must keep running after a fatal close");
         Assert.Equal(1, world.Gateway.ConnectionCount);
+        Assert.Single(world.Gateway.Identifies);
         Assert.Equal(code, world.Gateway.Connections.Single().ServerCloseCode);
         Assert.False(world.Status.IsReady);
         Assert.Contains(code.ToString(System.Globalization.CultureInfo.InvariantCulture), world.Status.NotReadyReason, StringComparison.Ordinal);

@@ -99,7 +99,7 @@ public sealed class GatewaySessionTests
 
         var resume = await world.Gateway.WaitForResumeAsync(timeout: WaitTimeout);
         await world.Gateway.WaitForResumedAsync(timeout: WaitTimeout);
-        // Handlers of different events run concurrently (only the cache is applied in order), so wait for each kind.
+        // One guild's handlers run in order, but the EventLog only records; wait for each kind all the same.
         await world.Events.WaitForAsync<GuildMemberAddEvent>(2);
         await world.Events.WaitForAsync<GuildRoleCreateEvent>(1);
         await world.Events.WaitForAsync<GuildRoleUpdateEvent>(1);

@@ -1,4 +1,3 @@
-using System.Net;
 using WalverBot.Grants;
 using WalverBot.Tests.Hosting;
 using WalverBot.Testing.FakeDiscord;
@@ -59,24 +58,5 @@ public sealed class PendingGrantTests
 
         var expired = await Inbox.WaitForDecisionAsync(bot, Outcomes.PendingExpired);
         Assert.Contains("did not join", expired.Reason, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Readiness_needs_the_gateway_session()
-    {
-        await using var bot = await BotScenario.StartAsync();
-        using var http = new HttpClient();
-        await bot.WaitForGatewayAsync();
-
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"{bot.BaseUrl}/readyz")).StatusCode);
-
-        await bot.StopBotAsync();
-        await bot.StopGatewayAsync(); // Discord's gateway is unreachable from now on
-        await bot.StartBotAsync();
-
-        var response = await http.GetAsync($"{bot.BaseUrl}/readyz");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Contains("gateway", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"{bot.BaseUrl}/healthz")).StatusCode);
     }
 }

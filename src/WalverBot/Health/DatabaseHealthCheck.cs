@@ -1,0 +1,49 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using WalverBot.Storage;
+
+namespace WalverBot.Health;
+
+/// <summary>
+/// The database can store a webhook now: it opens for writing and its write lock can be taken (<c>BEGIN IMMEDIATE</c>,
+/// rolled back at once, nothing written). A read-only file or volume, a missing folder, or another writer holding the
+/// lock longer than <see cref="LockWait"/> makes the bot not ready. (A full disk is not seen until a write fails.)
+/// </summary>
+public sealed class DatabaseHealthCheck(IOptions<StorageOptions> options) : IHealthCheck
+{
+    /// <summary>How long the probe waits for another writer; short, so it answers within a probe's timeout.</summary>
+    public static readonly TimeSpan LockWait = TimeSpan.FromSeconds(1);
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        // A connection of its own (not pooled), so the short busy timeout never leaks into the webhooks' connections.
+        var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
+        {
+            Pooling = false,
+            DefaultTimeout = (int)Math.Ceiling(LockWait.TotalSeconds),
+        };
+        try
+        {
+            await using var connection = new SqliteConnection(builder.ToString());
+            await connection.OpenAsync(cancellationToken);
+            // SQLite opens a file it may not write (read-only file or volume) read-only, without an error, and a
+            // BEGIN IMMEDIATE then still succeeds: ask it (sqlite3_db_readonly, https://sqlite.org/c3ref/db_readonly.html).
+            if (SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 1)
+            {
+                return HealthCheckResult.Unhealthy("cannot store webhooks: the database file is read-only");
+            }
+
+            await connection.ExecuteAsync($"PRAGMA busy_timeout = {(int)LockWait.TotalMilliseconds}");
+            // A command of its own: after a row-returning PRAGMA in the same command, Microsoft.Data.Sqlite 10 let a
+            // BEGIN IMMEDIATE that stayed busy pass without an error (seen with this check against a held lock).
+            await connection.ExecuteAsync("BEGIN IMMEDIATE; ROLLBACK;");
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            return HealthCheckResult.Unhealthy($"cannot store webhooks: {ex.Message}");
+        }
+    }
+}
