@@ -133,6 +133,11 @@ public static class Migrations
         DROP INDEX ix_webhook_events_waiting;
         CREATE INDEX ix_webhook_events_waiting ON webhook_events (guild_id, member_query) WHERE status = 'waiting_member';
         """,
+
+        // 5: unexpected exceptions per event are counted apart from Discord's failures and bounded by number.
+        """
+        ALTER TABLE webhook_events ADD COLUMN internal_errors INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

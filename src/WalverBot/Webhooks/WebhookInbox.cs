@@ -21,6 +21,10 @@ public sealed record InboxEvent
 
     public string Status { get; init; } = "";
     public int Attempts { get; init; }
+
+    /// <summary>How many of the attempts ended in an unexpected exception (not a Discord answer).</summary>
+    public int InternalErrors { get; init; }
+
     public DateTimeOffset ReceivedAt { get; init; }
 }
 
@@ -43,7 +47,7 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
 {
     private const string SelectColumns = """
         SELECT id, verification_id AS VerificationId, guild_id AS GuildId, wallet_address AS WalletAddress,
-               member_query AS MemberQuery, payload, status, attempts, received_at AS ReceivedAt
+               member_query AS MemberQuery, payload, status, attempts, internal_errors AS InternalErrors, received_at AS ReceivedAt
         FROM webhook_events
         """;
 
@@ -76,12 +80,16 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
         return next is null ? null : DateTimeOffset.Parse(next, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async Task RescheduleAsync(long eventId, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken)
+    /// <param name="internalError">The attempt ended in an unexpected exception; counted apart, since those are bounded by number.</param>
+    public async Task RescheduleAsync(long eventId, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken, bool internalError = false)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = @next, last_error = @error WHERE id = @eventId",
-            new { eventId, next = Database.Format(nextAttempt), error }, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE webhook_events SET attempts = attempts + 1, internal_errors = internal_errors + @internalError,
+                next_attempt_at = @next, last_error = @error
+            WHERE id = @eventId
+            """,
+            new { eventId, next = Database.Format(nextAttempt), error, internalError = internalError ? 1 : 0 }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Makes events that are waiting out a retry backoff due now.</summary>
