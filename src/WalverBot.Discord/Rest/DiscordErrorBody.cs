@@ -31,7 +31,8 @@ internal sealed record DiscordErrorBody(int? Code, string? Message, double? Retr
             return new DiscordErrorBody(
                 root.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.Number && code.TryGetInt32(out var c) ? c : null,
                 root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String ? message.GetString() : null,
-                root.TryGetProperty("retry_after", out var retry) && retry.ValueKind == JsonValueKind.Number ? retry.GetDouble() : null,
+                // TryGetDouble: a number past double's range (1e400) is refused rather than thrown.
+                root.TryGetProperty("retry_after", out var retry) && retry.ValueKind == JsonValueKind.Number && retry.TryGetDouble(out var r) ? r : null,
                 root.TryGetProperty("global", out var global) && global.ValueKind == JsonValueKind.True);
         }
         catch (JsonException)
@@ -43,7 +44,9 @@ internal sealed record DiscordErrorBody(int? Code, string? Message, double? Retr
     public static async Task<DiscordErrorBody> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
         Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
 
-    /// <summary>The body's <c>retry_after</c>, else the <c>Retry-After</c> header (whole seconds).</summary>
+    /// <summary>The body's <c>retry_after</c>, else the <c>Retry-After</c> header (whole seconds), clamped to <see cref="DiscordRestException.MaxServerDelay"/>.</summary>
     public static TimeSpan? RetryAfterOf(DiscordErrorBody body, HttpResponseMessage response) =>
-        body.RetryAfter is { } seconds and >= 0 ? TimeSpan.FromSeconds(seconds) : response.Headers.RetryAfter?.Delta;
+        body.RetryAfter is { } seconds and >= 0 ? DiscordRestException.ServerDelayFromSeconds(seconds)
+        : response.Headers.RetryAfter?.Delta is { } delta ? DiscordRestException.ClampServerDelay(delta)
+        : null;
 }

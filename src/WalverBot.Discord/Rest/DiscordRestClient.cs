@@ -147,9 +147,14 @@ internal sealed partial class DiscordRestClient(HttpClient http, ILogger<Discord
             return await response.Content.ReadFromJsonAsync<T>(DiscordJson.Options, cancellationToken).ConfigureAwait(false)
                 ?? throw new JsonException("The body was null.");
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            throw new DiscordRestException(route.Name, response.StatusCode, null, $"Discord's answer to {route.Name} was not the expected JSON.", null, ex);
+            // A proxy's or CDN's page, a truncated body, an unknown charset (InvalidOperationException): the call may well
+            // have worked, and asking again is how to find out, so the caller treats this like a 5xx.
+            throw new DiscordRestException(route.Name, response.StatusCode, null, $"Discord's answer to {route.Name} was not the expected JSON.", null, ex)
+            {
+                IsUnreadableAnswer = true,
+            };
         }
     }
 
@@ -182,13 +187,14 @@ internal sealed partial class DiscordRestClient(HttpClient http, ILogger<Discord
         catch (TimeoutException ex)
         {
             LogNoAnswer(route.Name, ex.Message);
-            throw new DiscordRestException(route.Name, null, null, $"Discord did not answer {route.Name} in time.", null, ex);
+            throw new DiscordRestException(route.Name, null, null, $"Discord ({HostOf(request)}) did not answer {route.Name} in time.", null, ex);
         }
         catch (HttpRequestException ex) when (ex.StatusCode is null)
         {
-            // Connection failures; the message names the host only, never the path.
+            // Connection failures. The host (never the path, which may hold an interaction token) tells the operator
+            // whether Discord:ApiBaseUrl, DNS or a firewall is to blame.
             LogNoAnswer(route.Name, ex.Message);
-            throw new DiscordRestException(route.Name, null, null, $"Could not reach Discord for {route.Name}: {ex.HttpRequestError}.", null, ex);
+            throw new DiscordRestException(route.Name, null, null, $"Could not reach Discord at {HostOf(request)} for {route.Name}: {ex.HttpRequestError}.", null, ex);
         }
 
         if (response.IsSuccessStatusCode)
@@ -207,6 +213,9 @@ internal sealed partial class DiscordRestClient(HttpClient http, ILogger<Discord
             throw new DiscordRestException(route.Name, response.StatusCode, error.Code, message, DiscordErrorBody.RetryAfterOf(error, response));
         }
     }
+
+    private string HostOf(HttpRequestMessage request) =>
+        (request.RequestUri is { IsAbsoluteUri: true } uri ? uri : http.BaseAddress)?.Authority ?? "(no base address)";
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Discord answered {Status} (code {ErrorCode}: {ErrorMessage}) to {Route}")]
     private partial void LogRefused(string route, int status, int? errorCode, string? errorMessage);

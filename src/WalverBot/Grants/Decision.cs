@@ -19,6 +19,7 @@ public static class Outcomes
     public const string VerificationDisabled = "verification_disabled";
     public const string PendingExpired = "pending_expired";
     public const string UnreadablePayload = "unreadable_payload";
+    public const string InternalError = "internal_error";
 }
 
 /// <summary>A decision about one webhook event, with the reason an admin reads.</summary>

@@ -30,6 +30,12 @@ public sealed class GrantProcessor(
     /// <summary>How many members a username search asks for: enough to see every exact match among prefix matches.</summary>
     private const int SearchLimit = 1000;
 
+    /// <summary>
+    /// Unexpected exceptions an event may meet before it is finished as <see cref="Outcomes.InternalError"/>. With the
+    /// backoff (2, 4, 8, 16 s) a passing fault (a database busy past its timeout) gets half a minute to clear.
+    /// </summary>
+    public const int MaxInternalErrors = 5;
+
     public async Task ProcessAsync(InboxEvent inboxEvent, CancellationToken cancellationToken)
     {
         try
@@ -44,6 +50,33 @@ public sealed class GrantProcessor(
         {
             await RecordDiscordRefusalAsync(inboxEvent, ex, cancellationToken);
         }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Whatever else went wrong is this event's problem only: counted, retried with backoff, then finished.
+            await RecordInternalErrorAsync(inboxEvent, ex, cancellationToken);
+        }
+    }
+
+    private async Task RecordInternalErrorAsync(InboxEvent inboxEvent, Exception ex, CancellationToken cancellationToken)
+    {
+        // The id ties the admin's decision log (which must not carry exception text) to the full error in the log.
+        var errorId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        var failures = inboxEvent.InternalErrors + 1;
+        var error = $"internal error {errorId} ({ex.GetType().Name})";
+        if (failures >= MaxInternalErrors)
+        {
+            logger.LogError(ex, "Event {EventId} of verification {VerificationId} failed with internal error {ErrorId}; giving up after {Failures} internal errors",
+                inboxEvent.Id, inboxEvent.VerificationId, errorId, failures);
+            await ledger.RecordOutcomeAsync(inboxEvent, EventStatus.Failed,
+                Decision.Reject(Outcomes.InternalError, $"the bot failed on this delivery {failures} times (error id {errorId} in its log); nothing was granted"),
+                null, error, null, cancellationToken);
+            return;
+        }
+
+        var delay = RetryDelay.For(failures, null);
+        logger.LogError(ex, "Event {EventId} of verification {VerificationId} failed with internal error {ErrorId} ({Failures} of {MaxFailures}); retrying in {Delay}",
+            inboxEvent.Id, inboxEvent.VerificationId, errorId, failures, MaxInternalErrors, delay);
+        await inbox.RescheduleAsync(inboxEvent.Id, time.GetUtcNow() + delay, error, cancellationToken, internalError: true);
     }
 
     private async Task DecideAsync(InboxEvent inboxEvent, CancellationToken cancellationToken)

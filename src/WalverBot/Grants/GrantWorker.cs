@@ -39,7 +39,12 @@ public sealed class GrantWorker(
                 var due = await inbox.DueAsync(BatchSize, stoppingToken);
                 if (due.Count > 0)
                 {
-                    await ProcessAsync(due, stoppingToken);
+                    if (await ProcessAsync(due, stoppingToken) > 0)
+                    {
+                        // Events whose failure could not even be recorded are still due: pause instead of spinning on them.
+                        await Task.Delay(ErrorPause, time, stoppingToken);
+                    }
+
                     continue;
                 }
 
@@ -65,22 +70,40 @@ public sealed class GrantWorker(
         }
     }
 
-    /// <summary>Guilds are processed in parallel; one guild's events in order, so wallet links never race.</summary>
-    private Task ProcessAsync(IReadOnlyList<InboxEvent> due, CancellationToken stoppingToken) =>
-        Parallel.ForEachAsync(
+    /// <summary>
+    /// Guilds are processed in parallel; one guild's events in order, so wallet links never race. One event that fails
+    /// beyond what its processor could record (the database refused the retry too) never stops the others; returns how
+    /// many did.
+    /// </summary>
+    private async Task<int> ProcessAsync(IReadOnlyList<InboxEvent> due, CancellationToken stoppingToken)
+    {
+        var unrecorded = 0;
+        await Parallel.ForEachAsync(
             due.GroupBy(e => e.GuildId),
             new ParallelOptions { MaxDegreeOfParallelism = ParallelGuilds, CancellationToken = stoppingToken },
             async (guildEvents, token) =>
             {
                 foreach (var inboxEvent in guildEvents)
                 {
-                    await using var scope = services.CreateAsyncScope();
-                    var processor = scope.ServiceProvider.GetRequiredService<GrantProcessor>();
                     var started = time.GetTimestamp();
-                    await processor.ProcessAsync(inboxEvent, token);
+                    try
+                    {
+                        await using var scope = services.CreateAsyncScope();
+                        var processor = scope.ServiceProvider.GetRequiredService<GrantProcessor>();
+                        await processor.ProcessAsync(inboxEvent, token);
+                    }
+                    catch (Exception ex) when (!token.IsCancellationRequested)
+                    {
+                        Interlocked.Increment(ref unrecorded);
+                        logger.LogError(ex, "Event {EventId} of verification {VerificationId} failed and the failure could not be recorded ({ErrorId}); it stays due",
+                            inboxEvent.Id, inboxEvent.VerificationId, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)));
+                    }
+
                     metrics.Processed(time.GetElapsedTime(started));
                 }
             });
+        return unrecorded;
+    }
 
     private async Task<TimeSpan> IdleWaitAsync(CancellationToken stoppingToken)
     {

@@ -133,7 +133,19 @@ public static class Migrations
         DROP INDEX ix_webhook_events_waiting;
         CREATE INDEX ix_webhook_events_waiting ON webhook_events (guild_id, member_query) WHERE status = 'waiting_member';
         """,
+
+        // 5: unexpected exceptions per event are counted apart from Discord's failures and bounded by number; delivery keys
+        // move from the signature's text to the signed message (WebhookInbox.RekeyByMessageAsync, run in the same transaction).
+        """
+        ALTER TABLE webhook_events ADD COLUMN internal_errors INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
+
+    /// <summary>Steps that need code (hashing) after their SQL, in the same transaction, by version.</summary>
+    private static readonly Dictionary<int, Func<SqliteConnection, System.Data.Common.DbTransaction, Task>> CodeSteps = new()
+    {
+        [5] = Webhooks.WebhookInbox.RekeyByMessageAsync,
+    };
 
     public static int LatestVersion => Steps.Length;
 
@@ -154,6 +166,11 @@ public static class Migrations
             cancellationToken.ThrowIfCancellationRequested();
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await connection.ExecuteAsync(Steps[next - 1], transaction: transaction);
+            if (CodeSteps.TryGetValue(next, out var code))
+            {
+                await code(connection, transaction);
+            }
+
             await connection.ExecuteAsync($"PRAGMA user_version = {next};", transaction: transaction);
             await transaction.CommitAsync(cancellationToken);
         }

@@ -21,6 +21,10 @@ public sealed record InboxEvent
 
     public string Status { get; init; } = "";
     public int Attempts { get; init; }
+
+    /// <summary>How many of the attempts ended in an unexpected exception (not a Discord answer).</summary>
+    public int InternalErrors { get; init; }
+
     public DateTimeOffset ReceivedAt { get; init; }
 }
 
@@ -43,15 +47,51 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
 {
     private const string SelectColumns = """
         SELECT id, verification_id AS VerificationId, guild_id AS GuildId, wallet_address AS WalletAddress,
-               member_query AS MemberQuery, payload, status, attempts, received_at AS ReceivedAt
+               member_query AS MemberQuery, payload, status, attempts, internal_errors AS InternalErrors, received_at AS ReceivedAt
         FROM webhook_events
         """;
 
-    /// <summary>The identity of a delivery: the same verification, wallet and signature is the same delivery.</summary>
-    public static string DeliveryKey(string verificationId, string walletAddress, string? signature)
+    /// <summary>
+    /// The identity of a delivery: the same verification, wallet and signed message is the same delivery. The message
+    /// is what the wallet signed, byte for byte (Walver makes it unique per session: verification id, timestamp, wallet,
+    /// session id), whereas one signature has many spellings the verifier accepts (0x or not, hex case, base64, v = 27/28
+    /// or 0/1, trailing spaces): keyed on its text, one proof could be replayed as several "new" deliveries. A delivery
+    /// without a message cannot pass the signature check, so it keeps the original key on the signature text, which also
+    /// leaves such keys stored by earlier versions valid.
+    /// </summary>
+    public static string DeliveryKey(string verificationId, string walletAddress, string? signature, string? message = null)
     {
-        var text = $"{verificationId}\n{Verifications.Chains.NormalizeAddress(walletAddress)}\n{signature ?? ""}";
+        var wallet = Verifications.Chains.NormalizeAddress(walletAddress);
+        var text = string.IsNullOrEmpty(message)
+            ? $"{verificationId}\n{wallet}\n{signature ?? ""}"
+            : $"message\n{verificationId}\n{wallet}\n{message}";
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+
+    /// <summary>
+    /// Migration 5: re-keys stored deliveries by their signed message (<see cref="DeliveryKey"/>), oldest first, so a
+    /// repeat of an event stored by an earlier version is still a duplicate, whatever spelling of its signature it uses.
+    /// A row whose payload retention already emptied keeps its key (its verification_time is older than any accepted
+    /// delivery's); so does a later row whose message an earlier row already has (both were handled; the earlier one
+    /// answers for the message from now on).
+    /// </summary>
+    public static async Task RekeyByMessageAsync(Microsoft.Data.Sqlite.SqliteConnection connection, System.Data.Common.DbTransaction transaction)
+    {
+        var rows = await connection.QueryAsync<(long Id, string VerificationId, string WalletAddress, string Payload)>(new CommandDefinition(
+            "SELECT id, verification_id, wallet_address, payload FROM webhook_events WHERE payload <> '{}' ORDER BY id", transaction: transaction));
+        foreach (var (id, verificationId, walletAddress, payload) in rows)
+        {
+            if (!WalverWebhookParser.TryParse(Encoding.UTF8.GetBytes(payload), out var webhook, out _) || string.IsNullOrEmpty(webhook!.Message))
+            {
+                continue;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE webhook_events SET delivery_key = @key
+                WHERE id = @id AND NOT EXISTS (SELECT 1 FROM webhook_events WHERE delivery_key = @key)
+                """,
+                new { id, key = DeliveryKey(verificationId, walletAddress, webhook.Signature, webhook.Message) }, transaction));
+        }
     }
 
     /// <summary>
@@ -76,12 +116,16 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
         return next is null ? null : DateTimeOffset.Parse(next, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async Task RescheduleAsync(long eventId, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken)
+    /// <param name="internalError">The attempt ended in an unexpected exception; counted apart, since those are bounded by number.</param>
+    public async Task RescheduleAsync(long eventId, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken, bool internalError = false)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = @next, last_error = @error WHERE id = @eventId",
-            new { eventId, next = Database.Format(nextAttempt), error }, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE webhook_events SET attempts = attempts + 1, internal_errors = internal_errors + @internalError,
+                next_attempt_at = @next, last_error = @error
+            WHERE id = @eventId
+            """,
+            new { eventId, next = Database.Format(nextAttempt), error, internalError = internalError ? 1 : 0 }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Makes events that are waiting out a retry backoff due now.</summary>

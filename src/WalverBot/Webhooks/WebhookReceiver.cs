@@ -71,7 +71,7 @@ public sealed class WebhookReceiver(
             return new(Acceptance.Malformed, tooOld);
         }
 
-        var deliveryKey = WebhookInbox.DeliveryKey(webhook.VerificationId, webhook.WalletAddress, webhook.Signature);
+        var deliveryKey = WebhookInbox.DeliveryKey(webhook.VerificationId, webhook.WalletAddress, webhook.Signature, webhook.Message);
         var query = MemberQuery.Parse(webhook.DiscordName);
         var memberQuery = query is MemberQuery.Invalid ? null : query.Key;
 
@@ -102,9 +102,11 @@ public sealed class WebhookReceiver(
 
     private string? CheckAge(WalverWebhook webhook)
     {
+        // Webhook:MaxEventAge is always set (it must be positive): without a time, a delivery of any age would pass.
+        var maxAge = options.Value.MaxEventAge;
         if (webhook.VerificationTime is not { } at)
         {
-            return null;
+            return "verification_time is required";
         }
 
         var now = time.GetUtcNow();
@@ -113,6 +115,26 @@ public sealed class WebhookReceiver(
             return "verification_time is in the future";
         }
 
-        return now - at > options.Value.MaxEventAge ? $"verification_time is older than {options.Value.MaxEventAge.TotalHours:0.#} h" : null;
+        if (now - at > maxAge)
+        {
+            return $"verification_time is older than {maxAge.TotalHours:0.#} h";
+        }
+
+        // The wallet signs before Walver completes the verification. A fresh verification_time around an old signed
+        // message is an old proof sent again, which Walver's own timestamp check would have refused.
+        if (SignedMessageTime.Find(webhook.Message) is { } signedAt)
+        {
+            if (signedAt > at + WebhookOptions.MaxClockSkew)
+            {
+                return "the signed message's timestamp is later than verification_time";
+            }
+
+            if (at - signedAt > maxAge)
+            {
+                return $"the signed message's timestamp is more than {maxAge.TotalHours:0.#} h before verification_time";
+            }
+        }
+
+        return null;
     }
 }

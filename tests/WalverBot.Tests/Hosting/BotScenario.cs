@@ -41,6 +41,9 @@ public sealed class BotScenario : IAsyncDisposable
     public string DatabasePath => Path.Combine(_folder, "walverbot.db");
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>Applied to the host builder at the next <see cref="StartBotAsync"/>, e.g. to replace a service with a fault.</summary>
+    public Action<WebApplicationBuilder>? Configure { get; set; }
+
     /// <summary>Settings applied at the next <see cref="StartBotAsync"/> (change them between a stop and a start).</summary>
     public IDictionary<string, string?> Settings => _settings;
 
@@ -98,7 +101,11 @@ public sealed class BotScenario : IAsyncDisposable
         var logs = Logs;
         _app = Program.BuildApp(
             [.. args.Select(pair => $"--{pair.Key}={pair.Value}")],
-            builder => builder.Logging.AddProvider(logs));
+            builder =>
+            {
+                builder.Logging.AddProvider(logs);
+                Configure?.Invoke(builder);
+            });
         await Program.PrepareAsync(_app);
         await _app.StartAsync();
         var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;

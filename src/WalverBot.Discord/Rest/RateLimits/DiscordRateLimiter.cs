@@ -79,11 +79,12 @@ internal sealed partial class DiscordRateLimiter(TimeProvider timeProvider, Disc
             }
 
             if (int.TryParse(remaining, NumberStyles.Integer, CultureInfo.InvariantCulture, out var left)
-                && double.TryParse(resetAfter, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+                && double.TryParse(resetAfter, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+                && DiscordRestException.ServerDelayFromSeconds(seconds) is { } wait)
             {
                 bucket.Remaining = left;
                 // Reset-After is relative, so our clock need not agree with Discord's (unlike X-RateLimit-Reset).
-                bucket.ResetAt = timeProvider.GetUtcNow() + TimeSpan.FromSeconds(seconds);
+                bucket.ResetAt = timeProvider.GetUtcNow() + wait;
             }
 
             return bucket;
@@ -95,7 +96,7 @@ internal sealed partial class DiscordRateLimiter(TimeProvider timeProvider, Disc
     {
         lock (_lock)
         {
-            var until = timeProvider.GetUtcNow() + retryAfter;
+            var until = timeProvider.GetUtcNow() + DiscordRestException.ClampServerDelay(retryAfter);
             bucket.Remaining = 0;
             bucket.ResetAt = until > bucket.ResetAt ? until : bucket.ResetAt;
         }
@@ -106,7 +107,7 @@ internal sealed partial class DiscordRateLimiter(TimeProvider timeProvider, Disc
     {
         lock (_lock)
         {
-            var until = timeProvider.GetUtcNow() + retryAfter;
+            var until = timeProvider.GetUtcNow() + DiscordRestException.ClampServerDelay(retryAfter);
             if (until > _globalPausedUntil)
             {
                 _globalPausedUntil = until;

@@ -1,0 +1,198 @@
+using Dapper;
+using WalverBot.Grants;
+using WalverBot.Security;
+using WalverBot.Storage;
+using WalverBot.Tests.Hosting;
+using WalverBot.Testing.FakeDiscord;
+using WalverBot.Testing.Http;
+using WalverBot.Testing.FakeWalver;
+
+namespace WalverBot.Tests.EndToEnd;
+
+/// <summary>One bad event, or one bad answer from Discord, never stalls the others and never fails a grant for good.</summary>
+public sealed class WorkerFailSafeTests : IAsyncLifetime
+{
+    private const string OtherGuildId = "1200000000000000002";
+    private const string OtherRoleId = "1300000000000000020";
+    private const string OtherBotRoleId = "1300000000000000060";
+    private const string OtherVerificationId = "wb_other_guild";
+    private const string OtherSecret = "other-guild-secret-0123456789abcdef";
+    private const int OtherMembers = 4;
+
+    private BotScenario _bot = null!;
+
+    public async Task InitializeAsync()
+    {
+        _bot = await BotScenario.StartAsync(new Dictionary<string, string?>
+        {
+            ["Verifications:1:Id"] = OtherVerificationId,
+            ["Verifications:1:GuildId"] = OtherGuildId,
+            ["Verifications:1:RoleId"] = OtherRoleId,
+            ["Verifications:1:Secret"] = OtherSecret,
+            ["Verifications:1:Chain"] = "ethereum",
+            // Every test wallet is the same key; one wallet, one member would refuse all but the first member.
+            ["Grants:OneMemberPerWallet"] = "false",
+        }, startBot: false);
+        _bot.Discord.AddGuild(OtherGuildId, "Other Guild");
+        _bot.Discord.AddRole(OtherGuildId, new FakeRole(OtherRoleId, "Member", 1, DiscordPermissions.Of(DiscordPermissions.ViewChannel)));
+        _bot.Discord.AddRole(OtherGuildId, new FakeRole(OtherBotRoleId, "WalverBot", 5, DiscordPermissions.Of(DiscordPermissions.ManageRoles), Managed: true));
+        _bot.Discord.SetBotRoles(OtherGuildId, OtherBotRoleId);
+        for (var i = 0; i < OtherMembers; i++)
+        {
+            _bot.Discord.AddMember(OtherGuildId, new FakeMember(OtherMemberId(i), $"member{i}"));
+        }
+
+        // The verifier throws for every delivery of the first guild's verification, as a bug would.
+        _bot.Configure = builder => builder.Services.AddSingleton<IWalletSignatureVerifier>(new ThrowingVerifier(BotScenario.VerificationId));
+        await _bot.StartBotAsync();
+    }
+
+    public async Task DisposeAsync() => await _bot.DisposeAsync();
+
+    private static string OtherMemberId(int i) => $"14000000000000001{i:00}";
+
+    private static WalverWebhook OtherGuildWebhook(int i) =>
+        WalverWebhook.For(OtherVerificationId).WithDiscord($"member{i}").WithSecret(OtherSecret).Signed();
+
+    [Fact]
+    public async Task A_verifier_that_throws_for_one_event_does_not_stop_the_other_guilds_grants()
+    {
+        Assert.Equal(200, (await _bot.SendAsync(_bot.Webhook())).Status);
+        await WaitForLogAsync("failed with internal error");
+        for (var i = 0; i < OtherMembers; i++)
+        {
+            Assert.Equal(200, (await _bot.SendAsync(OtherGuildWebhook(i))).Status);
+        }
+
+        for (var i = 0; i < OtherMembers; i++)
+        {
+            var member = OtherMemberId(i);
+            await WithDiagnosticsAsync(() => _bot.Discord.WaitUntilAsync(d => d.GetMemberRoles(OtherGuildId, member).Contains(OtherRoleId), TimeSpan.FromSeconds(15), $"the role for {member}"));
+        }
+
+        // The failing event is counted and rescheduled, not lost and not spun on.
+        var failing = await EventAsync(BotScenario.VerificationId);
+        Assert.Equal("pending", failing.Status);
+        Assert.Equal(1, failing.InternalErrors);
+        Assert.Equal(1, failing.Attempts);
+        Assert.Matches("^internal error [0-9a-f]{8} \\(InvalidOperationException\\)$", failing.LastError);
+        Assert.Equal(0, _bot.RolePuts(BotScenario.AliceId));
+    }
+
+    [Fact]
+    public async Task After_a_bounded_number_of_internal_errors_the_event_is_finished_as_internal_error_with_an_error_id()
+    {
+        Assert.Equal(200, (await _bot.SendAsync(_bot.Webhook())).Status);
+        await WaitForLogAsync("failed with internal error");
+        // Skip the middle of the backoff (2, 4, 8, 16 s): the event is one failure away from the bound, and due now.
+        await ExecuteAsync($"UPDATE webhook_events SET internal_errors = {GrantProcessor.MaxInternalErrors - 1}, next_attempt_at = '2000-01-01T00:00:00.0000000+00:00'");
+        _bot.Services.GetRequiredService<GrantSignal>().Notify();
+
+        var decision = await Inbox.WaitForDecisionAsync(_bot, Outcomes.InternalError);
+        await WithDiagnosticsAsync(async () => Assert.Contains(_bot.Logs.Lines, l => l.Contains("giving up", StringComparison.Ordinal)));
+
+        var errorId = System.Text.RegularExpressions.Regex.Match(decision.Reason, "error id ([0-9a-f]{8})").Groups[1].Value;
+        Assert.NotEmpty(errorId);
+        Assert.Contains(_bot.Logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("internal error", StringComparison.Ordinal) && l.Contains(errorId, StringComparison.Ordinal)
+            && l.Contains("giving up", StringComparison.Ordinal) && l.Contains("verifier exploded", StringComparison.Ordinal));
+        Assert.DoesNotContain("verifier exploded", decision.Reason, StringComparison.Ordinal);
+        var finished = await EventAsync(BotScenario.VerificationId);
+        Assert.Equal("failed", finished.Status);
+        Assert.Equal(GrantProcessor.MaxInternalErrors - 1, finished.InternalErrors);
+        Assert.Contains(errorId, finished.LastError, StringComparison.Ordinal);
+        Assert.Equal(0, _bot.RolePuts(BotScenario.AliceId));
+    }
+
+    [Fact]
+    public async Task A_garbled_success_from_Discord_is_retried_and_the_role_is_granted()
+    {
+        _bot.Discord.InjectFault("GET", "/guilds/*/members/search", FakeFault.Status(200, "<html><body>Checking your browser…</body></html>", "text/html"));
+
+        Assert.Equal(200, (await _bot.SendAsync(OtherGuildWebhook(0))).Status);
+
+        await _bot.Discord.WaitUntilAsync(d => d.GetMemberRoles(OtherGuildId, OtherMemberId(0)).Contains(OtherRoleId), TimeSpan.FromSeconds(15), "the role after the garbled answer");
+        Assert.Equal(2, _bot.Discord.RequestsTo("GET", "/guilds/*/members/search").Count);
+        Assert.DoesNotContain(await Inbox.DecisionsAsync(_bot), d => d.Outcome == Outcomes.DiscordError);
+    }
+
+    [Fact]
+    public async Task An_absurd_retry_after_reschedules_the_event_within_an_hour_instead_of_failing_every_pass()
+    {
+        _bot.Discord.InjectFault("PUT", "/guilds/*/members/*/roles/*", FakeFault.RateLimited(1e12, "shared"));
+
+        Assert.Equal(200, (await _bot.SendAsync(OtherGuildWebhook(0))).Status);
+
+        await WaitForLogAsync("retrying in 01:00:00");
+        // The line is written just before the new schedule is stored.
+        var limited = await EventAsync(OtherVerificationId);
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); limited.Attempts == 0 && DateTime.UtcNow < deadline; limited = await EventAsync(OtherVerificationId))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal("pending", limited.Status);
+        Assert.Contains("rate limited", limited.LastError, StringComparison.Ordinal);
+        Assert.DoesNotContain(_bot.Logs.Lines, l => l.Contains("failed a pass over the inbox", StringComparison.Ordinal));
+    }
+
+    private async Task WithDiagnosticsAsync(Func<Task> check)
+    {
+        try
+        {
+            await check();
+        }
+        catch (Exception ex)
+        {
+            var decisions = string.Join("; ", (await Inbox.DecisionsAsync(_bot)).Select(d => $"{d.Outcome}: {d.Reason}"));
+            var lines = string.Join("\n", _bot.Logs.Lines.Where(l => !l.StartsWith("Debug", StringComparison.Ordinal)).TakeLast(40));
+            throw new Xunit.Sdk.XunitException($"{ex.Message}\ndecisions: [{decisions}]\nlog:\n{lines}");
+        }
+    }
+
+    private async Task WaitForLogAsync(string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!_bot.Logs.Lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no log line with '{text}' within 15 s");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await _bot.Services.GetRequiredService<Database>().OpenAsync();
+        await connection.ExecuteAsync(sql);
+    }
+
+    private async Task<EventRow> EventAsync(string verificationId)
+    {
+        await using var connection = await _bot.Services.GetRequiredService<Database>().OpenAsync();
+        return await connection.QuerySingleAsync<EventRow>(
+            "SELECT status, attempts, internal_errors AS InternalErrors, COALESCE(last_error, '') AS LastError FROM webhook_events WHERE verification_id = @verificationId ORDER BY id LIMIT 1",
+            new { verificationId });
+    }
+
+    private sealed record EventRow
+    {
+        public string Status { get; init; } = "";
+        public int Attempts { get; init; }
+        public int InternalErrors { get; init; }
+        public string LastError { get; init; } = "";
+    }
+
+    /// <summary>The real verifier, except that it throws for one verification's deliveries.</summary>
+    private sealed class ThrowingVerifier(string verificationId) : IWalletSignatureVerifier
+    {
+        private readonly WalletSignatureVerifier _real = new();
+
+        public SignatureCheck Verify(string? chain, string? walletAddress, string? message, string? signature) =>
+            message?.Contains(verificationId, StringComparison.Ordinal) == true
+                ? throw new InvalidOperationException("verifier exploded")
+                : _real.Verify(chain, walletAddress, message, signature);
+    }
+}
