@@ -27,6 +27,11 @@ public static class HealthEndpoints
             problems.Add($"database: {ex.Message}");
         }
 
+        if (database.Health.Check() is { } storeProblem)
+        {
+            problems.Add($"database: {storeProblem}");
+        }
+
         if (!gateway.IsReady)
         {
             problems.Add($"gateway: {gateway.NotReadyReason ?? "not connected"}");

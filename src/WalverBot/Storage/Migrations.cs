@@ -133,6 +133,12 @@ public static class Migrations
         DROP INDEX ix_webhook_events_waiting;
         CREATE INDEX ix_webhook_events_waiting ON webhook_events (guild_id, member_query) WHERE status = 'waiting_member';
         """,
+
+        // 6: which process run claimed an event (WebhookInbox.DueAsync), so two processes never work on the same one.
+        // Independent of step 5: it only adds a nullable column.
+        """
+        ALTER TABLE webhook_events ADD COLUMN claimed_by TEXT NULL;
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;
