@@ -66,11 +66,9 @@ public partial class Program
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.UseWalverBotConfiguration(args);
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
-            // Slow-loris protection: headers within 10 s; bodies keep Kestrel's minimum data rate.
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            ListenerLimits.Apply(kestrel.Limits, context.Configuration);
             kestrel.AddServerHeader = false;
         });
         builder.AddWalverBotLogging();

@@ -31,9 +31,14 @@ public static class LoggingSetup
             }
             else
             {
-                logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+                logger.WriteTo.Console(TextFormatter());
             }
         }, preserveStaticLogger: true, writeToProviders: true);
         return builder;
     }
+
+    /// <summary>The text format: one line per event (plus an exception's lines), control characters of values escaped.</summary>
+    public static Serilog.Formatting.ITextFormatter TextFormatter() =>
+        new ControlCharacterEscaping(new Serilog.Formatting.Display.MessageTemplateTextFormatter(
+            "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}", System.Globalization.CultureInfo.InvariantCulture));
 }

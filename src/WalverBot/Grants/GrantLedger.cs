@@ -38,6 +38,24 @@ public sealed class GrantLedger(
             new { guildId, wallet = Chains.NormalizeAddress(walletAddress) }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// Links the wallet to the member unless it is linked to someone already, in one statement, and returns the
+    /// member it is linked to now. The primary key (guild, wallet) decides between racing grants, not an earlier
+    /// read: a check in one transaction and the insert in another let two members get the same wallet.
+    /// </summary>
+    public async Task<ulong> LinkWalletAsync(ulong guildId, string walletAddress, ulong userId, string verificationId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var args = new { guildId, wallet = Chains.NormalizeAddress(walletAddress), userId, verificationId, now = Database.Format(time.GetUtcNow()) };
+        // The no-op update makes RETURNING yield the existing row on a conflict, still in one atomic statement.
+        return await connection.ExecuteScalarAsync<ulong>(new CommandDefinition("""
+            INSERT INTO wallet_links (guild_id, wallet_address, user_id, verification_id, linked_at)
+            VALUES (@guildId, @wallet, @userId, @verificationId, @now)
+            ON CONFLICT (guild_id, wallet_address) DO UPDATE SET user_id = wallet_links.user_id
+            RETURNING user_id
+            """, args, cancellationToken: cancellationToken));
+    }
+
     /// <summary>Records a role granted to a member: grant, wallet link, decision, event done.</summary>
     public async Task RecordGrantAsync(InboxEvent inboxEvent, Verification verification, ulong userId, Decision decision, CancellationToken cancellationToken)
     {

@@ -147,7 +147,7 @@ public sealed class GrantProcessor(
         var userId = found.User.Id;
 
         if (grantOptions.Value.OneMemberPerWallet &&
-            await ledger.LinkedMemberAsync(verification.GuildId, inboxEvent.WalletAddress, cancellationToken) is { } linked && linked != userId)
+            await ledger.LinkWalletAsync(verification.GuildId, inboxEvent.WalletAddress, userId, verification.Id, cancellationToken) is var linked && linked != userId)
         {
             await FinishAsync(inboxEvent, Decision.Reject(Outcomes.WalletConflict,
                 $"the wallet is already linked to member {linked} in this server"), cancellationToken, userId);

@@ -11,16 +11,24 @@ namespace WalverBot.Health;
 /// rolled back at once, nothing written). A read-only file or volume, a missing folder, or another writer holding the
 /// lock longer than <see cref="LockWait"/> makes the bot not ready. (A full disk is not seen until a write fails.)
 /// </summary>
-public sealed class DatabaseHealthCheck(IOptions<StorageOptions> options) : IHealthCheck
+public sealed class DatabaseHealthCheck(Database database, IOptions<StorageOptions> options) : IHealthCheck
 {
     /// <summary>How long the probe waits for another writer; short, so it answers within a probe's timeout.</summary>
     public static readonly TimeSpan LockWait = TimeSpan.FromSeconds(1);
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        // A connection of its own (not pooled), so the short busy timeout never leaks into the webhooks' connections.
+        // A file deleted or replaced under the bot: pooled connections would still "store" webhooks into the lost file.
+        if (database.Health.Check() is { } lost)
+        {
+            return HealthCheckResult.Unhealthy($"cannot store webhooks: {lost}");
+        }
+
+        // A connection of its own (not pooled), so the short busy timeout never leaks into the webhooks' connections;
+        // ReadWrite, not ReadWriteCreate, so a probe never creates an empty database where the real one went missing.
         var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
         {
+            Mode = database.IsFile ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
             DefaultTimeout = (int)Math.Ceiling(LockWait.TotalSeconds),
         };

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace WalverBot.Storage;
 
 /// <summary>Opens connections to the bot's SQLite database, configured for a single-process writer.</summary>
-public sealed class Database
+public sealed class Database : IDisposable
 {
     private readonly string _connectionString;
     private readonly int _busyTimeoutMs;
@@ -26,13 +26,68 @@ public sealed class Database
         {
             // One shared cache per file is unnecessary: each operation opens its own pooled connection.
             Pooling = true,
+            // Microsoft.Data.Sqlite retries a busy database until this command timeout (30 s by default) on top of
+            // busy_timeout: one limit, Storage:BusyTimeout, keeps a locked store's answer (503) inside the webhook's
+            // 10 s request timeout instead of a 408 for a delivery that is stored later.
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.Value.BusyTimeout.TotalSeconds)),
         };
         _connectionString = builder.ToString();
         _busyTimeoutMs = (int)options.Value.BusyTimeout.TotalMilliseconds;
         DataSource = builder.DataSource;
+        Health = new StoreHealth(IsFile ? Path.GetFullPath(DataSource) : DataSource);
     }
 
     public string DataSource { get; }
+
+    /// <summary>Whether the opened database file is still the one at its path (see <see cref="StoreHealth"/>).</summary>
+    public StoreHealth Health { get; }
+
+    /// <summary>Who claims webhook events in this process run (see <c>WebhookInbox.DueAsync</c>).</summary>
+    public string InstanceId { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>A database in a file on disk (not in memory): the one a lock file and a file identity make sense for.</summary>
+    public bool IsFile => !string.IsNullOrEmpty(DataSource) && DataSource != ":memory:" && !DataSource.StartsWith("file:", StringComparison.Ordinal);
+
+    private FileStream? _exclusive;
+
+    /// <summary>
+    /// Takes the database for this process until it stops: a lock file beside the database, held with an exclusive
+    /// advisory lock (flock on Unix), which the OS releases when the process dies, even by kill -9. Two bots on one
+    /// file would both grant every event. SQLite's own locks are untouched, so the operator commands (check, backup)
+    /// still open the database while the bot runs.
+    /// </summary>
+    /// <returns>false when another process (or another host in this one) holds it.</returns>
+    public bool TryAcquireExclusive()
+    {
+        if (!IsFile || _exclusive is not null)
+        {
+            return true;
+        }
+
+        var lockPath = Path.GetFullPath(DataSource) + ".lock";
+        try
+        {
+            _exclusive = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+
+        // For the operator who finds the file: which process holds it.
+        _exclusive.SetLength(0);
+        var pid = System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n");
+        _exclusive.Write(pid);
+        _exclusive.Flush();
+        return true;
+    }
+
+    public void Dispose()
+    {
+        Health.Dispose();
+        _exclusive?.Dispose();
+        _exclusive = null;
+    }
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
@@ -57,7 +112,7 @@ public sealed class Database
     /// <summary>Creates the folder of the database file when it is missing.</summary>
     public void EnsureFolderExists()
     {
-        if (string.IsNullOrEmpty(DataSource) || DataSource == ":memory:" || DataSource.StartsWith("file:", StringComparison.Ordinal))
+        if (!IsFile)
         {
             return;
         }

@@ -139,6 +139,12 @@ public static class Migrations
         """
         ALTER TABLE webhook_events ADD COLUMN internal_errors INTEGER NOT NULL DEFAULT 0;
         """,
+
+        // 6: which process run claimed an event (WebhookInbox.DueAsync), so two processes never work on the same one.
+        // Independent of step 5: it only adds a nullable column.
+        """
+        ALTER TABLE webhook_events ADD COLUMN claimed_by TEXT NULL;
+        """,
     ];
 
     /// <summary>Steps that need code (hashing) after their SQL, in the same transaction, by version.</summary>

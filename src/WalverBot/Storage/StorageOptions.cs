@@ -11,6 +11,9 @@ public sealed class StorageOptions
     /// <summary>Finished webhook events older than this many days are deleted (their raw payload with them) by a daily cleanup.</summary>
     public int EventRetentionDays { get; set; } = 30;
 
-    /// <summary>How long to wait for a lock held by another writer before failing.</summary>
-    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long to wait for a lock held by another writer before failing. A webhook may wait out one failing batch
+    /// of the inbox writer and then its own, so twice this stays under the webhook's 10 s request timeout.
+    /// </summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(4);
 }

@@ -4,6 +4,9 @@ namespace WalverBot.Storage;
 
 public static class StorageServiceCollectionExtensions
 {
+    /// <summary>Two waits (a failing batch ahead, then the webhook's own) fit in the webhook's 10 s request timeout.</summary>
+    public static readonly TimeSpan MaxBusyTimeout = TimeSpan.FromSeconds(4);
+
     public static IServiceCollection AddStorage(this IServiceCollection services)
     {
         services.AddOptions<StorageOptions>()
@@ -12,8 +15,8 @@ public static class StorageServiceCollectionExtensions
                 options.ConnectionString = configuration.GetConnectionString("WalverBot") ?? options.ConnectionString)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "ConnectionStrings:WalverBot must not be empty")
             .Validate(o => string.IsNullOrWhiteSpace(o.ConnectionString) || IsSqliteConnectionString(o.ConnectionString), "ConnectionStrings:WalverBot must be a SQLite connection string such as Data Source=data/walverbot.db")
-            // SQLite takes busy_timeout in milliseconds as an int; zero means "fail at once" (SQLite docs, sqlite3_busy_timeout).
-            .Validate(o => o.BusyTimeout >= TimeSpan.Zero && o.BusyTimeout <= TimeSpan.FromMinutes(10), "Storage:BusyTimeout must be a time span from 00:00:00 to 00:10:00, e.g. 00:00:10")
+            .Validate(o => o.BusyTimeout > TimeSpan.Zero && o.BusyTimeout <= MaxBusyTimeout,
+                "Storage:BusyTimeout must be more than 0 and at most 00:00:04 (a webhook waiting for a locked database must get its answer within the 10 s request timeout)")
             .Validate(o => o.EventRetentionDays >= 2, "Storage:EventRetentionDays must be at least 2 (longer than Webhook:MaxEventAge, so a late retry is still seen as a duplicate)")
             .Validate(o => o.EventRetentionDays <= 36500, "Storage:EventRetentionDays must be at most 36500 (a hundred years)")
             .ValidateOnStart();
@@ -35,15 +38,30 @@ public static class StorageServiceCollectionExtensions
         }
     }
 
-    /// <summary>Creates the database file and folder when missing and applies pending migrations.</summary>
+    /// <summary>
+    /// Takes the database for this process, creates the file and folder when missing, applies pending migrations
+    /// and releases the event claims of an earlier run (holding the lock proves that run is gone).
+    /// </summary>
     public static async Task InitializeStorageAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
         var database = services.GetRequiredService<Database>();
         try
         {
             database.EnsureFolderExists();
+            if (!database.TryAcquireExclusive())
+            {
+                throw new Configuration.StartupException(
+                    $"another WalverBot process is using the database '{database.DataSource}' (its lock file '{database.DataSource}.lock' is held); run one bot per database");
+            }
+
             await using var connection = await database.OpenAsync(cancellationToken);
             await Migrations.ApplyAsync(connection, cancellationToken);
+            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE webhook_events SET claimed_by = NULL WHERE claimed_by IS NOT NULL;");
+            database.Health.Track();
+        }
+        catch (Configuration.StartupException)
+        {
+            throw;
         }
         catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {

@@ -5,6 +5,9 @@ using WalverBot.Storage;
 
 namespace WalverBot.Webhooks;
 
+/// <summary>The store cannot keep what it is given right now (see <see cref="StoreHealth"/>).</summary>
+public sealed class StoreUnavailableException(string message) : Exception(message);
+
 /// <summary>A webhook event to store.</summary>
 public sealed record NewInboxEvent(string DeliveryKey, string VerificationId, ulong GuildId, string WalletAddress, string? MemberQuery, string Payload);
 
@@ -102,6 +105,12 @@ public sealed class InboxWriter : IAsyncDisposable
         }
 
         await transaction.CommitAsync();
+        if (_database.Health.Check() is { } problem)
+        {
+            // Committed into a file that was deleted or replaced: nobody will read it again, so do not acknowledge.
+            throw new StoreUnavailableException(problem);
+        }
+
         return ids;
     }
 

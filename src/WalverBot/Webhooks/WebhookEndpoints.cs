@@ -62,9 +62,17 @@ public static class WebhookEndpoints
                 ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto,
                 ForwardLimit = 1,
             };
-            // The operator vouches for the proxy in front (often on a container network, not loopback).
-            forwarded.KnownIPNetworks.Clear();
-            forwarded.KnownProxies.Clear();
+            // Only the proxies the operator names (default: loopback, ASP.NET's own default) are believed; any other
+            // peer's X-Forwarded-For is ignored, or every client could pick its own IP for the rate limit and the log.
+            if (ListenerLimits.TryParseProxies(ListenerLimits.ConfiguredProxies(app.Configuration), out var addresses, out var networks, out _) &&
+                addresses.Count + networks.Count > 0)
+            {
+                forwarded.KnownIPNetworks.Clear();
+                forwarded.KnownProxies.Clear();
+                addresses.ForEach(forwarded.KnownProxies.Add);
+                networks.ForEach(forwarded.KnownIPNetworks.Add);
+            }
+
             app.UseForwardedHeaders(forwarded);
         }
 
@@ -93,7 +101,22 @@ public static class WebhookEndpoints
             return Error(StatusCodes.Status413PayloadTooLarge, "body is larger than 64 KiB");
         }
 
-        var body = await ReadBodyAsync(request, cancellationToken);
+        ReadOnlyMemory<byte>? body;
+        try
+        {
+            body = await ReadBodyAsync(request, cancellationToken);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's minimum body data rate (240 B/s after a 5 s grace) or a broken chunked body: the client's
+            // fault, answered with Kestrel's status (408 for a body that is too slow) and one log line, no stack trace.
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebhookEndpoints));
+            logger.LogWarning("Refused a webhook from {RemoteAddress}: {Problem} ({Status})",
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown", ex.Message, ex.StatusCode);
+            context.Response.Headers.Connection = "close";
+            return Error(ex.StatusCode, ex.StatusCode == StatusCodes.Status408RequestTimeout ? "request body was sent too slowly" : "unreadable request body");
+        }
+
         if (body is null)
         {
             return Error(StatusCodes.Status413PayloadTooLarge, "body is larger than 64 KiB");
@@ -144,7 +167,7 @@ public sealed record StatusBody(string Status);
 
 public sealed record ErrorBody(string Error);
 
-internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
+internal sealed class WebhookOptionsValidator(IConfiguration configuration) : IValidateOptions<WebhookOptions>
 {
     public ValidateOptionsResult Validate(string? name, WebhookOptions options)
     {
@@ -152,6 +175,21 @@ internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
             (!Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps))
         {
             return ValidateOptionsResult.Fail("Webhook:PublicBaseUrl must be an absolute https:// URL (Walver refuses plain-http webhooks)");
+        }
+
+        if (!ListenerLimits.TryParseProxies(ListenerLimits.ConfiguredProxies(configuration), out _, out _, out var invalid))
+        {
+            return ValidateOptionsResult.Fail($"Webhook:TrustedProxies: '{invalid}' is neither an IP address nor a network such as 172.16.0.0/12");
+        }
+
+        if (options.MaxConnections < 1)
+        {
+            return ValidateOptionsResult.Fail("Webhook:MaxConnections must be at least 1");
+        }
+
+        if (options.IdleTimeout <= TimeSpan.Zero)
+        {
+            return ValidateOptionsResult.Fail("Webhook:IdleTimeout must be a positive time span, e.g. 00:00:05");
         }
 
         if (options.RateLimitPerMinute < 1)

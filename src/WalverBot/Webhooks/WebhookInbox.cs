@@ -95,15 +95,34 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
     }
 
     /// <summary>
-    /// Events due for processing, longest due first. Ordered by the (status, next_attempt_at) index, so a large
-    /// backlog is read as a range scan rather than sorted on every pass.
+    /// Claims and returns events due for processing, longest due first. Ordered by the (status, next_attempt_at)
+    /// index, so a large backlog is read as a range scan rather than sorted on every pass. The claim is one UPDATE
+    /// that takes only rows no other process run has claimed, so a second process on the same file (which the
+    /// database lock should already have stopped) never works on the same event; the read stays a plain SELECT
+    /// when nothing is due, so an idle worker takes no write lock.
     /// </summary>
     public async Task<IReadOnlyList<InboxEvent>> DueAsync(int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
+        var args = new { now = Database.Format(time.GetUtcNow()), limit, me = database.InstanceId };
+        var due = (await connection.QueryAsync<long>(new CommandDefinition("""
+            SELECT id FROM webhook_events
+            WHERE status = 'pending' AND next_attempt_at <= @now AND (claimed_by IS NULL OR claimed_by = @me)
+            ORDER BY next_attempt_at, id LIMIT @limit
+            """, args, cancellationToken: cancellationToken))).ToList();
+        if (due.Count == 0)
+        {
+            return [];
+        }
+
+        var claimed = await connection.QueryAsync<long>(new CommandDefinition("""
+            UPDATE webhook_events SET claimed_by = @me
+            WHERE id IN @due AND status = 'pending' AND (claimed_by IS NULL OR claimed_by = @me)
+            RETURNING id
+            """, new { due, args.me }, cancellationToken: cancellationToken));
+        var mine = claimed.ToHashSet();
         var rows = await connection.QueryAsync<InboxEvent>(new CommandDefinition(
-            $"{SelectColumns} WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit",
-            new { now = Database.Format(time.GetUtcNow()), limit }, cancellationToken: cancellationToken));
+            $"{SelectColumns} WHERE id IN @mine ORDER BY next_attempt_at, id", new { mine }, cancellationToken: cancellationToken));
         return rows.ToList();
     }
 

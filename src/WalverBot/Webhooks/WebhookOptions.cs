@@ -17,6 +17,18 @@ public sealed class WebhookOptions
     /// <summary>Honour X-Forwarded-For/-Proto (only behind a reverse proxy that terminates TLS).</summary>
     public bool TrustForwardedHeaders { get; set; }
 
+    // Webhook:TrustedProxies is read by ListenerLimits.ConfiguredProxies: a list, or one comma-separated value
+    // (Webhook__TrustedProxies=10.0.0.5,172.16.0.0/12), which options binding of a list would silently drop.
+
+    /// <summary>Connections open at once (Kestrel's MaxConcurrentConnections); more are closed at once.</summary>
+    public int MaxConnections { get; set; } = 1000;
+
+    /// <summary>A connection that sends nothing (a new one, or between requests) is closed after this (Kestrel's keep-alive timeout).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Request headers must arrive within this (Kestrel's RequestHeadersTimeout).</summary>
+    public static readonly TimeSpan HeadersTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>The largest body accepted, from SPEC: 64 KiB.</summary>
     public const int MaxBodyBytes = 64 * 1024;
 

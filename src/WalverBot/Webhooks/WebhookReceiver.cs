@@ -78,13 +78,21 @@ public sealed class WebhookReceiver(
         long? eventId;
         try
         {
-            eventId = await inbox.AcceptAsync(new NewInboxEvent(deliveryKey, verification.Id, verification.GuildId, webhook.WalletAddress, memberQuery, payload), cancellationToken);
+            // Not cancelled by the request timeout: the answer must say whether the event is stored, and the store
+            // answers within Storage:BusyTimeout twice (a failing batch ahead, then this one), inside the 10 s limit.
+            // Cancelling here answered 408 for deliveries that were committed a moment later.
+            eventId = await inbox.AcceptAsync(new NewInboxEvent(deliveryKey, verification.Id, verification.GuildId, webhook.WalletAddress, memberQuery, payload), CancellationToken.None);
         }
         catch (SqliteException ex)
         {
             // Disk full, database locked past the busy timeout, read-only volume: not stored, so not acknowledged.
             logger.LogError("Could not store a webhook for verification {VerificationId}: SQLite error {SqliteError} ({Message})",
                 verification.Id, ex.SqliteErrorCode, ex.Message);
+            return new(Acceptance.StorageUnavailable, "storage unavailable, try again later");
+        }
+        catch (StoreUnavailableException ex)
+        {
+            logger.LogError("Could not store a webhook for verification {VerificationId}: {Problem}", verification.Id, ex.Message);
             return new(Acceptance.StorageUnavailable, "storage unavailable, try again later");
         }
 

@@ -35,7 +35,7 @@ public sealed partial class BadSettingsTests
         { "ASPNETCORE_URLS", "http://127.0.0.1:99999", "Urls", "port from 0 to 65535" },
         { "ConnectionStrings__WalverBot", "Foo=bar", "ConnectionStrings:WalverBot", "Data Source=" },
         { "Storage__EventRetentionDays", "thirty", "Storage:EventRetentionDays", "whole number, e.g. 30" },
-        { "Storage__BusyTimeout", "10 seconds", "Storage:BusyTimeout", "e.g. 00:00:10" },
+        { "Storage__BusyTimeout", "10 seconds", "Storage:BusyTimeout", "e.g. 00:00:04" },
         { "Grants__PendingTtl", "7days", "Grants:PendingTtl", "e.g. 7.00:00:00" },
         { "Grants__OneMemberPerWallet", "yes", "Grants:OneMemberPerWallet", "true or false" },
         { "Grants__RetryFor", "1d", "Grants:RetryFor", "e.g. 1.00:00:00" },

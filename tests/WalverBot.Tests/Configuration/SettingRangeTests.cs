@@ -30,7 +30,7 @@ public sealed class SettingRangeTests
     [InlineData("Grants:PendingTtl=10675199.00:00:00", "Grants:PendingTtl must be a positive time span of at most 3650.00:00:00")] // now + span: past year 9999
     [InlineData("Grants:RetryFor=3651.00:00:00", "Grants:RetryFor must be a positive time span of at most 3650.00:00:00")]
     [InlineData("Storage:EventRetentionDays=2147483647", "Storage:EventRetentionDays must be at most 36500")] // TimeSpan.FromDays overflows
-    [InlineData("Storage:BusyTimeout=-00:00:01", "Storage:BusyTimeout must be a time span from 00:00:00 to 00:10:00")]
+    [InlineData("Storage:BusyTimeout=-00:00:01", "Storage:BusyTimeout must be more than 0 and at most 00:00:04")]
     [InlineData("Walver:ApiKey=key-with-a-line-break\n", "Walver:ApiKey is malformed")] // an HTTP header value cannot hold one
     [InlineData("Discord:CommandGuildIds:0=0", "Discord:CommandGuildIds:0 must be a Discord id")]
     [InlineData("Walver:BaseUrl=ftp://walver.io", "Walver:BaseUrl must be an absolute http(s) URL")]

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using WalverBot.Testing.FakeWalver;
 using WalverBot.Tests.Hosting;
 
 namespace WalverBot.Tests.FaultDrills;
@@ -42,6 +43,43 @@ public sealed class DatabaseLockedTests
         Assert.Equal(200, (await bot.SendAsync(DrillMembers.Webhook(1))).Status);
         await bot.Discord.WaitUntilAsync(d => DrillMembers.AssignmentsPerMember(d).Count == 2, TimeSpan.FromSeconds(20), "two grants");
         Assert.All(DrillMembers.AssignmentsPerMember(bot.Discord).Values, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public async Task With_the_default_timeouts_a_lock_longer_than_the_busy_timeout_is_answered_503_in_time_and_nothing_is_stored()
+    {
+        // No test overrides: the defaults decide. Before, a 10 s busy timeout plus Microsoft.Data.Sqlite's 30 s command
+        // timeout let the 10 s request timeout answer 408 while the delivery was stored once the lock went away.
+        await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?> { [DrillMembers.SignaturesOff.Key] = DrillMembers.SignaturesOff.Value });
+        DrillMembers.Seed(bot.Discord, 2);
+
+        var connection = new SqliteConnection($"Data Source={bot.DatabasePath};Pooling=False");
+        await connection.OpenAsync();
+        using (var begin = connection.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS drill_lock (x); INSERT INTO drill_lock VALUES (1);";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        WebhookResponse refused;
+        try
+        {
+            refused = await bot.SendAsync(DrillMembers.Webhook(0)); // the lock is held until the answer is in
+        }
+        finally
+        {
+            using var rollback = connection.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+            await connection.DisposeAsync();
+        }
+
+        Assert.Equal(503, refused.Status);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"answered after {started.Elapsed}");
+        Assert.Equal(0, await Inbox.CountEventsAsync(bot));
+        Assert.Equal(200, (await bot.SendAsync(DrillMembers.Webhook(0))).Status); // Walver's retry
+        Assert.Equal(1, await Inbox.CountEventsAsync(bot));
     }
 
     /// <summary>Takes the write lock in a separate connection (as a second process would) and releases it after <paramref name="duration"/>.</summary>

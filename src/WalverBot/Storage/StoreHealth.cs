@@ -1,0 +1,85 @@
+namespace WalverBot.Storage;
+
+/// <summary>
+/// Whether the database file the bot opened is still the file at its path. SQLite keeps writing through open
+/// handles after the file is deleted or replaced (POSIX unlink semantics), so every commit would "succeed" into a
+/// file nobody will ever open again; this notices it, so the webhook path refuses (503) instead of acknowledging.
+/// </summary>
+public sealed class StoreHealth : IDisposable
+{
+    private readonly string _path;
+    private readonly Lock _gate = new();
+    private FileStream? _identity;
+    private string? _problem;
+
+    internal StoreHealth(string path) => _path = path;
+
+    /// <summary>True while the opened database file is still the one at its path (or before the store is opened).</summary>
+    public bool IsHealthy => Check() is null;
+
+    /// <summary>Why the store cannot be trusted right now, or null when it can. Cheap (a stat and a readlink).</summary>
+    public string? Check()
+    {
+        lock (_gate)
+        {
+            if (_identity is null)
+            {
+                return _problem;
+            }
+
+            // Once lost, lost until a restart: pooled connections still write to the old file, and its -wal file is
+            // still at the path, so even a backup copied back into place is not safe to open under the running bot.
+            _problem ??= Problem();
+            return _problem;
+        }
+    }
+
+    /// <summary>Remembers which file the database is (called once it is open and migrated).</summary>
+    internal void Track()
+    {
+        lock (_gate)
+        {
+            _identity?.Dispose();
+            // Read-only and shared: only to ask the kernel later whether this inode is still linked at the path.
+            _identity = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            _problem = null;
+        }
+    }
+
+    private string? Problem()
+    {
+        if (!File.Exists(_path))
+        {
+            return $"the database file {_path} was deleted while the bot runs; restart the bot (after restoring a backup to that path, or it starts a new database); webhooks are refused until then";
+        }
+
+        // Linux: /proc/self/fd/N names the opened file, with " (deleted)" once it is no longer linked (replaced by
+        // a rename or a copy over a deleted file). Elsewhere only a vanished file is noticed.
+        var link = $"/proc/self/fd/{_identity!.SafeFileHandle.DangerousGetHandle()}";
+        try
+        {
+            var target = new FileInfo(link).LinkTarget;
+            if (target is not null && target.EndsWith(" (deleted)", StringComparison.Ordinal))
+            {
+                return $"the database file {_path} was replaced while the bot runs; restart the bot to use the new file; webhooks are refused until then";
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _identity?.Dispose();
+            _identity = null;
+        }
+    }
+}
