@@ -48,6 +48,7 @@ internal sealed class GatewayEventDispatcher(IServiceScopeFactory scopes, GuildC
         GuildMemberUpdateEvent e => RunHandlersAsync(e, cancellationToken),
         GuildMemberRemoveEvent e => RunHandlersAsync(e, cancellationToken),
         InteractionCreateEvent e => RunHandlersAsync(e, cancellationToken),
+        GuildMembersChunkEvent e => RunHandlersAsync(e, cancellationToken),
         _ => Task.CompletedTask,
     };
 
