@@ -12,6 +12,7 @@ public static class GrantServiceCollectionExtensions
         services.AddOptions<GrantOptions>().BindConfiguration(GrantOptions.SectionName)
             .Validate(o => o.PendingTtl > TimeSpan.Zero, "Grants:PendingTtl must be a positive time span, e.g. 7.00:00:00")
             .Validate(o => o.RetryFor > TimeSpan.Zero, "Grants:RetryFor must be a positive time span, e.g. 1.00:00:00")
+            .Validate(o => o.PendingRecheck >= TimeSpan.FromMinutes(1), "Grants:PendingRecheck must be at least one minute, e.g. 00:10:00")
             .ValidateOnStart();
         services.AddOptions<RoleOptions>().BindConfiguration(RoleOptions.SectionName);
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.SectionName).ValidateOnStart();
@@ -22,6 +23,11 @@ public static class GrantServiceCollectionExtensions
         services.AddSingleton<RestGuildRoleSource>();
         services.AddSingleton<IGuildRoleSource, CachedGuildRoleSource>();
         services.AddGatewayEventHandler<MemberJoinHandler>();
+        services.AddScoped<MemberResolver>();
+        services.AddSingleton<PendingMembers>();
+        services.AddSingleton<PendingGrantReconciler>();
+        services.AddGatewayEventHandler<ReconcileOnGuildAvailableHandler>();
+        services.AddHostedService<PendingGrantRecheckWorker>();
         services.AddScoped<GrantProcessor>();
         services.AddHostedService<GrantWorker>();
         return services;
