@@ -9,7 +9,7 @@ public static class DiscordGatewayServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the gateway: a hosted service running every shard of the process, <see cref="IGatewayStatus"/>,
-    /// <see cref="IGuildCache"/> and the dispatch of events to <see cref="IGatewayEventHandler{TEvent}"/>s.
+    /// <see cref="IGuildCache"/>, <see cref="IGuildMemberRequests"/> and the dispatch of events to <see cref="IGatewayEventHandler{TEvent}"/>s.
     /// Expects <c>IOptions&lt;DiscordOptions&gt;</c> and <see cref="Rest.IDiscordRestClient"/> to be registered by the host.
     /// </summary>
     public static IServiceCollection AddDiscordGateway(this IServiceCollection services)
@@ -25,6 +25,9 @@ public static class DiscordGatewayServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<GatewayShardMetrics>();
         services.TryAddSingleton<DiscordGatewayClient>();
+        services.TryAddSingleton<GuildMemberRequests>();
+        services.TryAddSingleton<IGuildMemberRequests>(sp => sp.GetRequiredService<GuildMemberRequests>());
+        services.AddGatewayEventHandler<GuildMembersChunkHandler>();
         services.AddHostedService<GatewayHostedService>();
         return services;
     }

@@ -24,9 +24,25 @@ internal sealed class DiscordGatewayClient(
     ILoggerFactory loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger<DiscordGatewayClient>();
+    private volatile RunningShards? _shards;
 
     /// <summary>Source of randomness for the shards (heartbeat jitter, op 9 wait); fixed in tests.</summary>
     internal Func<double>? Random { get; init; }
+
+    /// <summary>
+    /// The shard of this process that holds <paramref name="guildId"/>'s events, or null when the gateway has not
+    /// started or another process runs that shard. Docs (events/gateway#sharding): shard_id = (guild_id >> 22) % num_shards.
+    /// </summary>
+    internal GatewayShard? ShardFor(ulong guildId)
+    {
+        if (_shards is not { } running)
+        {
+            return null;
+        }
+
+        var shardId = (int)((guildId >> 22) % (ulong)running.Count);
+        return running.Shards.FirstOrDefault(s => s.ShardId == shardId);
+    }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -49,12 +65,13 @@ internal sealed class DiscordGatewayClient(
         var identifyGate = new IdentifyGate(gateway.SessionStartLimit, time, _logger);
         var gatewayUrl = new Uri(gateway.Url);
         using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var running = shardIds
+        var shards = shardIds
             .Select(id => new GatewayShard(
                 new GatewayShardSettings(settings.Token, id, shardCount, gatewayUrl),
                 transports, identifyGate, reconnect, dispatcher, status, metrics, time, _logger, Random))
-            .Select(shard => shard.RunAsync(stopAll.Token))
             .ToList();
+        _shards = new RunningShards(shardCount, shards);
+        var running = shards.Select(shard => shard.RunAsync(stopAll.Token)).ToList();
         try
         {
             // Shards only end on cancellation or a fatal close; the first one to end decides for all.
@@ -99,3 +116,6 @@ internal sealed class DiscordGatewayClient(
         }
     }
 }
+
+/// <summary>The shards this process runs, out of <paramref name="Count"/> in total.</summary>
+internal sealed record RunningShards(int Count, IReadOnlyList<GatewayShard> Shards);

@@ -183,6 +183,7 @@ internal sealed class GatewayEventDispatcher
         GuildMemberUpdateEvent e => RunHandlersAsync(e, cancellationToken),
         GuildMemberRemoveEvent e => RunHandlersAsync(e, cancellationToken),
         InteractionCreateEvent e => RunHandlersAsync(e, cancellationToken),
+        GuildMembersChunkEvent e => RunHandlersAsync(e, cancellationToken),
         _ => Task.CompletedTask,
     };
 

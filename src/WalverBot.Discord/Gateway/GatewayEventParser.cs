@@ -30,6 +30,13 @@ internal static class GatewayEventParser
         "GUILD_MEMBER_UPDATE" => new GuildMemberUpdateEvent(Snowflake(d.GetProperty("guild_id")), ReadMember(d)),
         "GUILD_MEMBER_REMOVE" => new GuildMemberRemoveEvent(Snowflake(d.GetProperty("guild_id")), ReadUser(d.GetProperty("user"))),
         "INTERACTION_CREATE" => new InteractionCreateEvent(ReadInteraction(d)),
+        "GUILD_MEMBERS_CHUNK" => new GuildMembersChunkEvent(
+            Snowflake(d.GetProperty("guild_id")),
+            Array(d, "members").Select(ReadMember).ToList(),
+            d.GetProperty("chunk_index").GetInt32(),
+            d.GetProperty("chunk_count").GetInt32(),
+            Array(d, "not_found").Select(Snowflake).ToList(),
+            String(d, "nonce")),
         _ => null,
     };
 

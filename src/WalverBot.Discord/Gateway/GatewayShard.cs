@@ -56,6 +56,9 @@ internal sealed class GatewayShard
     private long _sequence = -1;
     private int _failedAttempts;
 
+    // The connection whose session is READY or RESUMED, for sends other than the session's own (op 8).
+    private volatile Connection? _live;
+
     // random: a source of values in [0, 1) for the heartbeat jitter and the op 9 wait, fixed in tests.
     public GatewayShard(
         GatewayShardSettings settings,
@@ -82,6 +85,21 @@ internal sealed class GatewayShard
     }
 
     public int ShardId => _settings.ShardId;
+
+    /// <summary>
+    /// Sends a payload on the current session, paced by the connection's send limit; false when the shard has
+    /// no ready session (connecting, resuming, or between sessions), so nothing was sent.
+    /// </summary>
+    public async Task<bool> TrySendAsync(string payload, CancellationToken cancellationToken)
+    {
+        if (_live is not { } connection)
+        {
+            return false;
+        }
+
+        await SendAsync(connection, payload, heartbeat: false, cancellationToken);
+        return true;
+    }
 
     /// <summary>Runs the session until cancelled; throws <see cref="GatewayFatalException"/> on a fatal close.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -150,6 +168,7 @@ internal sealed class GatewayShard
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Shutting down: a normal close ends the session, so Discord shows the bot offline at once.
+            _live = null;
             await transport.CloseAsync(NormalCloseStatus, "shutting down", CancellationToken.None);
             await connectionCts.CancelAsync();
             await Quietly(receiving);
@@ -161,6 +180,7 @@ internal sealed class GatewayShard
             end = new ConnectionEnd(CloseAction.Resume, $"could not connect: {ex.Message}");
         }
 
+        _live = null;
         end = Plan(end, connection.ReachedReady, cancellationToken);
         await transport.CloseAsync(end.Action == CloseAction.Resume ? ResumableCloseStatus : NormalCloseStatus, "reconnecting", CancellationToken.None);
         await connectionCts.CancelAsync();
@@ -299,6 +319,7 @@ internal sealed class GatewayShard
                 _sessionId = data.GetProperty("session_id").GetString();
                 _resumeUrl = new Uri(data.GetProperty("resume_gateway_url").GetString()!);
                 connection.ReachedReady = true;
+                _live = connection;
                 _status.SetReady(ShardId);
                 _metrics.SessionReady(ShardId, resumed: false);
                 var guildCount = data.TryGetProperty("guilds", out var guilds) ? guilds.GetArrayLength() : 0;
@@ -308,6 +329,7 @@ internal sealed class GatewayShard
                 break;
             case "RESUMED":
                 connection.ReachedReady = true;
+                _live = connection;
                 _status.SetReady(ShardId);
                 _metrics.SessionReady(ShardId, resumed: true);
                 _logger.LogInformation("Shard {ShardId}: resumed the session ({Replayed} missed events replayed)", ShardId, connection.DispatchCount);

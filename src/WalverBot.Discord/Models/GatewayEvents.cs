@@ -61,3 +61,17 @@ public sealed record GuildMemberRemoveEvent(ulong GuildId, DiscordUser User) : G
 /// <summary>INTERACTION_CREATE: a slash command, button, autocomplete or modal submit. Answer within 3 seconds.</summary>
 /// <param name="Interaction">The interaction.</param>
 public sealed record InteractionCreateEvent(Interaction Interaction) : GatewayEvent;
+
+/// <summary>
+/// GUILD_MEMBERS_CHUNK: one part of the answer to a Request Guild Members (op 8)
+/// (https://discord.com/developers/docs/events/gateway-events#guild-members-chunk).
+/// </summary>
+/// <param name="GuildId">The guild.</param>
+/// <param name="Members">The members of this chunk (up to 1000).</param>
+/// <param name="ChunkIndex">This chunk's index, 0 ≤ index &lt; <paramref name="ChunkCount"/>.</param>
+/// <param name="ChunkCount">How many chunks answer the request.</param>
+/// <param name="NotFound">Requested user ids that are not members of the guild.</param>
+/// <param name="Nonce">The nonce of the request this chunk answers, when it sent one.</param>
+public sealed record GuildMembersChunkEvent(
+    ulong GuildId, IReadOnlyList<GuildMember> Members, int ChunkIndex, int ChunkCount, IReadOnlyList<ulong> NotFound, string? Nonce)
+    : GatewayEvent;

@@ -20,6 +20,8 @@ public static class Outcomes
     public const string PendingExpired = "pending_expired";
     public const string UnreadablePayload = "unreadable_payload";
     public const string InternalError = "internal_error";
+    public const string BotAccount = "bot_account";
+    public const string UnresolvedMember = "unresolved_member";
 }
 
 /// <summary>A decision about one webhook event, with the reason an admin reads.</summary>

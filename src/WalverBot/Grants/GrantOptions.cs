@@ -8,6 +8,13 @@ public sealed class GrantOptions
     /// <summary>How long a grant waits for a member who is not (yet) in the guild.</summary>
     public TimeSpan PendingTtl { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How often every pending grant is checked against the server's members, for joins the gateway never announced
+    /// (a guild is also checked whenever it arrives on a new gateway session). Slow on purpose: each check is one
+    /// gateway request per 100 waiting user ids and per waiting username.
+    /// </summary>
+    public TimeSpan PendingRecheck { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>A wallet verified for one member of a guild cannot grant roles to another member of that guild.</summary>
     public bool OneMemberPerWallet { get; set; } = true;
 

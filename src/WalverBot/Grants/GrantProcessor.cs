@@ -21,15 +21,14 @@ public sealed class GrantProcessor(
     IDiscordRestClient discord,
     IWalletSignatureVerifier signatures,
     IdentityCodes identityCodes,
+    Members.MemberResolver memberResolver,
+    Members.PendingMembers pendingMembers,
     IOptions<SecurityOptions> securityOptions,
     IOptions<GrantOptions> grantOptions,
     IOptions<RoleOptions> roleOptions,
     TimeProvider time,
     ILogger<GrantProcessor> logger)
 {
-    /// <summary>How many members a username search asks for: enough to see every exact match among prefix matches.</summary>
-    private const int SearchLimit = 1000;
-
     /// <summary>
     /// Unexpected exceptions an event may meet before it is finished as <see cref="Outcomes.InternalError"/>. With the
     /// backoff (2, 4, 8, 16 s) a passing fault (a database busy past its timeout) gets half a minute to clear.
@@ -131,7 +130,9 @@ public sealed class GrantProcessor(
             query = typed;
         }
 
-        var member = await ResolveMemberAsync(verification.GuildId, query, cancellationToken);
+        // Taken before the lookup: a member who joins after it answered is caught when the wait is committed.
+        var joinsMark = pendingMembers.Mark();
+        var member = await memberResolver.ResolveAsync(verification.GuildId, query, cancellationToken);
         switch (member)
         {
             case MemberMatcher.Result.Ambiguous ambiguous:
@@ -139,12 +140,28 @@ public sealed class GrantProcessor(
                     $"{ambiguous.Count} members have that username; ask the member to type their user id"), cancellationToken);
                 return;
             case MemberMatcher.Result.NotFound:
-                await WaitForMemberAsync(inboxEvent, cancellationToken);
+                await WaitForMemberAsync(inboxEvent, query, cancellationToken);
+                await pendingMembers.WakeIfJoinedSinceAsync(joinsMark, inboxEvent, cancellationToken);
+                return;
+            case MemberMatcher.Result.Unresolved unresolved:
+                // Not a silent wait: the member may be in the server already. A join or the periodic re-check still grants.
+                logger.LogWarning("Event {EventId} of verification {VerificationId}: {Reason}", inboxEvent.Id, inboxEvent.VerificationId, unresolved.Reason);
+                await ledger.RecordOutcomeAsync(inboxEvent, EventStatus.WaitingMember, Decision.Reject(Outcomes.UnresolvedMember, unresolved.Reason),
+                    null, null, time.GetUtcNow() + grantOptions.Value.PendingTtl, cancellationToken);
+                await pendingMembers.WakeIfJoinedSinceAsync(joinsMark, inboxEvent, cancellationToken);
                 return;
         }
 
         var found = ((MemberMatcher.Result.Found)member).Member;
         var userId = found.User.Id;
+
+        if (found.User.Bot)
+        {
+            // Verification is for people; a bot (this one included) cannot have proved it owns a wallet.
+            await FinishAsync(inboxEvent, Decision.Reject(Outcomes.BotAccount,
+                $"member {userId} is a bot account; roles are granted to people only"), cancellationToken, userId);
+            return;
+        }
 
         if (grantOptions.Value.OneMemberPerWallet &&
             await ledger.LinkWalletAsync(verification.GuildId, inboxEvent.WalletAddress, userId, verification.Id, cancellationToken) is var linked && linked != userId)
@@ -208,28 +225,13 @@ public sealed class GrantProcessor(
         return Decision.Reject(Outcomes.RejectedSignature, $"wallet signature rejected ({check.Reason}): {check.Detail}");
     }
 
-    private async Task<MemberMatcher.Result> ResolveMemberAsync(ulong guildId, MemberQuery query, CancellationToken cancellationToken)
-    {
-        switch (query)
-        {
-            case MemberQuery.ById byId:
-                var member = await discord.GetGuildMemberAsync(guildId, byId.UserId, cancellationToken);
-                return member is null ? new MemberMatcher.Result.NotFound() : new MemberMatcher.Result.Found(member);
-            case MemberQuery.ByUsername byName:
-                var candidates = await discord.SearchGuildMembersAsync(guildId, byName.Username, SearchLimit, cancellationToken);
-                return MemberMatcher.Match(byName, candidates);
-            default:
-                throw new ArgumentOutOfRangeException(nameof(query));
-        }
-    }
-
     /// <summary>With code binding, notes (for the decision log) that the typed name pointed at someone else.</summary>
     private string TypedNameMismatch(Verification verification, MemberQuery typed, Discord.Models.GuildMember member)
     {
         var matches = typed switch
         {
             MemberQuery.ById byId => byId.UserId == member.User.Id,
-            MemberQuery.ByUsername byName => string.Equals(byName.Username, member.User.Username, StringComparison.OrdinalIgnoreCase),
+            MemberQuery.ByUsername byName => MemberQuery.SameUsername(byName.Username, member.User.Username),
             _ => false,
         };
         if (verification.Binding != Bindings.Code || matches)
@@ -248,13 +250,17 @@ public sealed class GrantProcessor(
     private Task FinishAsync(InboxEvent inboxEvent, Decision decision, CancellationToken cancellationToken, ulong? userId = null) =>
         ledger.RecordOutcomeAsync(inboxEvent, EventStatus.Done, decision, userId, null, null, cancellationToken);
 
-    private Task WaitForMemberAsync(InboxEvent inboxEvent, CancellationToken cancellationToken)
+    /// <param name="byId">Whether the member was looked up by user id (else by username), for the reason the admin reads.</param>
+    private Task WaitForMemberAsync(InboxEvent inboxEvent, bool byId, CancellationToken cancellationToken)
     {
         var until = time.GetUtcNow() + grantOptions.Value.PendingTtl;
         return ledger.RecordOutcomeAsync(inboxEvent, EventStatus.WaitingMember,
-            new Decision(Outcomes.PendingMember, $"no member with that name is in the server yet; the role is granted if they join before {until:yyyy-MM-dd HH:mm} UTC"),
+            new Decision(Outcomes.PendingMember, $"no member with that {(byId ? "id" : "name")} is in the server yet; the role is granted if they join before {until:yyyy-MM-dd HH:mm} UTC"),
             null, null, until, cancellationToken);
     }
+
+    private Task WaitForMemberAsync(InboxEvent inboxEvent, MemberQuery query, CancellationToken cancellationToken) =>
+        WaitForMemberAsync(inboxEvent, query is MemberQuery.ById, cancellationToken);
 
     private async Task RetryLaterAsync(InboxEvent inboxEvent, DiscordRestException ex, CancellationToken cancellationToken)
     {
@@ -281,7 +287,7 @@ public sealed class GrantProcessor(
         if (ex.ErrorCode is DiscordErrorCodes.UnknownMember or DiscordErrorCodes.UnknownUser)
         {
             // The member left between lookup and assignment: wait for them like any other absent member.
-            await WaitForMemberAsync(inboxEvent, cancellationToken);
+            await WaitForMemberAsync(inboxEvent, inboxEvent.MemberQuery?.StartsWith("id:", StringComparison.Ordinal) ?? false, cancellationToken);
             return;
         }
 

@@ -14,13 +14,16 @@ public static class MemberMatcher
         public sealed record NotFound : Result;
 
         public sealed record Ambiguous(int Count) : Result;
+
+        /// <summary>The searches could not show whether the member is in the server; <paramref name="Reason"/> says why.</summary>
+        public sealed record Unresolved(string Reason) : Result;
     }
 
     public static Result Match(MemberQuery.ByUsername query, IEnumerable<GuildMember> candidates)
     {
         // Discord's search matches prefixes of usernames *and* nicknames; only an exact username counts here.
         var matches = candidates
-            .Where(m => string.Equals(m.User.Username, query.Username, StringComparison.OrdinalIgnoreCase))
+            .Where(m => MemberQuery.SameUsername(m.User.Username, query.Username))
             .Where(m => query.Discriminator is null || DiscriminatorMatches(m.User.Discriminator, query.Discriminator))
             .DistinctBy(m => m.User.Id)
             .ToList();

@@ -33,7 +33,25 @@ public abstract record MemberQuery
 
     public static string KeyFor(ulong userId) => $"id:{userId}";
 
-    public static string KeyFor(string username) => $"name:{username.ToLowerInvariant()}";
+    public static string KeyFor(string username) => $"name:{AsciiLower(username)}";
+
+    /// <summary>
+    /// Usernames compare case-insensitively for ASCII letters only. Modern usernames are ASCII (a-z, 0-9, _ and .);
+    /// Unicode case folding would turn look-alikes into them (U+212A KELVIN SIGN lowers to "k"), so any other
+    /// character must match exactly.
+    /// </summary>
+    public static bool SameUsername(string a, string b) =>
+        a.Length == b.Length && string.Equals(AsciiLower(a), AsciiLower(b), StringComparison.Ordinal);
+
+    /// <summary>Lower-cases A-Z only, leaving every other character as typed.</summary>
+    public static string AsciiLower(string text) =>
+        string.Create(text.Length, text, (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = char.IsAsciiLetterUpper(source[i]) ? (char)(source[i] | 0x20) : source[i];
+            }
+        });
 
     // Usernames are 2-32 characters; legacy ones allowed most printable characters except @ # : and ```.
     private static readonly Regex Mention = new(@"^<@!?(\d{15,21})>$", RegexOptions.CultureInvariant);
@@ -93,7 +111,7 @@ public abstract record MemberQuery
             return new Invalid("the text is not a Discord username");
         }
 
-        return new ByUsername(text.ToLowerInvariant(), discriminator);
+        return new ByUsername(AsciiLower(text), discriminator);
     }
 
     private static MemberQuery ParseId(string digits) =>

@@ -167,6 +167,26 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
             new { guildId, memberQueries, now = Database.Format(time.GetUtcNow()) }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>Guilds with at least one event waiting for a member.</summary>
+    public async Task<IReadOnlyList<ulong>> GuildsWithWaitingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT DISTINCT guild_id FROM webhook_events WHERE status = 'waiting_member' ORDER BY guild_id", cancellationToken: cancellationToken));
+        return [.. rows.Select(id => unchecked((ulong)id))];
+    }
+
+    /// <summary>The members (as <see cref="Grants.MemberQuery.Key"/>s) that a guild's waiting events wait for.</summary>
+    public async Task<IReadOnlyList<string>> WaitingMemberQueriesAsync(ulong guildId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<string>(new CommandDefinition("""
+            SELECT DISTINCT member_query FROM webhook_events
+            WHERE guild_id = @guildId AND status = 'waiting_member' AND member_query IS NOT NULL ORDER BY member_query
+            """, new { guildId }, cancellationToken: cancellationToken));
+        return rows.ToList();
+    }
+
     /// <summary>Events whose wait for a member ran out.</summary>
     public async Task<IReadOnlyList<InboxEvent>> ExpiredWaitingAsync(CancellationToken cancellationToken)
     {

@@ -97,6 +97,72 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RequestGuildMembers_IsAnsweredWithChunks_AsDiscordDocumentsThem()
+    {
+        _discord.AddMember(Guild, new FakeMember("3300000000000000101", "Alicia"));
+        _discord.AddMember(Guild, new FakeMember("3300000000000000102", "bob") { Nick = "alice" });
+        await using var client = await GatewayTestClient.ConnectAsync(_gateway.Url);
+        await client.ReceiveAsync(); // HELLO
+        await client.SendAsync(GatewayTestClient.Identify(_discord.Token));
+        await client.ReceiveAsync(); // READY
+        await client.ReceiveAsync(); // GUILD_CREATE
+
+        // A query is a case-insensitive prefix of usernames only: bob's nickname does not count.
+        await client.SendAsync("""{"op":8,"d":{"guild_id":"3300000000000000001","query":"ALI","limit":100,"nonce":"n-query"}}""");
+        var byQuery = await client.ReceiveAsync();
+        Assert.Equal("GUILD_MEMBERS_CHUNK", byQuery["t"]!.GetValue<string>());
+        var d = byQuery["d"]!;
+        Assert.Equal(Guild, d["guild_id"]!.GetValue<string>());
+        Assert.Equal(["Alicia", "alice"], d["members"]!.AsArray().Select(m => m!["user"]!["username"]!.GetValue<string>()).Order(StringComparer.Ordinal));
+        Assert.Equal((0, 1), (d["chunk_index"]!.GetValue<int>(), d["chunk_count"]!.GetValue<int>()));
+        Assert.Equal("n-query", d["nonce"]!.GetValue<string>());
+        Assert.Null(d["not_found"]);
+
+        // user_ids: the members found, and the ids that are not members in not_found. A nonce over 32 bytes is dropped.
+        await client.SendAsync("""{"op":8,"d":{"guild_id":"3300000000000000001","user_ids":["3300000000000000100","3300000000000000999"],"nonce":"123456789012345678901234567890123"}}""");
+        d = (await client.ReceiveAsync())["d"]!;
+        Assert.Equal(["3300000000000000100"], d["members"]!.AsArray().Select(m => m!["user"]!["id"]!.GetValue<string>()));
+        Assert.Equal(["3300000000000000999"], d["not_found"]!.AsArray().Select(id => id!.GetValue<string>()));
+        Assert.Null(d["nonce"]);
+
+        // A prefix returns at most 100 members, whatever the limit asks.
+        for (var i = 0; i < 150; i++)
+        {
+            _discord.AddMember(Guild, new FakeMember($"33000000000001{i:D5}", $"zed{i:D3}"));
+        }
+
+        await client.SendAsync("""{"op":8,"d":{"guild_id":"3300000000000000001","query":"zed","limit":1000}}""");
+        Assert.Equal(100, (await client.ReceiveAsync())["d"]!["members"]!.AsArray().Count);
+
+        // The whole list (empty query, limit 0) comes in chunks of up to 1000 members.
+        for (var i = 0; i < 1000; i++)
+        {
+            _discord.AddMember(Guild, new FakeMember($"33000000000002{i:D5}", $"many{i:D4}"));
+        }
+
+        await client.SendAsync("""{"op":8,"d":{"guild_id":"3300000000000000001","query":"","limit":0,"nonce":"all"}}""");
+        var first = (await client.ReceiveAsync())["d"]!;
+        var second = (await client.ReceiveAsync())["d"]!;
+        Assert.Equal([(0, 2, 1000), (1, 2, 153)], new[] { first, second }.Select(c => (c["chunk_index"]!.GetValue<int>(), c["chunk_count"]!.GetValue<int>(), c["members"]!.AsArray().Count)));
+        Assert.Equal(4, _gateway.MemberRequests.Count);
+        Assert.Equal(["3300000000000000100", "3300000000000000999"], _gateway.MemberRequests[1].UserIds);
+    }
+
+    [Fact]
+    public async Task RequestGuildMembers_WithoutQueryOrUserIds_IsADecodeError()
+    {
+        await using var client = await GatewayTestClient.ConnectAsync(_gateway.Url);
+        await client.ReceiveAsync(); // HELLO
+        await client.SendAsync(GatewayTestClient.Identify(_discord.Token));
+        await client.ReceiveAsync(); // READY
+        await client.ReceiveAsync(); // GUILD_CREATE
+
+        await client.SendAsync("""{"op":8,"d":{"guild_id":"3300000000000000001","limit":10}}""");
+
+        Assert.Equal(4002, await client.ReceiveCloseAsync());
+    }
+
+    [Fact]
     public async Task Resume_OfExpiredSession_GetsInvalidSessionNotResumable()
     {
         await using var client = await GatewayTestClient.ConnectAsync(_gateway.ResumeUrl);

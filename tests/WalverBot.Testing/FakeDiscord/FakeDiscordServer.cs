@@ -332,6 +332,15 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The guild's members, or null for a guild the fake does not have.</summary>
+    internal IReadOnlyList<FakeMember>? MembersOf(string guildId)
+    {
+        lock (_gate)
+        {
+            return _guilds.TryGetValue(guildId, out var guild) ? [.. guild.Members.Values] : null;
+        }
+    }
+
     internal IReadOnlyList<string> GuildIds()
     {
         lock (_gate)

@@ -41,6 +41,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     private readonly List<GatewayIdentify> _identifies = [];
     private readonly List<GatewayResume> _resumes = [];
     private readonly List<GatewayHeartbeat> _heartbeats = [];
+    private readonly List<GatewayMemberRequest> _memberRequests = [];
     private readonly Dictionary<int, DateTimeOffset> _lastSessionStart = [];
     private readonly CancellationTokenSource _stopping = new();
 
@@ -193,6 +194,15 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     {
         get { lock (_gate) { return [.. _heartbeats]; } }
     }
+
+    /// <summary>Request Guild Members (op 8) payloads the bot sent on an identified session, oldest first.</summary>
+    public IReadOnlyList<GatewayMemberRequest> MemberRequests
+    {
+        get { lock (_gate) { return [.. _memberRequests]; } }
+    }
+
+    public Task WaitForMemberRequestsAsync(int count, TimeSpan? timeout = null) =>
+        WaitUntilAsync(g => g.MemberRequests.Count >= count, timeout, $"{count} Request Guild Members");
 
     public IReadOnlyList<GatewayConnectionInfo> Connections
     {
@@ -409,6 +419,9 @@ public sealed class FakeGatewayServer : IAsyncDisposable
             case 6:
                 await OnResumeAsync(connection, payload["d"] as JsonObject).ConfigureAwait(false);
                 break;
+            case 8 when connection.Session is not null:
+                await OnRequestGuildMembersAsync(connection, payload["d"] as JsonObject).ConfigureAwait(false);
+                break;
             case 3 or 4 or 8 or 31:
                 if (connection.Session is null)
                 {
@@ -496,7 +509,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         await _dispatchGate.WaitAsync(_stopping.Token).ConfigureAwait(false);
         try
         {
-            var session = new Session(Guid.NewGuid().ToString("N"), _time.GetUtcNow());
+            var session = new Session(Guid.NewGuid().ToString("N"), _time.GetUtcNow()) { Shard = (JsonArray)shard.DeepClone() };
             lock (_gate)
             {
                 _sessions[session.Id] = session;
@@ -591,6 +604,99 @@ public sealed class FakeGatewayServer : IAsyncDisposable
             || ((intents & GuildPresencesIntent) != 0 && !Options.PresenceIntentEnabled)
             || ((intents & MessageContentIntent) != 0 && !Options.MessageContentIntentEnabled);
         return disallowed ? (4014, "Disallowed intent(s).") : (0, "");
+    }
+
+    /// <summary>
+    /// Request Guild Members (docs: events/gateway-events#request-guild-members): one guild per request, "query" is a
+    /// case-insensitive prefix of the username (nicknames are not searched) with at most 100 members for a prefix,
+    /// or "user_ids" (one snowflake or an array) limited to 100 members. Answered with GUILD_MEMBERS_CHUNK dispatches
+    /// of up to 1000 members each, carrying guild_id, members, chunk_index, chunk_count, not_found (for user_ids) and
+    /// the request's nonce (when it is a string of at most 32 bytes). A guild that is not on the session's shard gets no answer.
+    /// </summary>
+    private async Task OnRequestGuildMembersAsync(Connection connection, JsonObject? d)
+    {
+        if (d is not null)
+        {
+            lock (_gate)
+            {
+                _memberRequests.Add(new GatewayMemberRequest(connection.Id, (JsonObject)d.DeepClone(), _time.GetUtcNow()));
+            }
+
+            _signal.Pulse();
+        }
+
+        var guildId = d?["guild_id"] is JsonValue g && g.TryGetValue(out string? gid) ? gid : null;
+        var hasQuery = d?["query"] is JsonValue q && q.TryGetValue(out string? _);
+        var hasIds = d?["user_ids"] is JsonArray or JsonValue;
+        var hasLimit = d?["limit"] is JsonValue l && l.TryGetValue(out int _);
+        if (d is null || guildId is null || hasQuery == hasIds || (hasQuery && !hasLimit))
+        {
+            await CloseConnectionAsync(connection, 4002, "Error while decoding payload.").ConfigureAwait(false);
+            return;
+        }
+
+        var session = connection.Session!;
+        var members = _discord.MembersOf(guildId);
+        if (members is null || session.Shard is not { } shard || !OnShard(guildId, shard))
+        {
+            return;
+        }
+
+        List<FakeMember> found;
+        List<string> notFound = [];
+        if (hasQuery)
+        {
+            var query = d["query"]!.GetValue<string>();
+            var limit = d["limit"]!.GetValue<int>();
+            // limit 0 with an empty query is "all members"; a prefix returns at most 100.
+            var max = limit == 0 ? (query.Length == 0 ? int.MaxValue : 100) : limit;
+            max = query.Length == 0 ? max : Math.Min(max, 100);
+            found = [.. members.Where(m => m.Username.StartsWith(query, StringComparison.OrdinalIgnoreCase)).Take(max)];
+        }
+        else
+        {
+            IEnumerable<string> ids = d["user_ids"] is JsonArray array ? array.Select(id => id!.GetValue<string>()) : [d["user_ids"]!.GetValue<string>()];
+            var wanted = ids.Distinct().Take(100).ToList();
+            found = [.. wanted.Select(id => members.FirstOrDefault(m => m.UserId == id)).OfType<FakeMember>()];
+            notFound = [.. wanted.Where(id => found.All(m => m.UserId != id))];
+        }
+
+        var nonce = d["nonce"] is JsonValue n && n.TryGetValue(out string? text) && Encoding.UTF8.GetByteCount(text) <= 32 ? text : null;
+        var chunks = found.Chunk(1000).ToList();
+        if (chunks.Count == 0)
+        {
+            chunks.Add([]);
+        }
+
+        await _dispatchGate.WaitAsync(_stopping.Token).ConfigureAwait(false);
+        try
+        {
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                var chunk = new JsonObject
+                {
+                    ["guild_id"] = guildId,
+                    ["members"] = new JsonArray([.. chunks[i].Select(m => (JsonNode)DiscordJson.Member(m))]),
+                    ["chunk_index"] = i,
+                    ["chunk_count"] = chunks.Count,
+                };
+                if (hasIds && i == 0)
+                {
+                    chunk["not_found"] = new JsonArray([.. notFound.Select(id => (JsonNode)JsonValue.Create(id))]);
+                }
+
+                if (nonce is not null)
+                {
+                    chunk["nonce"] = nonce;
+                }
+
+                await DispatchToSessionAsync(session, "GUILD_MEMBERS_CHUNK", chunk, 1).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _dispatchGate.Release();
+        }
     }
 
     private async Task OnResumeAsync(Connection connection, JsonObject? d)
@@ -829,6 +935,9 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         public Connection? Connection { get; set; }
 
         public bool Invalid { get; set; }
+
+        /// <summary>[shard_id, num_shards] from the IDENTIFY that started the session.</summary>
+        public JsonArray? Shard { get; init; }
     }
 
     private sealed class Connection(int id, WebSocket socket, HttpContext http, string path, string query)

@@ -43,3 +43,21 @@ public sealed record GatewayHeartbeat(int ConnectionId, long? Sequence, DateTime
 
 /// <summary>A WebSocket connection the bot opened, and how it ended.</summary>
 public sealed record GatewayConnectionInfo(int Id, string Path, string Query, bool Open, int? ServerCloseCode, int? ClientCloseCode, bool Aborted);
+
+/// <summary>One Request Guild Members (op 8) the bot sent, with its "d".</summary>
+public sealed record GatewayMemberRequest(int ConnectionId, JsonObject Data, DateTimeOffset At)
+{
+    public string? GuildId => Data["guild_id"]?.GetValue<string>();
+
+    public string? Query => Data["query"] is JsonValue q && q.TryGetValue(out string? text) ? text : null;
+
+    /// <summary>The requested user ids (Discord accepts one snowflake or an array).</summary>
+    public IReadOnlyList<string> UserIds => Data["user_ids"] switch
+    {
+        JsonArray ids => [.. ids.Select(id => id!.GetValue<string>())],
+        JsonValue id => [id.GetValue<string>()],
+        _ => [],
+    };
+
+    public string? Nonce => Data["nonce"] is JsonValue n && n.TryGetValue(out string? text) ? text : null;
+}

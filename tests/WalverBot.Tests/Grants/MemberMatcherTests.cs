@@ -44,6 +44,27 @@ public class MemberMatcherTests
     }
 
     [Fact]
+    public void A_kelvin_sign_does_not_stand_in_for_k()
+    {
+        // U+212A KELVIN SIGN lower-cases to ASCII "k" under Unicode rules; usernames fold ASCII letters only.
+        var query = Assert.IsType<MemberQuery.ByUsername>(MemberQuery.Parse("\u212Aate_x"));
+
+        Assert.IsType<MemberMatcher.Result.NotFound>(MemberMatcher.Match(query, [Member(1, "kate_x")]));
+        Assert.NotEqual(MemberQuery.KeyFor("kate_x"), query.Key);
+        Assert.Equal(1UL, Assert.IsType<MemberMatcher.Result.Found>(MemberMatcher.Match((MemberQuery.ByUsername)MemberQuery.Parse("KATE_X"), [Member(1, "kate_x")])).Member.User.Id);
+    }
+
+    [Theory]
+    [InlineData("\u212Aate", "kate", false)] // KELVIN SIGN
+    [InlineData("\u0130va", "iva", false)]   // LATIN CAPITAL LETTER I WITH DOT ABOVE
+    [InlineData("\u017Fam", "sam", false)]   // LATIN SMALL LETTER LONG S (upper-cases to S)
+    [InlineData("KaTe", "kate", true)]
+    public void Usernames_fold_ascii_letters_only(string typed, string username, bool same)
+    {
+        Assert.Equal(same, MemberQuery.SameUsername(typed, username));
+    }
+
+    [Fact]
     public void Legacy_discriminator_must_match_unmigrated_accounts()
     {
         var members = new[] { Member(1, "carol", discriminator: "1111"), Member(2, "carol", discriminator: "2222") };
