@@ -148,6 +148,14 @@ public sealed class ReadinessTests
         try
         {
             var path = Path.Combine(folder, "walverbot.db");
+            // The probe never creates the file (the bot does, at start): before that it is not ready.
+            Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync($"Data Source={path}")).Status);
+            Assert.False(File.Exists(path));
+            await using (var create = new SqliteConnection($"Data Source={path}"))
+            {
+                await create.OpenAsync();
+            }
+
             Assert.Equal(HealthStatus.Healthy, (await CheckAsync($"Data Source={path}")).Status);
 
             // Mode=ReadOnly stands in for a read-only file or volume (these tests run as root, where chmod changes nothing).
@@ -167,12 +175,15 @@ public sealed class ReadinessTests
         }
     }
 
-    private static Task<HealthCheckResult> CheckAsync(string connectionString) =>
-        new DatabaseHealthCheck(Options.Create(new StorageOptions { ConnectionString = connectionString }))
+    private static Task<HealthCheckResult> CheckAsync(string connectionString)
+    {
+        var options = Options.Create(new StorageOptions { ConnectionString = connectionString });
+        return new DatabaseHealthCheck(new Database(options), options)
             .CheckHealthAsync(new HealthCheckContext
             {
                 Registration = new HealthCheckRegistration("database", _ => null!, HealthStatus.Unhealthy, null),
             });
+    }
 
     [Fact]
     public async Task Readiness_is_200_with_the_gateway_reason_while_Discord_is_unreachable()

@@ -73,14 +73,14 @@ public sealed class DeliveryKeyTests : IAsyncLifetime
         await _bot.WaitForRolePutsAsync(BotScenario.AliceId);
         await Inbox.WaitForDecisionAsync(_bot, WalverBot.Grants.Outcomes.Granted);
 
-        // Put the database back as version 4 left it: the key hashed the signature's text, no internal_errors column.
+        // Put the database back as version 4 left it: the key hashed the signature's text, no internal_errors or claimed_by column.
         await _bot.StopBotAsync();
         await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_bot.DatabasePath}"))
         {
             await connection.OpenAsync();
             await connection.ExecuteAsync("UPDATE webhook_events SET delivery_key = @key",
                 new { key = WebhookInbox.DeliveryKey(webhook.Id, webhook.WalletAddress, webhook.Signature) });
-            await connection.ExecuteAsync("ALTER TABLE webhook_events DROP COLUMN internal_errors; PRAGMA user_version = 4;");
+            await connection.ExecuteAsync("ALTER TABLE webhook_events DROP COLUMN internal_errors; ALTER TABLE webhook_events DROP COLUMN claimed_by; PRAGMA user_version = 4;");
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
