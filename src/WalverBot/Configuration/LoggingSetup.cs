@@ -22,6 +22,8 @@ public static class LoggingSetup
                 .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.Hosting.Lifetime", Serilog.Events.LogEventLevel.Information)
                 .MinimumLevel.Override("System.Net.Http.HttpClient", Serilog.Events.LogEventLevel.Warning)
+                // One warning per refused connection turns a connection flood into a log flood; RejectedConnectionsReporter sums them up.
+                .MinimumLevel.Override("Microsoft.AspNetCore.Server.Kestrel.Connections", Serilog.Events.LogEventLevel.Error)
                 .ReadFrom.Configuration(configuration)
                 .Enrich.FromLogContext();
 

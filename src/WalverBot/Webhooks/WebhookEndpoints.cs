@@ -19,6 +19,7 @@ public static class WebhookEndpoints
         services.AddSingleton<WebhookInbox>();
         services.AddSingleton<InboxWriter>();
         services.AddScoped<WebhookReceiver>();
+        services.AddHostedService<RejectedConnectionsReporter>();
         // A slow or stalled sender must not hold the request open: Walver sends a small body at once.
         services.AddRequestTimeouts(timeouts => timeouts.AddPolicy(TimeoutPolicy, new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy
         {

@@ -47,6 +47,13 @@ public sealed class IdleConnectionFloodTests
             Assert.Equal(200, (int)(await http.GetAsync($"{bot.BaseUrl}/healthz", drill.Token)).StatusCode);
             Assert.True(back.Elapsed < TimeSpan.FromSeconds(5), $"the webhook path took {back.Elapsed} to answer after the flood");
             Assert.True(allClosedAfter < TimeSpan.FromSeconds(30), $"the silent connections were closed only after {allClosedAfter}");
+
+            // Not one warning per refused connection (a log flood), but one line with the count, at the latest when the bot stops.
+            await bot.StopBotAsync();
+            Assert.DoesNotContain(bot.Logs.Lines, l => l.Contains("maximum number of concurrent connections", StringComparison.Ordinal));
+            var summary = Assert.Single(bot.Logs.Lines, l => l.Contains("connection(s) since the last such line", StringComparison.Ordinal));
+            var refused = int.Parse(System.Text.RegularExpressions.Regex.Match(summary, @"Refused (\d+) connection").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(refused, 1, Connections);
         }
         finally
         {
