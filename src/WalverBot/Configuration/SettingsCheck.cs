@@ -44,7 +44,10 @@ public static class SettingsCheck
 
     /// <summary>Keys read straight from configuration, outside the options classes.</summary>
     public static IReadOnlyList<string> RawKeys { get; } =
-        ["Urls", "ConnectionStrings:WalverBot", "Logging:Format", "Serilog:MinimumLevel:Default", "Serilog:MinimumLevel:Override:{namespace}"];
+    [
+        "Urls", "ConnectionStrings:WalverBot", "Kestrel:Certificates:Default:Path", "Kestrel:Certificates:Default:KeyPath",
+        "Logging:Format", "Serilog:MinimumLevel:Default", "Serilog:MinimumLevel:Override:{namespace}",
+    ];
 
     /// <summary>Every key the bot reads; list items as <c>{i}</c> (e.g. <c>Verifications:{i}:GuildId</c>).</summary>
     public static IReadOnlyList<string> Keys { get; } =
@@ -69,6 +72,7 @@ public static class SettingsCheck
         }
 
         CheckUrls(configuration["Urls"], problems);
+        CheckCertificate(configuration, problems);
         CheckLogging(configuration, problems);
         return problems;
     }
@@ -311,6 +315,38 @@ public static class SettingsCheck
                string.IsNullOrEmpty(parsed.PathBase) &&
                !string.IsNullOrEmpty(parsed.Host) &&
                (parsed.IsUnixPipe || parsed.IsNamedPipe || parsed.Port is >= 0 and <= 65535);
+    }
+
+    /// <summary>Kestrel reads these files only when it binds, and then fails with a stack trace.</summary>
+    private static void CheckCertificate(IConfiguration configuration, List<string> problems)
+    {
+        foreach (var key in new[] { "Kestrel:Certificates:Default:Path", "Kestrel:Certificates:Default:KeyPath" })
+        {
+            if (string.IsNullOrWhiteSpace(configuration[key]))
+            {
+                continue;
+            }
+
+            // Kestrel resolves a relative path against the content root (the working directory unless set).
+            var path = Path.Combine(configuration[HostDefaults.ContentRootKey] ?? Directory.GetCurrentDirectory(), configuration[key]!);
+            if (!IsReadableFile(path))
+            {
+                problems.Add($"{key} must be the path of a file this user can read (PEM, or PFX for Path alone)");
+            }
+        }
+    }
+
+    private static bool IsReadableFile(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return false;
+        }
     }
 
     private static void CheckLogging(IConfiguration configuration, List<string> problems)

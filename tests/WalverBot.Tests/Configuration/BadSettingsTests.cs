@@ -37,6 +37,8 @@ public sealed partial class BadSettingsTests
         { "Urls", "notaurl", "Urls", "http://0.0.0.0:8080" },
         { "ASPNETCORE_URLS", "http://127.0.0.1:99999", "Urls", "port from 0 to 65535" },
         { "ConnectionStrings__WalverBot", "Foo=bar", "ConnectionStrings:WalverBot", "Data Source=" },
+        { "Kestrel__Certificates__Default__Path", "/nonexistent/walverbot-cert.pem", "Kestrel:Certificates:Default:Path", "a file this user can read" },
+        { "Kestrel__Certificates__Default__KeyPath", "missing-key.pem", "Kestrel:Certificates:Default:KeyPath", "a file this user can read" },
         { "Storage__EventRetentionDays", "thirty", "Storage:EventRetentionDays", "whole number, e.g. 30" },
         { "Storage__BusyTimeout", "10 seconds", "Storage:BusyTimeout", "e.g. 00:00:04" },
         { "Grants__PendingTtl", "7days", "Grants:PendingTtl", "e.g. 7.00:00:00" },
