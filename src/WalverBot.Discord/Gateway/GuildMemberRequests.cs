@@ -99,18 +99,27 @@ internal sealed class GuildMemberRequests(DiscordGatewayClient client, TimeProvi
         _pending[nonce] = request;
         try
         {
-            using var timeout = new CancellationTokenSource(Timeout, time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            bool sent;
             try
             {
-                if (!await shard.TrySendAsync(JsonSerializer.Serialize(payload(nonce)), linked.Token))
-                {
-                    throw new GatewayUnavailableException($"shard {shard.ShardId} has no ready gateway session");
-                }
-
-                return await request.Completed.WaitAsync(linked.Token);
+                // Not under the answer's timeout: the send may wait its turn in the connection's send limit.
+                sent = await shard.TrySendAsync(JsonSerializer.Serialize(payload(nonce)), cancellationToken);
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new GatewayUnavailableException($"sending on shard {shard.ShardId} failed: {ex.Message}");
+            }
+
+            if (!sent)
+            {
+                throw new GatewayUnavailableException($"shard {shard.ShardId} has no ready gateway session");
+            }
+
+            try
+            {
+                return await request.Completed.WaitAsync(Timeout, time, cancellationToken);
+            }
+            catch (TimeoutException)
             {
                 throw new GatewayUnavailableException($"Discord did not answer a member request for guild {guildId} within {Timeout.TotalSeconds:0} s");
             }

@@ -27,6 +27,7 @@ public static class AdminNoticeText
         Outcomes.Granted, Outcomes.RoleUnsafe, Outcomes.DiscordError, Outcomes.WalletConflict, Outcomes.AmbiguousMember,
         Outcomes.RejectedSignature, Outcomes.CodeRejected, Outcomes.TokenMismatch, Outcomes.PendingExpired, Outcomes.UnreadablePayload,
         Outcomes.InternalError,
+        Outcomes.UnresolvedMember, Outcomes.BotAccount,
     ];
 
     public static bool IsNotable(string outcome) => Notable.Contains(outcome);

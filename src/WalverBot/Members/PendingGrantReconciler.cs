@@ -14,7 +14,7 @@ namespace WalverBot.Members;
 /// invalidated session (op 9 d:false) and the next IDENTIFY, is never announced. Runs for a guild when it arrives on a
 /// new session (GUILD_CREATE) and for every guild on a slow timer, and wakes the grants whose member it finds; the
 /// worker then decides as usual. Asks the gateway (op 8), not REST: up to 100 user ids per request, and one
-/// username query per distinct waiting name, paced by the session's send limit.
+/// username query per waiting name (at most 50 names per guild and pass), paced by the session's send limit.
 /// </summary>
 public sealed class PendingGrantReconciler(
     WebhookInbox inbox, IGuildMemberRequests gateway, GrantSignal signal, ILogger<PendingGrantReconciler> logger)
@@ -25,7 +25,12 @@ public sealed class PendingGrantReconciler(
     // Docs (events/gateway-events#request-guild-members): "Requesting user_ids will continue to be limited to returning 100 members".
     private const int UserIdsPerRequest = 100;
 
+    // Usernames cannot be batched (one query each), so a pass checks at most this many per guild, going on where the
+    // previous pass stopped: every waiting name is reached over a few passes without hogging the gateway's send budget.
+    private const int MaxNamesPerPass = 50;
+
     private readonly ConcurrentDictionary<ulong, byte> _running = new();
+    private readonly ConcurrentDictionary<ulong, string> _nameCursor = new();
 
     /// <summary>Reconciles every guild with waiting grants; returns how many grants became due.</summary>
     public async Task<int> ReconcileAllAsync(CancellationToken cancellationToken)
@@ -67,9 +72,10 @@ public sealed class PendingGrantReconciler(
                 woken += await WakeAsync(guildId, answer.Members, keys, cancellationToken);
             }
 
-            foreach (var name in waiting.Where(k => k.StartsWith(NamePrefix, StringComparison.Ordinal)).Select(k => k[NamePrefix.Length..]))
+            foreach (var name in NamesForThisPass(guildId, waiting))
             {
                 var answer = await gateway.SearchByUsernameAsync(guildId, name, MemberResolver.GatewayQueryLimit, cancellationToken);
+                _nameCursor[guildId] = name;
                 woken += await WakeAsync(guildId, answer.Members.Where(m => MemberQuery.SameUsername(m.User.Username, name)), keys, cancellationToken);
             }
         }
@@ -89,6 +95,16 @@ public sealed class PendingGrantReconciler(
         }
 
         return woken;
+    }
+
+    private List<string> NamesForThisPass(ulong guildId, IReadOnlyList<string> waiting)
+    {
+        var names = waiting.Where(k => k.StartsWith(NamePrefix, StringComparison.Ordinal)).Select(k => k[NamePrefix.Length..])
+            .Order(StringComparer.Ordinal).ToList();
+        var cursor = _nameCursor.GetValueOrDefault(guildId);
+        var after = cursor is null ? names.Count : names.FindIndex(n => string.CompareOrdinal(n, cursor) > 0);
+        var start = after < 0 || after >= names.Count ? 0 : after;
+        return [.. names.Skip(start).Concat(names.Take(start)).Take(MaxNamesPerPass)];
     }
 
     private async Task<int> WakeAsync(ulong guildId, IEnumerable<GuildMember> members, HashSet<string> waiting, CancellationToken cancellationToken)

@@ -134,7 +134,7 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
         await client.SendAsync("""{"op":8,"d":{"guild_id":"3300000000000000001","query":"zed","limit":1000}}""");
         Assert.Equal(100, (await client.ReceiveAsync())["d"]!["members"]!.AsArray().Count);
 
-        // The whole list (empty query, limit 0) comes in chunks of up to 1000 members.
+        // The whole list (empty query, limit 0: 1154 members, the bot included) comes in chunks of up to 1000 members.
         for (var i = 0; i < 1000; i++)
         {
             _discord.AddMember(Guild, new FakeMember($"33000000000002{i:D5}", $"many{i:D4}"));
@@ -143,7 +143,7 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
         await client.SendAsync("""{"op":8,"d":{"guild_id":"3300000000000000001","query":"","limit":0,"nonce":"all"}}""");
         var first = (await client.ReceiveAsync())["d"]!;
         var second = (await client.ReceiveAsync())["d"]!;
-        Assert.Equal([(0, 2, 1000), (1, 2, 153)], new[] { first, second }.Select(c => (c["chunk_index"]!.GetValue<int>(), c["chunk_count"]!.GetValue<int>(), c["members"]!.AsArray().Count)));
+        Assert.Equal([(0, 2, 1000), (1, 2, 154)], new[] { first, second }.Select(c => (c["chunk_index"]!.GetValue<int>(), c["chunk_count"]!.GetValue<int>(), c["members"]!.AsArray().Count)));
         Assert.Equal(4, _gateway.MemberRequests.Count);
         Assert.Equal(["3300000000000000100", "3300000000000000999"], _gateway.MemberRequests[1].UserIds);
     }

@@ -18,6 +18,19 @@ public class GatewayEventParserTests
     }
 
     [Fact]
+    public void Guild_members_chunk_keeps_members_chunk_position_not_found_and_nonce()
+    {
+        var chunk = Assert.IsType<GuildMembersChunkEvent>(GatewayEventParser.Parse("GUILD_MEMBERS_CHUNK", Samples.Data("GUILD_MEMBERS_CHUNK")));
+
+        Assert.Equal(197038439483310086UL, chunk.GuildId);
+        var member = Assert.Single(chunk.Members);
+        Assert.Equal(("mason", "Mace"), (member.User.Username, member.Nick));
+        Assert.Equal((1, 2), (chunk.ChunkIndex, chunk.ChunkCount));
+        Assert.Equal([80351110224678913UL], chunk.NotFound);
+        Assert.Equal("4f2c0e8d9a7b4c1e8f3a2b1c0d9e8f7a", chunk.Nonce);
+    }
+
+    [Fact]
     public void Guild_create_has_roles_channels_and_members()
     {
         var guild = Assert.IsType<GuildCreateEvent>(GatewayEventParser.Parse("GUILD_CREATE", Samples.Data("GUILD_CREATE"))).Guild;

@@ -13,6 +13,8 @@ public sealed class AdminNoticeTests
     [InlineData(Outcomes.RejectedSignature, true)]
     [InlineData(Outcomes.Duplicate, false)]
     [InlineData(Outcomes.PendingMember, false)]
+    [InlineData(Outcomes.UnresolvedMember, true)] // the member may be in the server already: the admin must ask for the id
+    [InlineData(Outcomes.BotAccount, true)]
     [InlineData(Outcomes.NotPassed, false)]
     public void Grants_and_problems_for_admins_are_notable_repeats_and_member_mistakes_are_not(string outcome, bool notable) =>
         Assert.Equal(notable, AdminNoticeText.IsNotable(outcome));

@@ -90,6 +90,26 @@ public sealed class PendingGrantTests
         Assert.Equal(["robot", "tara", "tara_"], firstPass.Where(r => r.Query is not null).Select(r => r.Query!));
     }
 
+    [Fact]
+    public async Task Waiting_usernames_are_checked_at_most_50_per_pass_going_on_where_the_last_pass_stopped()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var inbox = new WebhookInbox(db.Database, new FakeTimeProvider(Start));
+        var gateway = new ScriptedMemberRequests();
+        var names = Enumerable.Range(0, 60).Select(i => $"name{i:D2}").ToList();
+        foreach (var name in names)
+        {
+            await InsertEventAsync(db.Database, MemberQuery.KeyFor(name), EventStatus.WaitingMember);
+        }
+
+        var reconciler = new PendingGrantReconciler(inbox, gateway, new GrantSignal(), NullLogger<PendingGrantReconciler>.Instance);
+        await reconciler.ReconcileGuildAsync(Guild, CancellationToken.None);
+        Assert.Equal(names.Take(50), gateway.Requests.Select(r => r.Query!));
+
+        await reconciler.ReconcileGuildAsync(Guild, CancellationToken.None);
+        Assert.Equal(names.Skip(50).Concat(names.Take(40)), gateway.Requests.Skip(50).Select(r => r.Query!));
+    }
+
     private static async Task<long> InsertEventAsync(Database database, string memberQuery, string status)
     {
         await using var connection = await database.OpenAsync();
