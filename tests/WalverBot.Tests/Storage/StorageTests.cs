@@ -136,6 +136,25 @@ public class StorageTests
     }
 
     [Fact]
+    public async Task An_unresolved_member_counts_as_pending_in_the_list_not_as_rejected()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var inbox = new WebhookInbox(db.Database, _time);
+        await using var writer = new InboxWriter(db.Database, _time);
+        var ledger = Ledger(db);
+        await new VerificationStore(db.Database, _time).UpsertAsync(new Verification { Id = "wb_1", GuildId = 1, RoleId = 2, SecretHash = "x", Source = "config" });
+        await writer.AcceptAsync(new NewInboxEvent("k1", "wb_1", 1, "0xABCDEF0000000000000000000000000000000001", "name:tara", "{}"), CancellationToken.None);
+        var inboxEvent = (await inbox.DueAsync(10, CancellationToken.None)).Single();
+
+        // The grant keeps waiting: the member may join (or be found) later.
+        await ledger.RecordOutcomeAsync(inboxEvent, EventStatus.WaitingMember, Decision.Reject(Outcomes.UnresolvedMember, "too many names"),
+            null, null, _time.GetUtcNow().AddDays(7), CancellationToken.None);
+
+        var counts = (await ledger.CountsForGuildAsync(1, CancellationToken.None))["wb_1"];
+        Assert.Equal((0, 1, 0), (counts.Granted, counts.Pending, counts.Rejected));
+    }
+
+    [Fact]
     public async Task Waiting_events_wake_for_the_member_who_joins_and_expire_otherwise()
     {
         await using var db = await TestDatabase.CreateAsync();
