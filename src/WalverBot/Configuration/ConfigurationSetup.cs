@@ -10,7 +10,7 @@ public static class ConfigurationSetup
     };
 
     /// <summary>
-    /// SPEC's order: config/appsettings.json, then config/appsettings.{Environment}.json, then environment
+    /// The documented order (README, Configuration): config/appsettings.json, then config/appsettings.{Environment}.json, then environment
     /// variables, then the command line. The config folder is the one next to the application, whatever
     /// the working directory is.
     /// </summary>

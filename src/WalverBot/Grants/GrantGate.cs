@@ -4,7 +4,7 @@ using WalverBot.Webhooks;
 namespace WalverBot.Grants;
 
 /// <summary>
-/// SPEC "Gating": grant only when the verification is enabled and, where it is token-gated or the payload
+/// Token gating: grant only when the verification is enabled and, where it is token-gated or the payload
 /// carries a token check, the check passed for the token and amount the verification asked for.
 /// </summary>
 public static class GrantGate

@@ -2,7 +2,11 @@ using WalverBot.Discord.Models;
 
 namespace WalverBot.Grants;
 
-/// <summary>SPEC "Role safety": which roles the bot refuses to hand out.</summary>
+/// <summary>
+/// Which roles the bot refuses to hand out: @everyone, managed roles, roles not below the bot's highest role (Discord
+/// refuses those anyway: docs topics/permissions#permission-hierarchy) and, unless Roles:AllowPrivileged, roles with
+/// permissions that would let a wallet holder run the server.
+/// </summary>
 public static class RoleSafety
 {
     public const DiscordPermissions Dangerous =

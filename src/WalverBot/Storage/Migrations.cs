@@ -109,7 +109,7 @@ public static class Migrations
         );
         """,
 
-        // 3: identity binding by one-time code (issue: trust nothing typed).
+        // 3: identity binding by one-time code, so the role goes to the account that asked /verify, not to a typed name.
         """
         ALTER TABLE verifications ADD COLUMN binding TEXT NOT NULL DEFAULT 'username';
 

@@ -6,7 +6,7 @@ namespace WalverBot.Walver;
 /// <summary>A custom field Walver asks the member to fill in; <c>type</c> <c>discord</c> holds a Discord username.</summary>
 public sealed record WalverCustomField(string Id, string Type, string Name, bool Required, string? Description = null);
 
-/// <summary>The body of <c>POST {Walver:BaseUrl}/new</c> (SPEC "The Walver side"). Null fields are left out.</summary>
+/// <summary>The body of <c>POST {Walver:BaseUrl}/new</c> (Walver's API: create a verification; <c>409</c> when the id exists). Null fields are left out.</summary>
 public sealed record WalverCreateRequest
 {
     public required string Id { get; init; }

@@ -1,6 +1,6 @@
 namespace WalverBot.Webhooks;
 
-/// <summary>A Walver webhook delivery, typed at the edge (SPEC: "The Walver side").</summary>
+/// <summary>A Walver webhook delivery, typed at the edge: the JSON Walver POSTs to the verification's webhook when a member completes it.</summary>
 public sealed record WalverWebhook
 {
     public required string VerificationId { get; init; }

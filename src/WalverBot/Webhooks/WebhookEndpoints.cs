@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace WalverBot.Webhooks;
 
-/// <summary><c>POST /webhooks/walver</c>, with every answer of SPEC's HTTP table.</summary>
+/// <summary><c>POST /webhooks/walver</c>, with every answer of the README's answer table.</summary>
 public static class WebhookEndpoints
 {
     public const string Route = "/webhooks/walver";

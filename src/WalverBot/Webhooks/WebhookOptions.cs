@@ -29,7 +29,7 @@ public sealed class WebhookOptions
     /// <summary>Request headers must arrive within this (Kestrel's RequestHeadersTimeout).</summary>
     public static readonly TimeSpan HeadersTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>The largest body accepted, from SPEC: 64 KiB.</summary>
+    /// <summary>The largest body accepted: 64 KiB, far more than a Walver delivery needs, so a flood of big bodies costs little memory (README: 413).</summary>
     public const int MaxBodyBytes = 64 * 1024;
 
     /// <summary>How far in the future a verification_time may be (clock skew).</summary>

@@ -6,7 +6,10 @@ using static WalverBot.Discord.Tests.GatewayIntegration.GatewayWorld;
 
 namespace WalverBot.Discord.Tests.GatewayIntegration;
 
-/// <summary>Issue 3's "Done when": the session survives 50 forced drops in a row, resuming each time.</summary>
+/// <summary>
+/// The session survives 50 forced drops in a row, resuming each time without a new IDENTIFY (Discord docs,
+/// events/gateway#resuming: a resumed session replays the missed events; IDENTIFYs count against session_start_limit).
+/// </summary>
 public sealed class GatewayFiftyDropsTests(ITestOutputHelper output)
 {
     private const int Drops = 50;

@@ -7,8 +7,8 @@ namespace WalverBot.Testing.FakeWalver;
 public sealed record WalverTokenVerification(string TokenAddress, decimal RequiredAmount, decimal ActualAmount, bool Passed);
 
 /// <summary>
-/// The JSON body Walver POSTs to a verification's webhook on completion (see SPEC.md, "The Walver
-/// side"). Immutable; change it with the With… helpers or a `with` expression.
+/// The JSON body Walver POSTs to a verification's webhook on completion (Walver's webhook: id, wallet_address,
+/// verification_time, custom_fields, token_verification, signature, message, chain, secret). Immutable; change it with the With… helpers or a `with` expression.
 /// </summary>
 public sealed record WalverWebhook
 {

@@ -3,7 +3,7 @@ using WalverBot.Tests.Hosting;
 namespace WalverBot.Tests.FaultDrills;
 
 /// <summary>
-/// Discord's REST API fails, then recovers: every grant completes. The drill is 30 s of failure; the suite
+/// Discord's REST API fails, then recovers: every grant completes. The full drill is 30 s of failure; the suite
 /// runs the same shape with an 8 s outage (the worker's backoff is 2, 4, 8 … s, so recovery costs about one more
 /// step of it). Set WALVERBOT_DRILL_OUTAGE_SECONDS=30 to run it at full length.
 /// </summary>
