@@ -28,10 +28,14 @@ public sealed class DatabaseHealthCheck(Database database, IOptions<StorageOptio
         // ReadWrite, not ReadWriteCreate, so a probe never creates an empty database where the real one went missing.
         var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
         {
-            Mode = database.IsFile ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
             DefaultTimeout = (int)Math.Ceiling(LockWait.TotalSeconds),
         };
+        if (database.IsFile && builder.Mode == SqliteOpenMode.ReadWriteCreate)
+        {
+            builder.Mode = SqliteOpenMode.ReadWrite;
+        }
+
         try
         {
             await using var connection = new SqliteConnection(builder.ToString());

@@ -178,9 +178,10 @@ internal sealed class WebhookOptionsValidator(IConfiguration configuration) : IV
             return ValidateOptionsResult.Fail("Webhook:PublicBaseUrl must be an absolute https:// URL (Walver refuses plain-http webhooks)");
         }
 
-        if (!ListenerLimits.TryParseProxies(ListenerLimits.ConfiguredProxies(configuration), out _, out _, out var invalid))
+        if (!ListenerLimits.TryParseProxies(ListenerLimits.ConfiguredProxies(configuration), out _, out _, out _))
         {
-            return ValidateOptionsResult.Fail($"Webhook:TrustedProxies: '{invalid}' is neither an IP address nor a network such as 172.16.0.0/12");
+            // The value is not echoed, like every other setting's: a configured value can hold anything, line breaks included.
+            return ValidateOptionsResult.Fail("Webhook:TrustedProxies must be IP addresses or networks such as 10.0.0.5 or 172.16.0.0/12, as a list or separated by commas");
         }
 
         if (options.MaxConnections < 1)

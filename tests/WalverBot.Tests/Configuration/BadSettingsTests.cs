@@ -31,7 +31,7 @@ public sealed partial class BadSettingsTests
         { "Webhook__RateLimitPerMinute", "abc", "Webhook:RateLimitPerMinute", "whole number, e.g. 600" },
         { "Webhook__MaxEventAge", "1day", "Webhook:MaxEventAge", "e.g. 1.00:00:00" },
         { "Webhook__TrustForwardedHeaders", "yes", "Webhook:TrustForwardedHeaders", "true or false" },
-        { "Webhook__TrustedProxies", "proxy.example", "Webhook:TrustedProxies", "neither an IP address nor a network" },
+        { "Webhook__TrustedProxies", "proxy.example", "Webhook:TrustedProxies", "IP addresses or networks" },
         { "Webhook__MaxConnections", "many", "Webhook:MaxConnections", "whole number" },
         { "Webhook__IdleTimeout", "5s", "Webhook:IdleTimeout", "e.g. 00:00:05" },
         { "Urls", "notaurl", "Urls", "http://0.0.0.0:8080" },

@@ -65,7 +65,7 @@ public sealed class ListenerHardeningTests
 
         var error = await Assert.ThrowsAnyAsync<Exception>(bot.StartBotAsync);
 
-        Assert.Contains("Webhook:TrustedProxies: 'proxy.internal' is neither an IP address nor a network", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Webhook:TrustedProxies must be IP addresses or networks", error.Message, StringComparison.Ordinal);
     }
 
     internal static async Task<string> ReadAnswerAsync(NetworkStream stream, CancellationToken cancellationToken)
