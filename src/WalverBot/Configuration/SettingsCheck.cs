@@ -77,6 +77,14 @@ public static class SettingsCheck
         return problems;
     }
 
+    /// <summary>The form problems of one section bound to <typeparamref name="T"/>.</summary>
+    internal static IReadOnlyList<string> ProblemsOf<T>(string section, IConfiguration configuration)
+    {
+        var problems = new List<string>();
+        Walk(configuration.GetSection(section), section, typeof(T), problems);
+        return problems;
+    }
+
     private static void Walk(IConfigurationSection section, string path, Type type, List<string> problems)
     {
         if (NotSettings.Contains(path))
@@ -93,6 +101,16 @@ public static class SettingsCheck
             if (section.Value is { } value && !(optional && value.Length == 0) && !IsValid(type, value))
             {
                 problems.Add($"{path} must be {Accepts(type, path)}");
+            }
+
+            return;
+        }
+
+        if (DictionaryValueType(type) is { } entry)
+        {
+            foreach (var child in section.GetChildren())
+            {
+                Walk(child, $"{path}:{child.Key}", entry, problems);
             }
 
             return;
@@ -140,6 +158,11 @@ public static class SettingsCheck
             return [path];
         }
 
+        if (DictionaryValueType(type) is { } entry)
+        {
+            return KeysOf($"{path}:{{name}}", entry);
+        }
+
         if (ElementType(type) is { } element)
         {
             return IsScalar(Nullable.GetUnderlyingType(element) ?? element) ? [path] : KeysOf($"{path}:{{i}}", element);
@@ -151,11 +174,16 @@ public static class SettingsCheck
     /// <summary>What the binder fills: properties with a public setter, and collections it can add to.</summary>
     private static IEnumerable<PropertyInfo> Settable(Type type) =>
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.GetIndexParameters().Length == 0 && (p.SetMethod?.IsPublic == true || ElementType(p.PropertyType) is not null));
+            .Where(p => p.GetIndexParameters().Length == 0 && (p.SetMethod?.IsPublic == true || ElementType(p.PropertyType) is not null || DictionaryValueType(p.PropertyType) is not null));
 
     private static bool IsScalar(Type type) =>
         type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan) ||
         type == typeof(DateTimeOffset) || type == typeof(DateTime) || type == typeof(Uri) || type == typeof(Guid);
+
+    /// <summary>The value type of a dictionary keyed by strings (the binder makes one entry per child key).</summary>
+    private static Type? DictionaryValueType(Type type) =>
+        type.IsGenericType && type.GetGenericArguments() is [var key, var value] && key == typeof(string) &&
+        typeof(IDictionary<,>).MakeGenericType(key, value).IsAssignableFrom(type) ? value : null;
 
     private static Type? ElementType(Type type)
     {

@@ -86,6 +86,21 @@ public sealed class SettingsCheckTests
         Assert.Contains("ConnectionStrings:WalverBot", SettingsCheck.Keys);
     }
 
+    [Fact]
+    public void A_dictionary_of_settings_is_walked_entry_by_entry()
+    {
+        Assert.Equal(
+            ["Limits:PerChain:solana must be a whole number"],
+            SettingsCheck.ProblemsOf<DictionaryOptions>("Limits", new ConfigurationBuilder()
+                .AddInMemoryCollection([new("Limits:PerChain:ethereum", "10"), new("Limits:PerChain:solana", "ten")])
+                .Build()));
+    }
+
+    private sealed class DictionaryOptions
+    {
+        public Dictionary<string, int> PerChain { get; } = [];
+    }
+
     private sealed class FutureOptions
     {
         public int Count { get; set; }
