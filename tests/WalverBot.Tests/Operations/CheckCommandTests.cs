@@ -132,6 +132,17 @@ public sealed class CheckCommandTests
     }
 
     [Fact]
+    public async Task Check_refuses_a_declared_Url_that_is_not_https_naming_the_key()
+    {
+        await using var fakes = await BotScenario.StartAsync(startBot: false);
+
+        var (exitCode, output) = await CheckAsync(fakes, new Dictionary<string, string?> { ["Verifications:0:Url"] = "http://walver.io/verify/x" });
+
+        Assert.Equal(OperatorCommands.ConfigurationInvalid, exitCode);
+        Assert.Contains("FAIL  config: Verifications:0:Url must be the https:// link members open", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Check_reports_a_database_it_cannot_write()
     {
         await using var fakes = await BotScenario.StartAsync(startBot: false);
