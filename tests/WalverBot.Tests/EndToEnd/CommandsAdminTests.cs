@@ -235,6 +235,24 @@ public sealed class CommandsAdminTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Revoke_whose_answer_edit_fails_still_says_what_was_done()
+    {
+        await _s.Bot.SendAsync(_s.Bot.Webhook("alice"));
+        await _s.Bot.WaitForRolePutsAsync(BotScenario.AliceId);
+        await Inbox.WaitForDecisionAsync(_s.Bot, Outcomes.Granted);
+        // The role removal succeeds; only the edit that shows the result is refused, once.
+        _s.Discord.InjectFault("PATCH", "/webhooks/*/*/messages/@original",
+            FakeFault.Status(400, """{"message":"Invalid Form Body","code":50035}"""), times: 1);
+
+        var answer = await _s.AskAsync(AdminId, Slash("revoke", User("member", BotScenario.AliceId)),
+            c => c.Contains("Removed", StringComparison.Ordinal) || c.Contains("went wrong", StringComparison.Ordinal));
+
+        Assert.Contains("Removed 1 role(s)", answer.Content, StringComparison.Ordinal);
+        Assert.DoesNotContain("Nothing was changed", answer.Content, StringComparison.Ordinal);
+        Assert.DoesNotContain(BotScenario.HolderRoleId, _s.Discord.GetMemberRoles(GuildId, BotScenario.AliceId));
+    }
+
+    [Fact]
     public async Task Post_puts_a_Verify_wallet_button_in_the_channel()
     {
         await _s.AskAsync(AdminId, Link("dashboard-made", BotScenario.HolderRoleId, Url));
