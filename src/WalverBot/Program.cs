@@ -78,6 +78,7 @@ public partial class Program
         builder.Services.AddGrants();
         builder.Services.AddCommands();
         builder.Services.AddOperations();
+        builder.AddOperationsListener();
         configure?.Invoke(builder);
 
         var app = builder.Build();
