@@ -82,6 +82,7 @@ public partial class Program
         builder.Services.AddCommands();
         builder.Services.AddOperations();
         builder.Services.AddHealth();
+        builder.AddOperationsListener();
         configure?.Invoke(builder);
 
         // Before Build: building the host reads Logging and Serilog settings, and the pipeline reads Webhook ones.

@@ -5,8 +5,8 @@ namespace WalverBot.Discord.Models;
 /// <param name="Name">Guild name.</param>
 /// <param name="Icon">Icon hash, if any.</param>
 /// <param name="Owner">True when the bot owns the guild.</param>
-/// <param name="Permissions">The bot's permissions in the guild (excluding channel overwrites).</param>
-public sealed record PartialGuild(ulong Id, string Name, string? Icon = null, bool Owner = false, DiscordPermissions Permissions = DiscordPermissions.None);
+/// <param name="Permissions">The bot's permissions in the guild (excluding channel overwrites); null when the answer omits the field (unknown, not none).</param>
+public sealed record PartialGuild(ulong Id, string Name, string? Icon = null, bool Owner = false, DiscordPermissions? Permissions = null);
 
 /// <summary>A guild (https://discord.com/developers/docs/resources/guild#guild-object), the fields the bot reads.</summary>
 /// <param name="Id">Snowflake id.</param>

@@ -36,18 +36,19 @@ public sealed class InteractionHandler(
     private async Task RunCommandAsync(Interaction interaction, CancellationToken cancellationToken)
     {
         await using var reply = new InteractionReply(discord, interaction, time, logger);
+        Reply answer;
         try
         {
             reply.DeferAfter(DirectAnswerBudget, cancellationToken);
-            var answer = await DecideAsync(interaction, reply, cancellationToken);
-            await reply.FinishAsync(answer, cancellationToken);
+            answer = await DecideAsync(interaction, reply, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            return;
         }
         catch (CommandException ex)
         {
-            await TryFinishAsync(reply, interaction, new Reply(ex.Message), cancellationToken);
+            answer = new Reply(ex.Message);
         }
         catch (Exception ex)
         {
@@ -57,6 +58,22 @@ public sealed class InteractionHandler(
             await TryFinishAsync(reply, interaction,
                 new Reply($"Something went wrong (error id `{errorId}`). Nothing was changed unless said above; the bot operator can find the details in the logs under that id."),
                 cancellationToken);
+            return;
+        }
+
+        try
+        {
+            await reply.FinishAsync(answer, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The command has run (roles may be gone already); only showing its answer failed. Send the same words
+            // once more as plain text, so the admin reads what was done rather than a generic error.
+            logger.LogWarning("Could not show the answer to {Interaction}, trying once more as plain text: {Error}", interaction, ex.Message);
+            await TryFinishAsync(reply, interaction, new Reply(answer.Content), cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

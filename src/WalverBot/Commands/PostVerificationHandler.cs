@@ -19,7 +19,9 @@ public sealed class PostVerificationHandler(VerificationStore store, GuildDirect
 
         if (verification.VerificationUrl is not { } url)
         {
-            return new Reply($"The bot does not know the link of `{verification.Id}`. Add it with `/walver link id:{verification.Id} url:<link from Walver's dashboard>` (with its role and secret).");
+            return new Reply(verification.Source == "config"
+                ? $"The bot does not know the link of `{verification.Id}`. It is declared in the bot's configuration: the bot operator adds its `Url` there (the link from Walver's dashboard)."
+                : $"The bot does not know the link of `{verification.Id}`. Add it with `/walver link id:{verification.Id} url:<link from Walver's dashboard>` (with its role and secret).");
         }
 
         await progress.DeferAsync(cancellationToken);

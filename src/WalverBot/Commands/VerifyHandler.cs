@@ -11,17 +11,16 @@ namespace WalverBot.Commands;
 public sealed class VerifyHandler(VerificationStore store, IdentityCodes codes)
 {
     public const string NothingSetUp = "No wallet verification is set up in this server yet. Ask a server admin to run `/walver create`.";
+    public const string NoLinkYet = "This server's wallet verification has no link the bot can show yet. Ask a server admin to add it (`/walver link … url:`, or `Url` of a verification declared in the bot's configuration).";
     private const int MaxButtons = 25;
 
     public async Task<Reply> HandleAsync(CommandContext context, CancellationToken cancellationToken)
     {
-        var open = (await store.ListForGuildAsync(context.GuildId, cancellationToken))
-            .Where(v => v.Enabled && v.VerificationUrl is not null)
-            .Take(MaxButtons)
-            .ToList();
+        var enabled = (await store.ListForGuildAsync(context.GuildId, cancellationToken)).Where(v => v.Enabled).ToList();
+        var open = enabled.Where(v => v.VerificationUrl is not null).Take(MaxButtons).ToList();
         if (open.Count == 0)
         {
-            return new Reply(NothingSetUp);
+            return new Reply(enabled.Count == 0 ? NothingSetUp : NoLinkYet);
         }
 
         var lines = open.Select(v => $"- **{Label(v)}** → <@&{v.RoleId}>: {v.VerificationUrl}");

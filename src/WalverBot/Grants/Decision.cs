@@ -8,7 +8,6 @@ public static class Outcomes
     public const string PendingMember = "pending_member";
     public const string NotPassed = "not_passed";
     public const string TokenMismatch = "token_mismatch";
-    public const string UnknownMember = "unknown_member";
     public const string AmbiguousMember = "ambiguous_member";
     public const string InvalidUsername = "invalid_username";
     public const string WalletConflict = "wallet_conflict";
@@ -22,6 +21,8 @@ public static class Outcomes
     public const string InternalError = "internal_error";
     public const string BotAccount = "bot_account";
     public const string UnresolvedMember = "unresolved_member";
+    /// <summary>Written by <see cref="GrantLedger.RecordRevocationAsync"/> when an admin removes a role.</summary>
+    public const string Revoked = "revoked";
 }
 
 /// <summary>A decision about one webhook event, with the reason an admin reads.</summary>

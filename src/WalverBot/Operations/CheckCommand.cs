@@ -169,7 +169,7 @@ public static class CheckCommand
                 continue;
             }
 
-            if ((guild.Permissions & (DiscordPermissions.ManageRoles | DiscordPermissions.Administrator)) == 0)
+            if (guild.Permissions is { } listed && !CanManageRoles(listed))
             {
                 report.Problem(area, $"the bot lacks Manage Roles in {guild.Name} ({guildId}); give its role that permission");
                 continue;
@@ -178,6 +178,14 @@ public static class CheckCommand
             try
             {
                 var view = await roleSource.GetAsync(guildId, cancellationToken);
+                // An absent `permissions` field is unknown, not "none": work them out from the roles as Discord does
+                // (https://discord.com/developers/docs/topics/permissions#permission-hierarchy: @everyone's, then the member's roles).
+                if (guild.Permissions is null && !guild.Owner && !CanManageRoles(BasePermissions(guildId, view)))
+                {
+                    report.Problem(area, $"the bot lacks Manage Roles in {guild.Name} ({guildId}); give its role that permission");
+                    continue;
+                }
+
                 var role = view.Roles.FirstOrDefault(r => r.Id == roleId);
                 var unsafeReason = RoleSafety.Check(guildId, roleId, view.Roles, view.BotRoleIds, allowPrivileged);
                 if (unsafeReason is null)
@@ -261,6 +269,12 @@ public static class CheckCommand
             return false;
         }
     }
+
+    private static bool CanManageRoles(DiscordPermissions permissions) =>
+        (permissions & (DiscordPermissions.ManageRoles | DiscordPermissions.Administrator)) != 0;
+
+    private static DiscordPermissions BasePermissions(ulong guildId, GuildRoleView view) =>
+        view.Roles.Where(r => r.Id == guildId || view.BotRoleIds.Contains(r.Id)).Aggregate(DiscordPermissions.None, (all, r) => all | r.Permissions);
 
     private static string Describe(DiscordRestException ex) =>
         ex.StatusCode is { } status ? $"{(int)status} {ex.Message}{(ex.ErrorCode is { } code ? $" (code {code})" : "")}" : $"no answer ({ex.Message})";

@@ -36,6 +36,7 @@ public static class OperationsServiceCollectionExtensions
     {
         // Observable gauges exist once their owner is created.
         app.Services.GetRequiredService<InboxGauges>();
+        app.UseOperationsListener();
         app.UseMiddleware<ShutdownGate>();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;

@@ -14,6 +14,9 @@ public sealed class DeclaredVerification
     public string? TokenAddress { get; set; }
     public decimal? MinAmount { get; set; }
 
+    /// <summary>The https link members open (from Walver's dashboard), so <c>/verify</c> and <c>/walver post</c> can offer it.</summary>
+    public string? Url { get; set; }
+
     /// <summary><c>username</c> (default) or <c>code</c>: require the one-time code from /verify in the <c>walverbot_code</c> field.</summary>
     public string Binding { get; set; } = Bindings.Username;
 }

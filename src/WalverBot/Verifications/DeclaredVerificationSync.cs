@@ -27,7 +27,8 @@ public sealed class DeclaredVerificationSync(VerificationStore store, ILogger<De
                 Binding = item.Binding.ToLowerInvariant(),
                 Name = existing?.Name,
                 Enabled = existing?.Enabled ?? true, // an admin's /walver disable survives restarts
-                VerificationUrl = existing?.VerificationUrl,
+                // Without a declared Url, keep the link the row already has (from /walver link, before it was declared).
+                VerificationUrl = string.IsNullOrWhiteSpace(item.Url) ? existing?.VerificationUrl : item.Url.Trim(),
             }, cancellationToken);
         }
 

@@ -79,6 +79,11 @@ internal sealed class DeclaredVerificationsValidator : IValidateOptions<Declared
                 failures.Add($"{key}:Binding must be {Bindings.Username} or {Bindings.Code}");
             }
 
+            if (!string.IsNullOrWhiteSpace(item.Url) && (!Uri.TryCreate(item.Url.Trim(), UriKind.Absolute, out var link) || link.Scheme != Uri.UriSchemeHttps))
+            {
+                failures.Add($"{key}:Url must be the https:// link members open, as shown in Walver's dashboard");
+            }
+
             if (item.MinAmount is < 0)
             {
                 failures.Add($"{key}:MinAmount must not be negative");

@@ -37,8 +37,16 @@ public sealed class DiscordJsonTests
     {
         var guild = JsonSerializer.Deserialize<PartialGuild>("""{"id":"1","name":"g","permissions":"2251799813685247"}""", DiscordJson.Options)!;
 
-        Assert.Equal(2251799813685247UL, (ulong)guild.Permissions);
-        Assert.True(guild.Permissions.HasFlag(DiscordPermissions.ManageRoles));
+        Assert.Equal(2251799813685247UL, (ulong)guild.Permissions!.Value);
+        Assert.True(guild.Permissions.Value.HasFlag(DiscordPermissions.ManageRoles));
+    }
+
+    [Fact]
+    public void Permissions_AbsentFromAPartialGuild_AreUnknown_NotNone()
+    {
+        var guild = JsonSerializer.Deserialize<PartialGuild>("""{"id":"1","name":"g"}""", DiscordJson.Options)!;
+
+        Assert.Null(guild.Permissions);
     }
 
     [Fact]

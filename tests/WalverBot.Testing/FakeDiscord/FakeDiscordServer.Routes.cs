@@ -94,15 +94,24 @@ public sealed partial class FakeDiscordServer
     {
         lock (_gate)
         {
-            return DiscordResult.Ok(new JsonArray([.. _guilds.Values.Select(g => (JsonNode)new JsonObject
+            return DiscordResult.Ok(new JsonArray([.. _guilds.Values.Select(g =>
             {
-                ["id"] = g.Id,
-                ["name"] = g.Name,
-                ["icon"] = null,
-                ["banner"] = null,
-                ["owner"] = g.OwnerId == BotUserId,
-                ["permissions"] = PermissionsOf(g, BotUserId).ToString(CultureInfo.InvariantCulture),
-                ["features"] = new JsonArray(),
+                var json = new JsonObject
+                {
+                    ["id"] = g.Id,
+                    ["name"] = g.Name,
+                    ["icon"] = null,
+                    ["banner"] = null,
+                    ["owner"] = g.OwnerId == BotUserId,
+                    ["permissions"] = PermissionsOf(g, BotUserId).ToString(CultureInfo.InvariantCulture),
+                    ["features"] = new JsonArray(),
+                };
+                if (OmitGuildPermissions)
+                {
+                    json.Remove("permissions");
+                }
+
+                return (JsonNode)json;
             })]));
         }
     }

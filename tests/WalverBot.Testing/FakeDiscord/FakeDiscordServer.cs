@@ -195,6 +195,12 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         set { lock (_gate) { _sessionStartsRemaining = value; } }
     }
 
+    /// <summary>
+    /// When true, <c>GET /users/@me/guilds</c> leaves out each guild's <c>permissions</c>, as some Discord-compatible
+    /// servers do (the field is documented, but a client must not read its absence as "no permissions").
+    /// </summary>
+    public bool OmitGuildPermissions { get; set; }
+
     // ---- Rate limits and faults ----------------------------------------------------------------
 
     /// <summary>Sets a bucket's limit (see <see cref="DiscordBuckets"/>); resets that bucket's windows.</summary>

@@ -35,6 +35,7 @@ public sealed partial class BadSettingsTests
         { "Webhook__MaxConnections", "many", "Webhook:MaxConnections", "whole number" },
         { "Webhook__IdleTimeout", "5s", "Webhook:IdleTimeout", "e.g. 00:00:05" },
         { "Urls", "notaurl", "Urls", "http://0.0.0.0:8080" },
+        { "Operations__Urls", "metrics-port", "Operations:Urls", "URLs such as http://0.0.0.0:9090" },
         { "ASPNETCORE_URLS", "http://127.0.0.1:99999", "Urls", "port from 0 to 65535" },
         { "ConnectionStrings__WalverBot", "Foo=bar", "ConnectionStrings:WalverBot", "Data Source=" },
         { "Kestrel__Certificates__Default__Path", "/nonexistent/walverbot-cert.pem", "Kestrel:Certificates:Default:Path", "a file this user can read" },
@@ -60,6 +61,7 @@ public sealed partial class BadSettingsTests
         { "Verifications__0__TokenAddress", "0x123", "Verifications:0:TokenAddress", "40 hex digits" },
         { "Verifications__0__MinAmount", "lots", "Verifications:0:MinAmount", "a dot for decimals" },
         { "Verifications__0__Binding", "email", "Verifications:0:Binding", "username or code" },
+        { "Verifications__0__Url", "http://walver.example/v/1", "Verifications:0:Url", "https://" },
     };
 
     /// <summary>A configuration the bot starts with; each case spoils one key of it. Discord is a closed loopback port.</summary>

@@ -88,12 +88,13 @@ public sealed class CommandsAdminTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Verify_is_private_and_says_when_nothing_is_set_up()
+    public async Task Verify_is_private_and_says_when_no_link_is_known_yet()
     {
+        // The scenario declares a verification without a Url: it is set up, only its link is unknown.
         var none = await _s.AskAsync(BotScenario.BobId, Verify());
         Assert.Equal(4, none.Callback.Type);
         Assert.True(none.IsEphemeral);
-        Assert.Equal(VerifyHandler.NothingSetUp, none.Content);
+        Assert.Equal(VerifyHandler.NoLinkYet, none.Content);
 
         await _s.AskAsync(AdminId, Link("dashboard-made", BotScenario.HolderRoleId, Url));
         var some = await _s.AskAsync(BotScenario.BobId, Verify());
@@ -102,6 +103,23 @@ public sealed class CommandsAdminTests : IAsyncLifetime
         Assert.Contains(Url, some.Content, StringComparison.Ordinal);
         Assert.Contains("bob", some.Content, StringComparison.Ordinal);
         Assert.Contains(some.Buttons, b => b["url"]?.GetValue<string>() == Url && b["style"]?.GetValue<int>() == 5);
+    }
+
+    [Fact]
+    public async Task A_declared_verification_with_a_Url_is_offered_by_verify_and_post()
+    {
+        const string declaredUrl = "https://walver.io/verify/declared-in-config";
+        await using var s = await CommandScenario.StartAsync(new Dictionary<string, string?> { ["Verifications:0:Url"] = declaredUrl });
+
+        var verify = await s.AskAsync(BotScenario.BobId, Verify());
+        Assert.True(verify.IsEphemeral);
+        Assert.Contains(declaredUrl, verify.Content, StringComparison.Ordinal);
+        Assert.Contains(verify.Buttons, b => b["url"]?.GetValue<string>() == declaredUrl);
+
+        await s.AskAsync(AdminId, Slash("post", Text("verification", BotScenario.VerificationId), Channel("channel", ChannelId)),
+            c => c.Contains("Posted", StringComparison.Ordinal));
+        var post = Assert.Single(s.Discord.RequestsTo("POST", $"/channels/{ChannelId}/messages"));
+        Assert.Equal(declaredUrl, JsonNode.Parse(post.Body)!["components"]![0]!["components"]![0]!["url"]!.GetValue<string>());
     }
 
     [Fact]
@@ -217,6 +235,24 @@ public sealed class CommandsAdminTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Revoke_whose_answer_edit_fails_still_says_what_was_done()
+    {
+        await _s.Bot.SendAsync(_s.Bot.Webhook("alice"));
+        await _s.Bot.WaitForRolePutsAsync(BotScenario.AliceId);
+        await Inbox.WaitForDecisionAsync(_s.Bot, Outcomes.Granted);
+        // The role removal succeeds; only the edit that shows the result is refused, once.
+        _s.Discord.InjectFault("PATCH", "/webhooks/*/*/messages/@original",
+            FakeFault.Status(400, """{"message":"Invalid Form Body","code":50035}"""), times: 1);
+
+        var answer = await _s.AskAsync(AdminId, Slash("revoke", User("member", BotScenario.AliceId)),
+            c => c.Contains("Removed", StringComparison.Ordinal) || c.Contains("went wrong", StringComparison.Ordinal));
+
+        Assert.Contains("Removed 1 role(s)", answer.Content, StringComparison.Ordinal);
+        Assert.DoesNotContain("Nothing was changed", answer.Content, StringComparison.Ordinal);
+        Assert.DoesNotContain(BotScenario.HolderRoleId, _s.Discord.GetMemberRoles(GuildId, BotScenario.AliceId));
+    }
+
+    [Fact]
     public async Task Post_puts_a_Verify_wallet_button_in_the_channel()
     {
         await _s.AskAsync(AdminId, Link("dashboard-made", BotScenario.HolderRoleId, Url));
@@ -252,7 +288,9 @@ public sealed class CommandsAdminTests : IAsyncLifetime
     {
         var answer = await _s.AskAsync(AdminId, Slash("post", Text("verification", BotScenario.VerificationId), Channel("channel", ChannelId)));
 
-        Assert.Contains("url:", answer.Content, StringComparison.Ordinal);
+        // It is declared in configuration (where /walver link cannot change it), so the advice is its Url there.
+        Assert.Contains("configuration", answer.Content, StringComparison.Ordinal);
+        Assert.Contains("`Url`", answer.Content, StringComparison.Ordinal);
         Assert.Empty(_s.Discord.RequestsTo("POST", "/channels/*/messages"));
     }
 

@@ -89,6 +89,24 @@ public sealed class CheckCommandTests
     }
 
     [Fact]
+    public async Task Check_reads_an_absent_guild_permissions_field_as_unknown_and_works_them_out_from_the_roles()
+    {
+        await using var fakes = await BotScenario.StartAsync(startBot: false);
+        fakes.Discord.OmitGuildPermissions = true;
+
+        var (_, output) = await CheckAsync(fakes);
+
+        Assert.Contains($"ok    verification {BotScenario.VerificationId}: role Holder ({BotScenario.HolderRoleId}) in Test Guild exists", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("lacks Manage Roles", output, StringComparison.Ordinal);
+
+        // Without the field, the bot's roles still decide: none of them grants Manage Roles here.
+        fakes.Discord.SetBotRoles(BotScenario.GuildId);
+        (_, output) = await CheckAsync(fakes);
+
+        Assert.Contains($"FAIL  verification {BotScenario.VerificationId}: the bot lacks Manage Roles in Test Guild ({BotScenario.GuildId})", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Check_says_when_Discord_refuses_the_token()
     {
         await using var fakes = await BotScenario.StartAsync(startBot: false);
@@ -111,6 +129,17 @@ public sealed class CheckCommandTests
         Assert.Contains("FAIL  config: Discord:Token is required", output, StringComparison.Ordinal);
         Assert.Contains("FAIL  config: Verifications:0:GuildId is required", output, StringComparison.Ordinal);
         Assert.DoesNotContain("discord:", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Check_refuses_a_declared_Url_that_is_not_https_naming_the_key()
+    {
+        await using var fakes = await BotScenario.StartAsync(startBot: false);
+
+        var (exitCode, output) = await CheckAsync(fakes, new Dictionary<string, string?> { ["Verifications:0:Url"] = "http://walver.io/verify/x" });
+
+        Assert.Equal(OperatorCommands.ConfigurationInvalid, exitCode);
+        Assert.Contains("FAIL  config: Verifications:0:Url must be the https:// link members open", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -34,7 +35,7 @@ internal sealed class RestHarness : IDisposable
         Client = Services.GetRequiredService<IDiscordRestClient>();
     }
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    public TimerWatchingTimeProvider Time { get; } = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     public ScriptedHttpHandler Http { get; } = new();
 
@@ -45,6 +46,77 @@ internal sealed class RestHarness : IDisposable
     public IDiscordRestClient Client { get; }
 
     public void Dispose() => Services.Dispose();
+}
+
+/// <summary>
+/// A <see cref="FakeTimeProvider"/> that knows which timers are armed. A caller released by another task arms its wait
+/// a moment later, on another thread; advancing the clock before that moves time past a timer that does not exist yet,
+/// and the wait, armed afterwards, never ends. Tests wait for the armed timer instead.
+/// </summary>
+internal sealed class TimerWatchingTimeProvider(DateTimeOffset start) : FakeTimeProvider(start)
+{
+    private readonly ConcurrentDictionary<WatchedTimer, TimeSpan> _armed = new();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new WatchedTimer(this, period);
+        timer.Arm(dueTime);
+        timer.Inner = base.CreateTimer(s =>
+        {
+            timer.Fired();
+            callback(s);
+        }, state, dueTime, period);
+        return timer;
+    }
+
+    /// <summary>Waits until a timer due <paramref name="dueTime"/> after it was armed is armed and has not fired.</summary>
+    public Task WhenArmedAsync(TimeSpan dueTime) => TestWait.UntilAsync(() => _armed.Values.Contains(dueTime));
+
+    private sealed class WatchedTimer(TimerWatchingTimeProvider owner, TimeSpan period) : ITimer
+    {
+        private TimeSpan _period = period;
+
+        public ITimer Inner { get; set; } = null!;
+
+        public void Arm(TimeSpan dueTime)
+        {
+            if (dueTime == Timeout.InfiniteTimeSpan)
+            {
+                owner._armed.TryRemove(this, out _);
+            }
+            else
+            {
+                owner._armed[this] = dueTime;
+            }
+        }
+
+        public void Fired()
+        {
+            if (_period == Timeout.InfiniteTimeSpan)
+            {
+                owner._armed.TryRemove(this, out _);
+            }
+        }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            _period = period;
+            Arm(dueTime);
+            return Inner.Change(dueTime, period);
+        }
+
+        public void Dispose()
+        {
+            owner._armed.TryRemove(this, out _);
+            Inner.Dispose();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            owner._armed.TryRemove(this, out _);
+            return Inner.DisposeAsync();
+        }
+    }
 }
 
 internal static class TestWait
