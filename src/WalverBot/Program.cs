@@ -82,11 +82,12 @@ public partial class Program
         builder.Services.AddCommands();
         builder.Services.AddOperations();
         builder.Services.AddHealth();
-        builder.AddOperationsListener();
         configure?.Invoke(builder);
 
         // Before Build: building the host reads Logging and Serilog settings, and the pipeline reads Webhook ones.
         SettingsCheck.ThrowIfInvalid(builder.Configuration);
+        // After the check: it adds Operations:Urls to the addresses Kestrel binds, which the check would blame on Urls.
+        builder.AddOperationsListener();
         var app = builder.Build();
         app.UseWalverBotErrors();
         app.UseOperations();
