@@ -17,8 +17,7 @@ public interface IReconnectStrategy
 /// </summary>
 public sealed class ExponentialBackoffReconnectStrategy : IReconnectStrategy
 {
-    private readonly TimeSpan _baseDelay;
-    private readonly TimeSpan _maxDelay;
+    private readonly ExponentialBackoff _backoff;
     private readonly Func<double> _random;
 
     /// <summary>One second base, one minute cap, <see cref="Random.Shared"/> jitter.</summary>
@@ -30,8 +29,8 @@ public sealed class ExponentialBackoffReconnectStrategy : IReconnectStrategy
     /// <summary>Creates the strategy with explicit bounds and a random source returning values in [0, 1).</summary>
     public ExponentialBackoffReconnectStrategy(TimeSpan baseDelay, TimeSpan maxDelay, Func<double> random)
     {
-        _baseDelay = baseDelay;
-        _maxDelay = maxDelay;
+        // Drawn between half the ceiling and the ceiling.
+        _backoff = new ExponentialBackoff(baseDelay, maxDelay, 0.5, 1.0);
         _random = random;
     }
 
@@ -41,15 +40,9 @@ public sealed class ExponentialBackoffReconnectStrategy : IReconnectStrategy
         if (failedAttempts <= 0)
         {
             // Discord asks for an immediate reconnect after op 7; a small random delay still spreads shards out.
-            return _baseDelay * _random();
+            return _backoff.BaseDelay * _random();
         }
 
-        var ceiling = _baseDelay * Math.Pow(2, Math.Min(failedAttempts, 30));
-        if (ceiling > _maxDelay)
-        {
-            ceiling = _maxDelay;
-        }
-
-        return ceiling * (0.5 + _random() / 2);
+        return _backoff.Delay(failedAttempts, _random());
     }
 }

@@ -15,15 +15,19 @@ public static class CommandServiceCollectionExtensions
         services.AddScoped<CommandRouter>();
         services.AddScoped<GuildDirectory>();
         services.AddScoped<VerificationAutocomplete>();
-        services.AddScoped<CreateVerificationHandler>();
-        services.AddScoped<LinkVerificationHandler>();
-        services.AddScoped<ListVerificationsHandler>();
+        services.AddScoped<ICommandHandler<CreateVerificationCommand>, CreateVerificationHandler>();
+        services.AddScoped<ICommandHandler<LinkVerificationCommand>, LinkVerificationHandler>();
+        services.AddScoped<ICommandHandler<ListVerificationsCommand>, ListVerificationsHandler>();
+        services.AddScoped<ICommandHandler<EnableVerificationCommand>, EnableVerificationHandler>();
+        services.AddScoped<ICommandHandler<MemberStatusCommand>, MemberStatusHandler>();
+        services.AddScoped<ICommandHandler<LogChannelCommand>, LogChannelHandler>();
         services.AddScoped<PostVerificationHandler>();
+        services.AddScoped<ICommandHandler<PostVerificationCommand>, PostVerificationCommandHandler>();
         services.AddScoped<RoleRemovalHandler>();
-        services.AddScoped<EnableVerificationHandler>();
-        services.AddScoped<MemberStatusHandler>();
-        services.AddScoped<LogChannelHandler>();
+        services.AddScoped<ICommandHandler<DisableVerificationCommand>, DisableVerificationCommandHandler>();
+        services.AddScoped<ICommandHandler<RevokeMemberCommand>, RevokeMemberCommandHandler>();
         services.AddScoped<VerifyHandler>();
+        services.AddScoped<ICommandHandler<VerifyCommand>, VerifyCommandHandler>();
 
         services.AddSingleton<LogChannelNotifier>();
         services.AddSingleton<IAdminNotifier>(sp => sp.GetRequiredService<LogChannelNotifier>());

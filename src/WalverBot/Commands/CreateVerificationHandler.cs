@@ -22,7 +22,7 @@ public sealed class CreateVerificationHandler(
     IOptions<WebhookOptions> webhookOptions,
     IOptions<RoleOptions> roleOptions,
     TimeProvider time,
-    ILogger<CreateVerificationHandler> logger)
+    ILogger<CreateVerificationHandler> logger) : ICommandHandler<CreateVerificationCommand>
 {
     /// <summary>The custom field Walver shows for the member's Discord username; webhooks carry it as <c>custom_fields.discord</c>.</summary>
     public static readonly WalverCustomField DiscordField = new("discord", "discord", "Discord username", Required: true,

@@ -146,23 +146,3 @@ public sealed class InteractionHandler(
         }
     }
 }
-
-/// <summary>Sends each command to its handler.</summary>
-public sealed class CommandRouter(IServiceProvider services)
-{
-    public Task<Reply> RouteAsync(SlashCommand command, CommandContext context, IReplyProgress progress, CancellationToken cancellationToken) =>
-        command switch
-        {
-            CreateVerificationCommand c => services.GetRequiredService<CreateVerificationHandler>().HandleAsync(c, context, progress, cancellationToken),
-            LinkVerificationCommand c => services.GetRequiredService<LinkVerificationHandler>().HandleAsync(c, context, cancellationToken),
-            ListVerificationsCommand => services.GetRequiredService<ListVerificationsHandler>().HandleAsync(context, cancellationToken),
-            PostVerificationCommand c => services.GetRequiredService<PostVerificationHandler>().HandleAsync(c, context, progress, cancellationToken),
-            DisableVerificationCommand c => services.GetRequiredService<RoleRemovalHandler>().DisableAsync(c, context, progress, cancellationToken),
-            EnableVerificationCommand c => services.GetRequiredService<EnableVerificationHandler>().HandleAsync(c, context, cancellationToken),
-            RevokeMemberCommand c => services.GetRequiredService<RoleRemovalHandler>().RevokeAsync(c, context, progress, cancellationToken),
-            MemberStatusCommand c => services.GetRequiredService<MemberStatusHandler>().HandleAsync(c, context, cancellationToken),
-            LogChannelCommand c => services.GetRequiredService<LogChannelHandler>().HandleAsync(c, context, cancellationToken),
-            VerifyCommand => services.GetRequiredService<VerifyHandler>().HandleAsync(context, cancellationToken),
-            _ => throw new InvalidOperationException($"no handler for {command.GetType().Name}"),
-        };
-}

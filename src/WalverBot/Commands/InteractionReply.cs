@@ -33,8 +33,6 @@ public sealed class InteractionReply(IDiscordRestClient discord, Interaction int
         Answered,
     }
 
-    public bool IsDeferred => _state == State.Deferred;
-
     /// <summary>Defers automatically when no answer was sent within <paramref name="budget"/>.</summary>
     public void DeferAfter(TimeSpan budget, CancellationToken cancellationToken) =>
         _autoDefer = time.CreateTimer(_ => _ = AutoDeferAsync(cancellationToken), null, budget, Timeout.InfiniteTimeSpan);

@@ -10,9 +10,9 @@ public sealed class LinkVerificationHandler(
     GuildDirectory guilds,
     IOptions<RoleOptions> roleOptions,
     IOptions<Webhooks.WebhookOptions> webhookOptions,
-    ILogger<LinkVerificationHandler> logger)
+    ILogger<LinkVerificationHandler> logger) : ICommandHandler<LinkVerificationCommand>
 {
-    public async Task<Reply> HandleAsync(LinkVerificationCommand command, CommandContext context, CancellationToken cancellationToken)
+    public async Task<Reply> HandleAsync(LinkVerificationCommand command, CommandContext context, IReplyProgress progress, CancellationToken cancellationToken)
     {
         var existing = await store.FindAsync(command.VerificationId, cancellationToken);
         if (existing is not null && existing.GuildId != context.GuildId)

@@ -6,9 +6,9 @@ using WalverBot.Verifications;
 namespace WalverBot.Commands;
 
 /// <summary><c>/walver list</c>: this server's verifications with role, chain, gate, state and counts.</summary>
-public sealed class ListVerificationsHandler(VerificationStore store, GrantLedger ledger)
+public sealed class ListVerificationsHandler(VerificationStore store, GrantLedger ledger) : ICommandHandler<ListVerificationsCommand>
 {
-    public async Task<Reply> HandleAsync(CommandContext context, CancellationToken cancellationToken)
+    public async Task<Reply> HandleAsync(ListVerificationsCommand command, CommandContext context, IReplyProgress progress, CancellationToken cancellationToken)
     {
         var verifications = await store.ListForGuildAsync(context.GuildId, cancellationToken);
         if (verifications.Count == 0)

@@ -4,9 +4,9 @@ using WalverBot.Discord.Rest;
 namespace WalverBot.Commands;
 
 /// <summary><c>/walver log-channel</c>: where notices go; checked by posting a first notice before it is saved.</summary>
-public sealed class LogChannelHandler(CommandStore store, GuildDirectory guilds, IDiscordRestClient discord, ILogger<LogChannelHandler> logger)
+public sealed class LogChannelHandler(CommandStore store, GuildDirectory guilds, IDiscordRestClient discord, ILogger<LogChannelHandler> logger) : ICommandHandler<LogChannelCommand>
 {
-    public async Task<Reply> HandleAsync(LogChannelCommand command, CommandContext context, CancellationToken cancellationToken)
+    public async Task<Reply> HandleAsync(LogChannelCommand command, CommandContext context, IReplyProgress progress, CancellationToken cancellationToken)
     {
         if (command.ChannelId is not { } channelId)
         {

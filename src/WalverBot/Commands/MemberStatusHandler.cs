@@ -4,11 +4,11 @@ using WalverBot.Grants;
 namespace WalverBot.Commands;
 
 /// <summary><c>/walver status</c>: a member's wallets, grants with dates, and the last decisions with their reasons.</summary>
-public sealed class MemberStatusHandler(GrantLedger ledger)
+public sealed class MemberStatusHandler(GrantLedger ledger) : ICommandHandler<MemberStatusCommand>
 {
     private const int DecisionCount = 8;
 
-    public async Task<Reply> HandleAsync(MemberStatusCommand command, CommandContext context, CancellationToken cancellationToken)
+    public async Task<Reply> HandleAsync(MemberStatusCommand command, CommandContext context, IReplyProgress progress, CancellationToken cancellationToken)
     {
         var wallets = await ledger.WalletLinksForMemberAsync(context.GuildId, command.UserId, cancellationToken);
         var grants = await ledger.GrantsForMemberAsync(context.GuildId, command.UserId, cancellationToken);

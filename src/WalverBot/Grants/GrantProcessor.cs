@@ -314,12 +314,15 @@ public sealed class GrantProcessor(
 /// <summary>Backoff for transient failures: exponential with jitter, capped, never sooner than Discord asked.</summary>
 public static class RetryDelay
 {
-    private static readonly TimeSpan Cap = TimeSpan.FromMinutes(1);
+    /// <summary>2, 4, 8 … seconds from the first retry, ±20 %, capped at one minute.</summary>
+    public static readonly WalverBot.Discord.ExponentialBackoff Schedule = new(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), 0.8, 1.2);
 
-    public static TimeSpan For(int attempt, TimeSpan? retryAfter)
+    public static TimeSpan For(int attempt, TimeSpan? retryAfter) => For(attempt, retryAfter, Random.Shared.NextDouble());
+
+    /// <summary>The delay for <paramref name="random"/> in [0, 1) (fixed in tests).</summary>
+    public static TimeSpan For(int attempt, TimeSpan? retryAfter, double random)
     {
-        var exponential = TimeSpan.FromSeconds(Math.Min(Cap.TotalSeconds, Math.Pow(2, Math.Min(attempt, 20))));
-        var jittered = TimeSpan.FromSeconds(Math.Min(Cap.TotalSeconds, exponential.TotalSeconds * (0.8 + Random.Shared.NextDouble() * 0.4)));
+        var jittered = Schedule.Delay(attempt, random);
         return retryAfter is { } wait && wait > jittered ? wait : jittered;
     }
 }

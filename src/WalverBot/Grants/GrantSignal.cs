@@ -1,22 +1,34 @@
+using System.Threading.Channels;
+
 namespace WalverBot.Grants;
 
 /// <summary>Wakes the grant worker when new work is stored, so roles follow webhooks within milliseconds.</summary>
 public sealed class GrantSignal
 {
-    private readonly SemaphoreSlim _signal = new(0, 1);
+    // At most one pending wake-up (capacity one, further writes dropped): the worker drains everything due
+    // each time it wakes, so coalescing notifications loses nothing.
+    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
-    public void Notify()
+    public void Notify() => _signal.Writer.TryWrite(true);
+
+    /// <summary>True when woken by <see cref="Notify"/> (consuming the wake-up), false when <paramref name="timeout"/> passed first.</summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        // At most one pending wake-up: the worker drains everything due each time it wakes.
+        if (_signal.Reader.TryRead(out _))
+        {
+            return true;
+        }
+
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
         try
         {
-            _signal.Release();
+            return await _signal.Reader.WaitToReadAsync(timeoutSource.Token) && _signal.Reader.TryRead(out _);
         }
-        catch (SemaphoreFullException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            return false;
         }
     }
-
-    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        await _signal.WaitAsync(timeout, cancellationToken);
 }

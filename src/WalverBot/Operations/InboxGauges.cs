@@ -6,19 +6,19 @@ using WalverBot.Storage;
 namespace WalverBot.Operations;
 
 /// <summary>
-/// Gauges read when Prometheus scrapes: inbox backlog and the age of its oldest event, events retrying,
-/// pending grants (members not yet in the guild), and gateway readiness. One small query per scrape.
+/// Gauges for Prometheus: inbox backlog and the age of its oldest event, events retrying, pending grants
+/// (members not yet in the guild), and gateway readiness. A background loop reads the inbox figures every
+/// <see cref="RefreshEvery"/>; a scrape only reads the cached figures, so it never waits on the database.
 /// </summary>
-public sealed class InboxGauges
+public sealed class InboxGauges : BackgroundService
 {
-    private static readonly TimeSpan CacheFor = TimeSpan.FromMilliseconds(200);
+    public static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(2);
 
     private readonly Database _database;
     private readonly TimeProvider _time;
     private readonly ILogger<InboxGauges> _logger;
-    private readonly Lock _gate = new();
-    private Snapshot? _last;
-    private DateTimeOffset _lastAt;
+    private volatile Snapshot? _last;
+    private bool _failing;
 
     public InboxGauges(BotMetrics metrics, Database database, IGatewayStatus gateway, TimeProvider time, ILogger<InboxGauges> logger)
     {
@@ -26,57 +26,70 @@ public sealed class InboxGauges
         _time = time;
         _logger = logger;
         var meter = metrics.Meter;
-        meter.CreateObservableGauge("walverbot.inbox.backlog", () => Read()?.Backlog ?? Empty, "{event}", "Accepted webhook events not processed yet (due now or retrying later).");
-        meter.CreateObservableGauge("walverbot.inbox.oldest_age", () => Read()?.OldestAgeSeconds ?? EmptyDouble, "s", "Age of the oldest unprocessed webhook event; 0 when the inbox is empty.");
-        meter.CreateObservableGauge("walverbot.inbox.retrying", () => Read()?.Retrying ?? Empty, "{event}", "Unprocessed events that failed at least once (waiting for Discord).");
-        meter.CreateObservableGauge("walverbot.grants.pending", () => Read()?.WaitingMember ?? Empty, "{grant}", "Grants waiting for the member to join the guild.");
+        meter.CreateObservableGauge("walverbot.inbox.backlog", () => Read(s => new Measurement<long>(s.Backlog)), "{event}", "Accepted webhook events not processed yet (due now or retrying later).");
+        meter.CreateObservableGauge("walverbot.inbox.oldest_age", () => Read(OldestAgeSeconds), "s", "Age of the oldest unprocessed webhook event; 0 when the inbox is empty.");
+        meter.CreateObservableGauge("walverbot.inbox.retrying", () => Read(s => new Measurement<long>(s.Retrying)), "{event}", "Unprocessed events that failed at least once (waiting for Discord).");
+        meter.CreateObservableGauge("walverbot.grants.pending", () => Read(s => new Measurement<long>(s.WaitingMember)), "{grant}", "Grants waiting for the member to join the guild.");
         meter.CreateObservableGauge("walverbot.gateway.ready", () => gateway.IsReady ? 1 : 0, "{bool}", "1 while every gateway shard holds a READY or RESUMED session.");
     }
 
-    private static IEnumerable<Measurement<long>> Empty => [];
-
-    private static IEnumerable<Measurement<double>> EmptyDouble => [];
-
-    private Snapshot? Read()
+    /// <summary>Reads the inbox figures once; false (and the gauges absent) when the database could not be read.</summary>
+    public async Task<bool> RefreshAsync(CancellationToken cancellationToken)
     {
-        lock (_gate)
+        try
         {
-            // The four gauges are read one after the other in a scrape: one query serves them all.
-            if (_last is not null && _time.GetUtcNow() - _lastAt < CacheFor)
+            await using var connection = await _database.OpenAsync(cancellationToken);
+            var row = await connection.QuerySingleAsync<(long Backlog, long Retrying, long Waiting, string? Oldest)>(new CommandDefinition("""
+                SELECT
+                    COALESCE(SUM(status = 'pending'), 0),
+                    COALESCE(SUM(status = 'pending' AND attempts > 0), 0),
+                    COALESCE(SUM(status = 'waiting_member'), 0),
+                    MIN(CASE WHEN status = 'pending' THEN received_at END)
+                FROM webhook_events
+                WHERE status IN ('pending', 'waiting_member')
+                """, cancellationToken: cancellationToken));
+            var oldest = row.Oldest is null ? (DateTimeOffset?)null : DateTimeOffset.Parse(row.Oldest, System.Globalization.CultureInfo.InvariantCulture);
+            _last = new Snapshot(row.Backlog, row.Retrying, row.Waiting, oldest);
+            _failing = false;
+            return true;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Metrics must never stop the bot, whatever the database says.
+            // Stale figures would hide a problem: the gauges are absent until the database answers again.
+            _last = null;
+            if (!_failing)
             {
-                return _last;
+                _logger.LogWarning("Could not read inbox gauges: {Message}", ex.Message);
             }
 
-            try
-            {
-                using var connection = _database.OpenAsync().GetAwaiter().GetResult();
-                var row = connection.QuerySingle<(long Backlog, long Retrying, long Waiting, string? Oldest)>("""
-                    SELECT
-                        COALESCE(SUM(status = 'pending'), 0),
-                        COALESCE(SUM(status = 'pending' AND attempts > 0), 0),
-                        COALESCE(SUM(status = 'waiting_member'), 0),
-                        MIN(CASE WHEN status = 'pending' THEN received_at END)
-                    FROM webhook_events
-                    WHERE status IN ('pending', 'waiting_member')
-                    """);
-                var now = _time.GetUtcNow();
-                var oldest = row.Oldest is null
-                    ? 0
-                    : Math.Max(0, (now - DateTimeOffset.Parse(row.Oldest, System.Globalization.CultureInfo.InvariantCulture)).TotalSeconds);
-                _last = new Snapshot(
-                    [new(row.Backlog)], [new(oldest)], [new(row.Retrying)], [new(row.Waiting)]);
-                _lastAt = now;
-                return _last;
-            }
-            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
-            {
-                // A scrape must not fail because the database is busy; the gauges are simply absent this time.
-                _logger.LogWarning("Could not read inbox gauges: {Message}", ex.Message);
-                return null;
-            }
+            _failing = true;
+            return false;
         }
     }
 
-    private sealed record Snapshot(
-        Measurement<long>[] Backlog, Measurement<double>[] OldestAgeSeconds, Measurement<long>[] Retrying, Measurement<long>[] WaitingMember);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(RefreshEvery, _time);
+        try
+        {
+            do
+            {
+                await RefreshAsync(stoppingToken);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private Measurement<T>[] Read<T>(Func<Snapshot, Measurement<T>> measure) where T : struct =>
+        _last is { } last ? [measure(last)] : [];
+
+    // The age grows between refreshes: computed at scrape time from the cached oldest receipt time.
+    private Measurement<double> OldestAgeSeconds(Snapshot snapshot) =>
+        new(snapshot.Oldest is { } oldest ? Math.Max(0, (_time.GetUtcNow() - oldest).TotalSeconds) : 0);
+
+    private sealed record Snapshot(long Backlog, long Retrying, long WaitingMember, DateTimeOffset? Oldest);
 }

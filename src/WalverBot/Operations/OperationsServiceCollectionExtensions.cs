@@ -18,6 +18,7 @@ public static class OperationsServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<BotMetrics>();
         services.AddSingleton<InboxGauges>();
+        services.AddHostedService(sp => sp.GetRequiredService<InboxGauges>());
         services.AddSingleton<ShutdownState>();
         services.AddHostedService<ShutdownReporter>();
         services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(8));

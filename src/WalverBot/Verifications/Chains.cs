@@ -41,9 +41,6 @@ public static class Chains
         return chain is not null && Families.TryGetValue(chain, out family);
     }
 
-    public static int SignatureLength(ChainFamily family) =>
-        family == ChainFamily.Evm ? EvmSignatureLength : SolanaSignatureLength;
-
     /// <summary>EVM addresses are case-insensitive (checksums only change case); Solana's base58 addresses are not.</summary>
     public static bool SameAddress(string? chain, string a, string b)
     {
