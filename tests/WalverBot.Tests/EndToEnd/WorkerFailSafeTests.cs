@@ -83,7 +83,8 @@ public sealed class WorkerFailSafeTests : IAsyncLifetime
     public async Task After_a_bounded_number_of_internal_errors_the_event_is_finished_as_internal_error_with_an_error_id()
     {
         Assert.Equal(200, (await _bot.SendAsync(_bot.Webhook())).Status);
-        await WaitForLogAsync("failed with internal error");
+        // The committed reschedule, not the log line written just before it: an UPDATE between the two would be overwritten.
+        await WaitForInternalErrorsAsync(BotScenario.VerificationId, 1);
         // Skip the middle of the backoff (2, 4, 8, 16 s): the event is one failure away from the bound, and due now.
         await ExecuteAsync($"UPDATE webhook_events SET internal_errors = {GrantProcessor.MaxInternalErrors - 1}, next_attempt_at = '2000-01-01T00:00:00.0000000+00:00'");
         _bot.Services.GetRequiredService<GrantSignal>().Notify();
@@ -157,6 +158,20 @@ public sealed class WorkerFailSafeTests : IAsyncLifetime
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException($"no log line with '{text}' within 15 s");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private async Task WaitForInternalErrorsAsync(string verificationId, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while ((await EventAsync(verificationId)).InternalErrors < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the event of {verificationId} did not count {count} internal error(s) within 15 s");
             }
 
             await Task.Delay(20);
