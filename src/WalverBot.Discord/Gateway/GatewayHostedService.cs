@@ -25,15 +25,16 @@ internal sealed class GatewayHostedService(
         catch (GatewayFatalException ex)
         {
             var stop = ex.ToStop(time.GetUtcNow());
-            status.SetStopped(stop);
-            // One line, no stack trace: the message already says what to change.
+            // One line, no stack trace: the message already says what to change. Logged before the stop is reported,
+            // so whoever reacts to the report (the app, a test) finds the line already written.
             logger.LogCritical("Discord gateway {Stop}", stop.ToString());
+            status.SetStopped(stop);
         }
         catch (Exception ex)
         {
             var stop = new GatewayStop($"unexpected error ({ex.GetType().Name}: {ex.Message})", "restart the bot; if it happens again, report this log line", time.GetUtcNow());
-            status.SetStopped(stop);
             logger.LogCritical(ex, "Discord gateway {Stop}", stop.ToString());
+            status.SetStopped(stop);
         }
     }
 
