@@ -35,6 +35,9 @@ public sealed class GrantProcessor(
     /// </summary>
     public const int MaxInternalErrors = 5;
 
+    /// <summary>How often an event parked by a rejected token looks again (locally: the REST client no longer sends).</summary>
+    public static readonly TimeSpan TokenRecheck = TimeSpan.FromMinutes(1);
+
     public async Task ProcessAsync(InboxEvent inboxEvent, CancellationToken cancellationToken)
     {
         try
@@ -44,6 +47,10 @@ public sealed class GrantProcessor(
         catch (DiscordRestException ex) when (ex.IsTransient)
         {
             await RetryLaterAsync(inboxEvent, ex, cancellationToken);
+        }
+        catch (DiscordRestException ex) when (ex.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            await WaitForTokenAsync(inboxEvent, cancellationToken);
         }
         catch (DiscordRestException ex)
         {
@@ -280,6 +287,18 @@ public sealed class GrantProcessor(
         logger.LogWarning("Event {EventId} of verification {VerificationId}: {Reason}; attempt {Attempt}, retrying in {Delay}",
             inboxEvent.Id, inboxEvent.VerificationId, reason, attempt, delay);
         await inbox.RescheduleAsync(inboxEvent.Id, time.GetUtcNow() + delay, reason, cancellationToken);
+    }
+
+    /// <summary>
+    /// A 401 says the bot's token is wrong or was reset: an operator's setting, not this delivery's fault. The event
+    /// waits in the inbox, outside <c>Grants:RetryFor</c>, until the operator fixes the token and restarts; no request
+    /// reaches Discord meanwhile (the REST client stops sending after a 401, which counts towards Discord's ban limit).
+    /// </summary>
+    private async Task WaitForTokenAsync(InboxEvent inboxEvent, CancellationToken cancellationToken)
+    {
+        const string reason = "Discord rejected the bot token (401); the grant waits until Discord:Token is fixed and the bot restarted";
+        logger.LogDebug("Event {EventId} of verification {VerificationId}: {Reason}", inboxEvent.Id, inboxEvent.VerificationId, reason);
+        await inbox.RescheduleAsync(inboxEvent.Id, time.GetUtcNow() + TokenRecheck, reason, cancellationToken);
     }
 
     private async Task RecordDiscordRefusalAsync(InboxEvent inboxEvent, DiscordRestException ex, CancellationToken cancellationToken)

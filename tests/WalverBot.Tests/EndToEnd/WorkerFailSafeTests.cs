@@ -117,6 +117,33 @@ public sealed class WorkerFailSafeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rejected_token_parks_the_grant_instead_of_failing_it_and_the_restart_grants_it()
+    {
+        // A token reset while the gateway session still runs: the role PUT is the first call to learn of it.
+        _bot.Discord.InjectFault("PUT", "/guilds/*/members/*/roles/*", FakeFault.Status(401, """{"message": "401: Unauthorized", "code": 0}"""));
+
+        Assert.Equal(200, (await _bot.SendAsync(OtherGuildWebhook(0))).Status);
+
+        var parked = await EventAsync(OtherVerificationId);
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); parked.Attempts == 0 && DateTime.UtcNow < deadline; parked = await EventAsync(OtherVerificationId))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal("pending", parked.Status);
+        Assert.Contains("Discord:Token", parked.LastError, StringComparison.Ordinal);
+        Assert.DoesNotContain(await Inbox.DecisionsAsync(_bot), d => d.Outcome == Outcomes.DiscordError);
+
+        // The operator fixes the token and restarts: the parked grant goes through.
+        await _bot.StopBotAsync();
+        await _bot.StartBotAsync();
+        await ExecuteAsync("UPDATE webhook_events SET next_attempt_at = '2000-01-01T00:00:00.0000000+00:00' WHERE status = 'pending'");
+        _bot.Services.GetRequiredService<GrantSignal>().Notify();
+        await WithDiagnosticsAsync(() => _bot.Discord.WaitUntilAsync(d => d.GetMemberRoles(OtherGuildId, OtherMemberId(0)).Contains(OtherRoleId), TimeSpan.FromSeconds(15), "the role after the restart"));
+        Assert.Equal(2, _bot.Discord.RequestsTo("PUT", "/guilds/*/members/*/roles/*").Count);
+    }
+
+    [Fact]
     public async Task An_absurd_retry_after_reschedules_the_event_within_an_hour_instead_of_failing_every_pass()
     {
         _bot.Discord.InjectFault("PUT", "/guilds/*/members/*/roles/*", FakeFault.RateLimited(1e12, "shared"));
