@@ -7,6 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 using WalverBot.Discord.Gateway;
 using WalverBot.Discord.Models;
 using WalverBot.Discord.Rest;
+using WalverBot.Discord.Tests.Rest.Fakes;
 
 namespace WalverBot.Discord.Tests.Gateway;
 
@@ -137,6 +138,38 @@ public class GatewayHostingTests
         // The client has returned (the stop is reported after it did), so nothing can connect or IDENTIFY again.
         world.Time.Advance(TimeSpan.FromHours(1));
         Assert.Single(world.Server.Connections);
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task An_unexpected_error_starts_the_gateway_again_after_a_backoff_instead_of_stopping_it()
+    {
+        var world = new World(new DiscordOptions { Token = ShardHarness.Token });
+        var discover = world.Rest.GatewayBot;
+        world.Rest.GatewayBot = () => world.Rest.GatewayBotCalls == 1 ? throw new InvalidOperationException("a bug") : discover();
+        var logger = world.Loggers.CreateLogger<GatewayHostedService>();
+        using var service = new GatewayHostedService(world.Client, world.Status, world.Dispatcher, world.Time, logger) { Random = () => 0.5 };
+
+        await service.StartAsync(CancellationToken.None);
+        await TestWait.UntilAsync(() => world.Logs.Entries.Any(e => e.Level == LogLevel.Error));
+        var error = Assert.Single(world.Logs.Entries, e => e.Level == LogLevel.Error);
+        Assert.IsType<InvalidOperationException>(error.Exception);
+        var backoff = GatewayHostedService.RestartBackoff.Delay(0, 0.5); // 5 s × 0.75
+        Assert.Equal(TimeSpan.FromSeconds(3.75), backoff);
+        Assert.Contains($"starting it again in {backoff}", error.Message, StringComparison.Ordinal);
+        Assert.Null(world.Status.Stopped);
+        Assert.Equal(0, world.Server.WaitingConnections);
+        var failedAt = world.Time.GetUtcNow();
+
+        // The backoff runs on the host's clock: once it has passed, the gateway discovers and connects again.
+        await TestWait.UntilAsync(() =>
+        {
+            world.Time.Advance(TimeSpan.FromMilliseconds(500));
+            return world.Server.WaitingConnections > 0;
+        });
+        Assert.Equal(2, world.Rest.GatewayBotCalls);
+        Assert.True(world.Time.GetUtcNow() - failedAt >= backoff);
+        Assert.Null(world.Status.Stopped);
         await service.StopAsync(CancellationToken.None);
     }
 
