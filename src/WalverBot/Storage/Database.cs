@@ -91,6 +91,13 @@ public sealed class Database : IDisposable
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
+        // Once the file is deleted or replaced under the bot, a new physical connection would create an empty database
+        // at the path (and pooled ones write to the lost file): refuse, so nothing lands in either.
+        if (Health.Check() is { } problem)
+        {
+            throw new StoreUnavailableException(problem);
+        }
+
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
 

@@ -5,9 +5,6 @@ using WalverBot.Storage;
 
 namespace WalverBot.Webhooks;
 
-/// <summary>The store cannot keep what it is given right now (see <see cref="StoreHealth"/>).</summary>
-public sealed class StoreUnavailableException(string message) : Exception(message);
-
 /// <summary>A webhook event to store.</summary>
 public sealed record NewInboxEvent(string DeliveryKey, string VerificationId, ulong GuildId, string WalletAddress, string? MemberQuery, string Payload);
 
@@ -68,9 +65,12 @@ public sealed class InboxWriter : IAsyncDisposable
             catch (Exception ex)
             {
                 // Disk full, locked past the busy timeout: nothing of the batch is stored, so nothing is acknowledged.
+                // SQLite may notice a deleted database file itself (SQLITE_READONLY_DBMOVED, "attempt to write a
+                // readonly database"); the store's own reason says what happened and what to do.
+                var failure = _database.Health.Check() is { } problem ? new StoreUnavailableException(problem) : ex;
                 foreach (var pending in batch)
                 {
-                    pending.Done.TrySetException(ex);
+                    pending.Done.TrySetException(failure);
                 }
             }
 

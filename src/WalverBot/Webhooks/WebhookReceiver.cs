@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using WalverBot.Grants;
 using WalverBot.Operations;
 using WalverBot.Security;
+using WalverBot.Storage;
 using WalverBot.Verifications;
 
 namespace WalverBot.Webhooks;
@@ -49,7 +50,18 @@ public sealed class WebhookReceiver(
             return new(Acceptance.Malformed, error);
         }
 
-        var verification = await verifications.FindAsync(webhook!.VerificationId, cancellationToken);
+        Verification? verification;
+        try
+        {
+            verification = await verifications.FindAsync(webhook!.VerificationId, cancellationToken);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            // A verification not cached yet is read from a store that is gone: not stored, so not acknowledged.
+            logger.LogError("Could not store a webhook for verification {VerificationId}: {Problem}", webhook!.VerificationId, ex.Message);
+            return new(Acceptance.StorageUnavailable, "storage unavailable, try again later");
+        }
+
         if (verification is null || !verification.Enabled)
         {
             logger.LogWarning("Refused a webhook for {State} verification {VerificationId} from {RemoteAddress}",
