@@ -84,7 +84,7 @@ public sealed class WorkerFailSafeTests : IAsyncLifetime
     {
         Assert.Equal(200, (await _bot.SendAsync(_bot.Webhook())).Status);
         // The committed reschedule, not the log line written just before it: an UPDATE between the two would be overwritten.
-        await WaitForInternalErrorsAsync(BotScenario.VerificationId, 1);
+        await WaitForEventAsync(BotScenario.VerificationId, e => e.InternalErrors >= 1, "the first internal error");
         // Skip the middle of the backoff (2, 4, 8, 16 s): the event is one failure away from the bound, and due now.
         await ExecuteAsync($"UPDATE webhook_events SET internal_errors = {GrantProcessor.MaxInternalErrors - 1}, next_attempt_at = '2000-01-01T00:00:00.0000000+00:00'");
         _bot.Services.GetRequiredService<GrantSignal>().Notify();
@@ -124,11 +124,7 @@ public sealed class WorkerFailSafeTests : IAsyncLifetime
 
         Assert.Equal(200, (await _bot.SendAsync(OtherGuildWebhook(0))).Status);
 
-        var parked = await EventAsync(OtherVerificationId);
-        for (var deadline = DateTime.UtcNow.AddSeconds(15); parked.Attempts == 0 && DateTime.UtcNow < deadline; parked = await EventAsync(OtherVerificationId))
-        {
-            await Task.Delay(20);
-        }
+        var parked = await WaitForEventAsync(OtherVerificationId, e => e.Attempts > 0, "the parked attempt");
 
         Assert.Equal("pending", parked.Status);
         Assert.Contains("Discord:Token", parked.LastError, StringComparison.Ordinal);
@@ -152,11 +148,7 @@ public sealed class WorkerFailSafeTests : IAsyncLifetime
 
         await WaitForLogAsync("retrying in 01:00:00");
         // The line is written just before the new schedule is stored.
-        var limited = await EventAsync(OtherVerificationId);
-        for (var deadline = DateTime.UtcNow.AddSeconds(15); limited.Attempts == 0 && DateTime.UtcNow < deadline; limited = await EventAsync(OtherVerificationId))
-        {
-            await Task.Delay(20);
-        }
+        var limited = await WaitForEventAsync(OtherVerificationId, e => e.Attempts > 0, "the rescheduled attempt");
 
         Assert.Equal("pending", limited.Status);
         Assert.Contains("rate limited", limited.LastError, StringComparison.Ordinal);
@@ -191,18 +183,23 @@ public sealed class WorkerFailSafeTests : IAsyncLifetime
         }
     }
 
-    private async Task WaitForInternalErrorsAsync(string verificationId, int count)
+    /// <summary>Polls the first event of a verification until its stored row shows <paramref name="done"/>.</summary>
+    private async Task<EventRow> WaitForEventAsync(string verificationId, Func<EventRow, bool> done, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);
-        while ((await EventAsync(verificationId)).InternalErrors < count)
+        var row = await EventAsync(verificationId);
+        while (!done(row))
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"the event of {verificationId} did not count {count} internal error(s) within 15 s");
+                throw new TimeoutException($"{what} was not stored within 15 s (status {row.Status}, attempts {row.Attempts})");
             }
 
             await Task.Delay(20);
+            row = await EventAsync(verificationId);
         }
+
+        return row;
     }
 
     private async Task ExecuteAsync(string sql)
