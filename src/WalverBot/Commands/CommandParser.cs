@@ -85,9 +85,9 @@ public static partial class CommandParser
     {
         var role = options.RequiredId("role");
         var chain = options.RequiredString("chain").Trim().ToLowerInvariant();
-        if (!Chains.IsKnown(chain))
+        if (!KnownChains.IsKnown(chain))
         {
-            throw new CommandException($"`chain` must be one of {string.Join(", ", Chains.All)}.");
+            throw new CommandException($"`chain` must be one of {string.Join(", ", KnownChains.All)}.");
         }
 
         var gate = ParseGate(chain, options.String("token_address"), options.Raw("min_amount"), options.Boolean("nft"));
@@ -131,9 +131,9 @@ public static partial class CommandParser
             return null;
         }
 
-        if (!Chains.TryGetFamily(chain, out var family))
+        if (!KnownChains.TryGetFamily(chain, out var family))
         {
-            throw new CommandException($"`chain` must be one of {string.Join(", ", Chains.All)}.");
+            throw new CommandException($"`chain` must be one of {string.Join(", ", KnownChains.All)}.");
         }
 
         if (family == ChainFamily.Evm && !WalletAddresses.IsEvmAddress(tokenAddress))
@@ -194,9 +194,9 @@ public static partial class CommandParser
         }
 
         var chain = options.String("chain")?.Trim().ToLowerInvariant();
-        if (chain is not null && !Chains.IsKnown(chain))
+        if (chain is not null && !KnownChains.IsKnown(chain))
         {
-            throw new CommandException($"`chain` must be one of {string.Join(", ", Chains.All)}.");
+            throw new CommandException($"`chain` must be one of {string.Join(", ", KnownChains.All)}.");
         }
 
         return new LinkVerificationCommand(id, role, secret, url is { Length: > 0 } ? url : null, chain);

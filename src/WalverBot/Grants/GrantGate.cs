@@ -30,7 +30,7 @@ public static class GrantGate
                 return Decision.Reject(Outcomes.NotPassed, "the verification is token-gated but the delivery has no token check");
             }
 
-            if (check.TokenAddress is null || !Chains.SameAddress(verification.Chain, check.TokenAddress, verification.TokenAddress!))
+            if (check.TokenAddress is null || !KnownChains.SameAddress(verification.Chain, check.TokenAddress, verification.TokenAddress!))
             {
                 return Decision.Reject(Outcomes.TokenMismatch, "the token checked is not the token the verification asks for");
             }

@@ -35,7 +35,7 @@ public sealed class GrantLedger(
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.ExecuteScalarAsync<ulong?>(new CommandDefinition(
             "SELECT user_id FROM wallet_links WHERE guild_id = @guildId AND wallet_address = @wallet",
-            new { guildId, wallet = Chains.NormalizeAddress(walletAddress) }, cancellationToken: cancellationToken));
+            new { guildId, wallet = KnownChains.NormalizeAddress(walletAddress) }, cancellationToken: cancellationToken));
     }
 
     /// <summary>
@@ -46,7 +46,7 @@ public sealed class GrantLedger(
     public async Task<ulong> LinkWalletAsync(ulong guildId, string walletAddress, ulong userId, string verificationId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var args = new { guildId, wallet = Chains.NormalizeAddress(walletAddress), userId, verificationId, now = Database.Format(time.GetUtcNow()) };
+        var args = new { guildId, wallet = KnownChains.NormalizeAddress(walletAddress), userId, verificationId, now = Database.Format(time.GetUtcNow()) };
         // The no-op update makes RETURNING yield the existing row on a conflict, still in one atomic statement.
         return await connection.ExecuteScalarAsync<ulong>(new CommandDefinition("""
             INSERT INTO wallet_links (guild_id, wallet_address, user_id, verification_id, linked_at)
@@ -65,7 +65,7 @@ public sealed class GrantLedger(
         var args = new
         {
             eventId = inboxEvent.Id, verificationId = verification.Id, guildId = verification.GuildId, roleId = verification.RoleId,
-            userId, wallet = Chains.NormalizeAddress(inboxEvent.WalletAddress), now,
+            userId, wallet = KnownChains.NormalizeAddress(inboxEvent.WalletAddress), now,
         };
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO role_grants (verification_id, guild_id, role_id, user_id, wallet_address, event_id, status, granted_at)

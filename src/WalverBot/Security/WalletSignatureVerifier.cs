@@ -36,7 +36,7 @@ public sealed class WalletSignatureVerifier : IWalletSignatureVerifier
 
     public SignatureCheck Verify(string? chain, string? walletAddress, string? message, string? signature)
     {
-        if (!Chains.TryGetFamily(chain, out var family))
+        if (!KnownChains.TryGetFamily(chain, out var family))
         {
             return SignatureCheck.Reject(SignatureReasons.UnsupportedChain,
                 $"Chain {Describe(chain)} is not one Walver supports.");
@@ -76,7 +76,7 @@ public sealed class WalletSignatureVerifier : IWalletSignatureVerifier
                 "The wallet address is not an EVM address (0x followed by 40 hex digits).");
         }
 
-        var decoded = SignatureEncodings.Decode(signature, Chains.EvmSignatureLength);
+        var decoded = SignatureEncodings.Decode(signature, KnownChains.EvmSignatureLength);
         if (decoded.Problem is not null)
         {
             return SignatureCheck.Reject(SignatureReasons.BadEncoding, $"Unreadable EVM signature: {decoded.Problem}.");
@@ -164,7 +164,7 @@ public sealed class WalletSignatureVerifier : IWalletSignatureVerifier
             return SignatureCheck.Reject(SignatureReasons.BadAddress, "The wallet address is not a usable Ed25519 public key.");
         }
 
-        var decoded = SignatureEncodings.Decode(signature, Chains.SolanaSignatureLength);
+        var decoded = SignatureEncodings.Decode(signature, KnownChains.SolanaSignatureLength);
         if (decoded.Problem is not null)
         {
             return SignatureCheck.Reject(SignatureReasons.BadEncoding, $"Unreadable Solana signature: {decoded.Problem}.");

@@ -145,6 +145,15 @@ public static class Migrations
         """
         ALTER TABLE webhook_events ADD COLUMN claimed_by TEXT NULL;
         """,
+
+        // 7: what a token gate reads on chain and the roles it gives by amount; tiers are JSON ([{"MinAmount":"100","RoleId":"1"}]),
+        // reverify_after a TimeSpan in its invariant "c" form.
+        """
+        ALTER TABLE verifications ADD COLUMN token_standard TEXT NULL;
+        ALTER TABLE verifications ADD COLUMN token_id TEXT NULL;
+        ALTER TABLE verifications ADD COLUMN tiers TEXT NULL;
+        ALTER TABLE verifications ADD COLUMN reverify_after TEXT NULL;
+        """,
     ];
 
     /// <summary>Steps that need code (hashing) after their SQL, in the same transaction, by version.</summary>

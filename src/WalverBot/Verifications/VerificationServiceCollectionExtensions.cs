@@ -62,12 +62,12 @@ internal sealed class DeclaredVerificationsValidator : IValidateOptions<Declared
                 failures.Add($"{key}:Secret is required (the webhook secret set in Walver's dashboard)");
             }
 
-            if (item.Chain is not null && !Chains.IsKnown(item.Chain))
+            if (item.Chain is not null && !KnownChains.IsKnown(item.Chain))
             {
-                failures.Add($"{key}:Chain must be one of {string.Join(", ", Chains.All)}");
+                failures.Add($"{key}:Chain must be one of {string.Join(", ", KnownChains.All)}");
             }
 
-            if (!string.IsNullOrWhiteSpace(item.TokenAddress) && Chains.TryGetFamily(item.Chain, out var family) && !IsTokenAddress(family, item.TokenAddress.Trim()))
+            if (!string.IsNullOrWhiteSpace(item.TokenAddress) && KnownChains.TryGetFamily(item.Chain, out var family) && !IsTokenAddress(family, item.TokenAddress.Trim()))
             {
                 failures.Add(family == ChainFamily.Evm
                     ? $"{key}:TokenAddress must be a contract address on {item.Chain!.ToLowerInvariant()}: 0x followed by 40 hex digits"

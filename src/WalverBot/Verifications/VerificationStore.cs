@@ -16,7 +16,8 @@ public sealed class VerificationStore(Database database, TimeProvider time)
 
     private const string SelectColumns = """
         SELECT id, guild_id AS GuildId, role_id AS RoleId, secret_hash AS SecretHash, chain, token_address AS TokenAddress,
-               min_amount AS MinAmount, is_nft AS IsNft, name, source, enabled, verification_url AS VerificationUrl, binding
+               min_amount AS MinAmount, is_nft AS IsNft, name, source, enabled, verification_url AS VerificationUrl, binding,
+               token_standard AS TokenStandard, token_id AS TokenId, tiers, reverify_after AS ReverifyAfter
         FROM verifications
         """;
 
@@ -54,19 +55,25 @@ public sealed class VerificationStore(Database database, TimeProvider time)
         var now = Database.Format(time.GetUtcNow());
         await using var connection = await database.OpenAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO verifications (id, guild_id, role_id, secret_hash, chain, token_address, min_amount, is_nft, name, source, enabled, verification_url, binding, created_at, updated_at)
-            VALUES (@Id, @GuildId, @RoleId, @SecretHash, @Chain, @TokenAddress, @MinAmount, @IsNft, @Name, @Source, @Enabled, @VerificationUrl, @Binding, @now, @now)
+            INSERT INTO verifications (id, guild_id, role_id, secret_hash, chain, token_address, min_amount, is_nft, name, source, enabled, verification_url, binding,
+                                       token_standard, token_id, tiers, reverify_after, created_at, updated_at)
+            VALUES (@Id, @GuildId, @RoleId, @SecretHash, @Chain, @TokenAddress, @MinAmount, @IsNft, @Name, @Source, @Enabled, @VerificationUrl, @Binding,
+                    @TokenStandard, @TokenId, @Tiers, @ReverifyAfter, @now, @now)
             ON CONFLICT (id) DO UPDATE SET
                 guild_id = excluded.guild_id, role_id = excluded.role_id, secret_hash = excluded.secret_hash,
                 chain = excluded.chain, token_address = excluded.token_address, min_amount = excluded.min_amount,
                 is_nft = excluded.is_nft, name = excluded.name, source = excluded.source, enabled = excluded.enabled,
-                verification_url = excluded.verification_url, binding = excluded.binding, updated_at = excluded.updated_at
+                verification_url = excluded.verification_url, binding = excluded.binding,
+                token_standard = excluded.token_standard, token_id = excluded.token_id, tiers = excluded.tiers,
+                reverify_after = excluded.reverify_after, updated_at = excluded.updated_at
             """,
             new
             {
                 verification.Id, verification.GuildId, verification.RoleId, verification.SecretHash, verification.Chain,
                 verification.TokenAddress, MinAmount = verification.MinAmount?.ToString(CultureInfo.InvariantCulture),
-                verification.IsNft, verification.Name, verification.Source, verification.Enabled, verification.VerificationUrl, verification.Binding, now,
+                verification.IsNft, verification.Name, verification.Source, verification.Enabled, verification.VerificationUrl, verification.Binding,
+                verification.TokenStandard, verification.TokenId, Tiers = TierJson.Write(verification.Tiers),
+                ReverifyAfter = verification.ReverifyAfter?.ToString("c", CultureInfo.InvariantCulture), now,
             },
             cancellationToken: cancellationToken));
         Interlocked.Increment(ref _writes);
@@ -86,7 +93,8 @@ public sealed class VerificationStore(Database database, TimeProvider time)
 
     private sealed record Row(
         string Id, long GuildId, long RoleId, string SecretHash, string? Chain, string? TokenAddress,
-        string? MinAmount, long IsNft, string? Name, string Source, long Enabled, string? VerificationUrl, string Binding)
+        string? MinAmount, long IsNft, string? Name, string Source, long Enabled, string? VerificationUrl, string Binding,
+        string? TokenStandard, string? TokenId, string? Tiers, string? ReverifyAfter)
     {
         public Verification ToVerification() => new()
         {
@@ -103,6 +111,27 @@ public sealed class VerificationStore(Database database, TimeProvider time)
             Enabled = Enabled != 0,
             VerificationUrl = VerificationUrl,
             Binding = Binding,
+            TokenStandard = TokenStandard,
+            TokenId = TokenId,
+            Tiers = TierJson.Read(Tiers),
+            ReverifyAfter = ReverifyAfter is null ? null : TimeSpan.ParseExact(ReverifyAfter, "c", CultureInfo.InvariantCulture),
         };
     }
+}
+
+/// <summary>Tiers stored as JSON with amounts and ids as strings, so no precision is lost to doubles.</summary>
+internal static class TierJson
+{
+    private sealed record Item(string MinAmount, string RoleId);
+
+    public static string? Write(IReadOnlyList<RoleTier> tiers) => tiers.Count == 0
+        ? null
+        : System.Text.Json.JsonSerializer.Serialize(tiers.Select(t => new Item(
+            t.MinAmount.ToString(CultureInfo.InvariantCulture), t.RoleId.ToString(CultureInfo.InvariantCulture))).ToList());
+
+    public static IReadOnlyList<RoleTier> Read(string? json) => json is null
+        ? []
+        : System.Text.Json.JsonSerializer.Deserialize<List<Item>>(json)!
+            .Select(i => new RoleTier(decimal.Parse(i.MinAmount, CultureInfo.InvariantCulture), ulong.Parse(i.RoleId, CultureInfo.InvariantCulture)))
+            .ToList();
 }

@@ -61,7 +61,7 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
     /// </summary>
     public static string DeliveryKey(string verificationId, string walletAddress, string? signature, string? message = null)
     {
-        var wallet = Verifications.Chains.NormalizeAddress(walletAddress);
+        var wallet = Verifications.KnownChains.NormalizeAddress(walletAddress);
         var text = string.IsNullOrEmpty(message)
             ? $"{verificationId}\n{wallet}\n{signature ?? ""}"
             : $"message\n{verificationId}\n{wallet}\n{message}";

@@ -63,11 +63,17 @@ public class StorageTests
         {
             Id = "wb_1", GuildId = 1_234_567_890_123_456_789, RoleId = 9_223_372_036_854_775_000, SecretHash = SecretHasher.Hash("s"),
             Source = "command", Chain = "solana", TokenAddress = "So1", MinAmount = 0.000001m, IsNft = true, Name = "Holders",
+            TokenStandard = "erc1155", TokenId = "115792089237316195423570985008687907853269984665640564039457584007913129639935",
+            Tiers = [new RoleTier(100.5m, 18_446_744_073_709_551_615), new RoleTier(0.000000000000000001m, 2)],
+            ReverifyAfter = TimeSpan.FromDays(90.5),
         };
 
         await store.UpsertAsync(verification);
 
-        Assert.Equal(verification, await store.FindAsync("wb_1"));
+        // Records compare lists by reference, so the tiers are compared apart.
+        var stored = (await store.FindAsync("wb_1"))!;
+        Assert.Equal(verification with { Tiers = [] }, stored with { Tiers = [] });
+        Assert.Equal(verification.Tiers, stored.Tiers);
         Assert.Single(await store.ListForGuildAsync(1_234_567_890_123_456_789));
         Assert.True(await store.SetEnabledAsync("wb_1", false));
         Assert.False((await store.FindAsync("wb_1"))!.Enabled);

@@ -13,7 +13,7 @@ public enum ChainFamily
 }
 
 /// <summary>The chains Walver supports, by the names its API and webhooks use.</summary>
-public static class Chains
+public static class KnownChains
 {
     public const string Solana = "solana";
     public const int EvmSignatureLength = 65;
