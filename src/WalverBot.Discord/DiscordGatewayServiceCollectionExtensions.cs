@@ -10,10 +10,13 @@ public static class DiscordGatewayServiceCollectionExtensions
     /// <summary>
     /// Adds the gateway: a hosted service running every shard of the process, <see cref="IGatewayStatus"/>,
     /// <see cref="IGuildCache"/>, <see cref="IGuildMemberRequests"/> and the dispatch of events to <see cref="IGatewayEventHandler{TEvent}"/>s.
-    /// Expects <c>IOptions&lt;DiscordOptions&gt;</c> and <see cref="Rest.IDiscordRestClient"/> to be registered by the host.
+    /// Expects <c>IOptions&lt;DiscordOptions&gt;</c> and <see cref="Rest.IDiscordRestClient"/> to be registered by the host;
+    /// intents and IDENTIFY properties come from <see cref="DiscordGatewayOptions"/> (see <see cref="DiscordServiceCollectionExtensions.AddDiscord"/>).
+    /// Both options classes are validated when the host starts.
     /// </summary>
     public static IServiceCollection AddDiscordGateway(this IServiceCollection services)
     {
+        services.AddDiscordOptionsValidation();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IGatewayTransportFactory, ClientWebSocketTransportFactory>();
         services.TryAddSingleton<IReconnectStrategy>(_ => new ExponentialBackoffReconnectStrategy());

@@ -1,6 +1,6 @@
 namespace WalverBot.Discord;
 
-/// <summary>Settings of the Discord client, bound from the <c>Discord</c> configuration section.</summary>
+/// <summary>Settings of the Discord client an operator gives, bound by the host (usually from the <c>Discord</c> section).</summary>
 public sealed class DiscordOptions
 {
     /// <summary>The configuration section name.</summary>
@@ -17,7 +17,4 @@ public sealed class DiscordOptions
 
     /// <summary>The shard ids this process runs; empty runs all of them (0 … ShardCount-1).</summary>
     public List<int> ShardIds { get; set; } = [];
-
-    /// <summary>Guilds to register slash commands in (instant updates while setting up); empty registers them globally.</summary>
-    public List<ulong> CommandGuildIds { get; set; } = [];
 }

@@ -12,8 +12,8 @@ public static class DiscordRestServiceCollectionExtensions
     /// <summary>
     /// Adds <see cref="IDiscordRestClient"/> as a typed HttpClient with Discord's headers, rate limits,
     /// a 15 s per-attempt timeout and metrics (meter <see cref="DiscordMetrics.MeterName"/>).
-    /// Expects <see cref="DiscordOptions"/> to be registered by the host; adds <see cref="TimeProvider.System"/>
-    /// when no <see cref="TimeProvider"/> is registered.
+    /// Expects <see cref="DiscordOptions"/> to be bound by the host and validates them when the host starts; adds
+    /// <see cref="TimeProvider.System"/> when no <see cref="TimeProvider"/> is registered.
     /// </summary>
     public static IServiceCollection AddDiscordRest(this IServiceCollection services)
     {
@@ -22,6 +22,7 @@ public static class DiscordRestServiceCollectionExtensions
             return services;
         }
 
+        services.AddDiscordOptionsValidation();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.TryAddSingleton<DiscordRestSettings>();

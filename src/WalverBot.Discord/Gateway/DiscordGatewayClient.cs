@@ -14,6 +14,7 @@ namespace WalverBot.Discord.Gateway;
 /// </summary>
 internal sealed class DiscordGatewayClient(
     IOptions<DiscordOptions> options,
+    IOptions<DiscordGatewayOptions> gatewayOptions,
     IDiscordRestClient rest,
     IGatewayTransportFactory transports,
     IReconnectStrategy reconnect,
@@ -47,6 +48,7 @@ internal sealed class DiscordGatewayClient(
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        var identify = gatewayOptions.Value;
         var gateway = await GetGatewayBotAsync(cancellationToken);
         var shardCount = settings.ShardCount ?? Math.Max(1, gateway.Shards);
         var shardIds = settings.ShardIds.Count > 0 ? settings.ShardIds.Distinct().Order().ToList() : [.. Enumerable.Range(0, shardCount)];
@@ -67,7 +69,7 @@ internal sealed class DiscordGatewayClient(
         using var stopAll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var shards = shardIds
             .Select(id => new GatewayShard(
-                new GatewayShardSettings(settings.Token, id, shardCount, gatewayUrl),
+                new GatewayShardSettings(settings.Token, id, shardCount, gatewayUrl, identify.Intents, identify.Properties),
                 transports, identifyGate, reconnect, dispatcher, status, metrics, time, _logger, Random))
             .ToList();
         _shards = new RunningShards(shardCount, shards);

@@ -23,21 +23,21 @@ public static class GatewayIntentProbe
     private const string InvalidSession = "the gateway answered Invalid Session to IDENTIFY";
 
     /// <summary>Opens one session on <paramref name="gatewayUrl"/> with GUILDS | GUILD_MEMBERS and reports how Discord answered.</summary>
-    public static async Task<Result> RunAsync(string gatewayUrl, string token, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<Result> RunAsync(string gatewayUrl, string token, DiscordGatewayOptions identity, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var result = await TryOnceAsync(gatewayUrl, token, timeout, cancellationToken);
+        var result = await TryOnceAsync(gatewayUrl, token, identity, timeout, cancellationToken);
         if (result.Detail == InvalidSession)
         {
             // Discord refuses an IDENTIFY within 5 s of the previous one for the same bot (the running bot's own,
             // for instance) with op 9; one retry after that window tells a refusal from a real problem.
             await Task.Delay(IdentifyGate.BucketSpacing, cancellationToken);
-            result = await TryOnceAsync(gatewayUrl, token, timeout, cancellationToken);
+            result = await TryOnceAsync(gatewayUrl, token, identity, timeout, cancellationToken);
         }
 
         return result;
     }
 
-    private static async Task<Result> TryOnceAsync(string gatewayUrl, string token, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<Result> TryOnceAsync(string gatewayUrl, string token, DiscordGatewayOptions identity, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timer.CancelAfter(timeout);
@@ -53,17 +53,17 @@ public static class GatewayIntentProbe
                 return new(false, CloseDetail(socket) ?? "the gateway did not send HELLO");
             }
 
-            var identify = new JsonObject
+            var identifyPayload = new JsonObject
             {
                 ["op"] = 2,
                 ["d"] = new JsonObject
                 {
                     ["token"] = token,
-                    ["intents"] = GatewayIntents.WalverBot,
-                    ["properties"] = new JsonObject { ["os"] = "linux", ["browser"] = "WalverBot check", ["device"] = "WalverBot check" },
+                    ["intents"] = (int)identity.Intents,
+                    ["properties"] = new JsonObject { ["os"] = identity.Os, ["browser"] = identity.Browser, ["device"] = identity.Device },
                 },
             };
-            await socket.SendAsync(Encoding.UTF8.GetBytes(identify.ToJsonString()), WebSocketMessageType.Text, true, deadline);
+            await socket.SendAsync(Encoding.UTF8.GetBytes(identifyPayload.ToJsonString()), WebSocketMessageType.Text, true, deadline);
 
             while (true)
             {

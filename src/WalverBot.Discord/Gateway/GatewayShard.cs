@@ -1,7 +1,7 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using WalverBot.Discord.Models;
 
 namespace WalverBot.Discord.Gateway;
 
@@ -10,7 +10,9 @@ namespace WalverBot.Discord.Gateway;
 /// <param name="ShardId">This shard's id.</param>
 /// <param name="ShardCount">Total number of shards of the bot.</param>
 /// <param name="GatewayUrl">The URL from <c>GET /gateway/bot</c>, used to start new sessions.</param>
-internal sealed record GatewayShardSettings(string Token, int ShardId, int ShardCount, Uri GatewayUrl)
+/// <param name="Intents">The intents sent in IDENTIFY.</param>
+/// <param name="Properties">The connection properties sent in IDENTIFY.</param>
+internal sealed record GatewayShardSettings(string Token, int ShardId, int ShardCount, Uri GatewayUrl, GatewayIntents Intents, IdentifyProperties Properties)
 {
     /// <summary>Leaves the token out, should the settings ever end up in a log line.</summary>
     public override string ToString() => $"shard {ShardId}/{ShardCount} on {GatewayUrl}";
@@ -403,8 +405,8 @@ internal sealed class GatewayShard
         d = new
         {
             token = _settings.Token,
-            properties = new { os = OsName(), browser = "WalverBot", device = "WalverBot" },
-            intents = GatewayIntents.WalverBot,
+            properties = new { os = _settings.Properties.Os, browser = _settings.Properties.Browser, device = _settings.Properties.Device },
+            intents = (int)_settings.Intents,
             shard = new[] { _settings.ShardId, _settings.ShardCount },
         },
     });
@@ -432,11 +434,6 @@ internal sealed class GatewayShard
     }
 
     private static Uri WithGatewayQuery(Uri url) => new UriBuilder(url) { Query = "v=10&encoding=json" }.Uri;
-
-    private static string OsName() =>
-        RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "windows"
-        : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "macos"
-        : "linux";
 
     private static async Task Quietly(Task task)
     {

@@ -16,3 +16,11 @@ public sealed record GatewayGuild(
     IReadOnlyList<GuildMember> Members,
     IReadOnlyList<DiscordChannel> Channels,
     int? MemberCount);
+
+/// <summary>
+/// IDENTIFY's connection properties (https://discord.com/developers/docs/events/gateway-events#identify-identify-connection-properties).
+/// </summary>
+/// <param name="Os">The operating system.</param>
+/// <param name="Browser">The library or application name.</param>
+/// <param name="Device">The library or application name.</param>
+public sealed record IdentifyProperties(string Os, string Browser, string Device);

@@ -15,7 +15,7 @@ namespace WalverBot.Commands;
 public sealed class CommandRegistrar(
     IDiscordRestClient discord,
     CommandStore store,
-    IOptions<DiscordOptions> options,
+    IOptions<SlashCommandOptions> options,
     ILogger<CommandRegistrar> logger)
 {
     public const string GlobalScope = "global";

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Options;
 using Serilog.Events;
+using WalverBot.Commands;
 using WalverBot.Discord;
 using WalverBot.Grants;
 using WalverBot.Security;
@@ -27,6 +28,7 @@ public static class SettingsCheck
     private static readonly (string Section, Type Type)[] BoundSections =
     [
         (DiscordOptions.SectionName, typeof(DiscordOptions)),
+        (SlashCommandOptions.SectionName, typeof(SlashCommandOptions)),
         (WalverOptions.SectionName, typeof(WalverOptions)),
         (WebhookOptions.SectionName, typeof(WebhookOptions)),
         (StorageOptions.SectionName, typeof(StorageOptions)),

@@ -216,7 +216,8 @@ public static class CheckCommand
             }
 
             var token = services.GetRequiredService<IOptions<DiscordOptions>>().Value.Token;
-            var result = await GatewayIntentProbe.RunAsync(gateway.Url, token, GatewayTimeout, cancellationToken);
+            var identify = services.GetRequiredService<IOptions<DiscordGatewayOptions>>().Value;
+            var result = await GatewayIntentProbe.RunAsync(gateway.Url, token, identify, GatewayTimeout, cancellationToken);
             if (result.Works)
             {
                 report.Ok("intent", $"Server Members intent works ({result.Detail})");

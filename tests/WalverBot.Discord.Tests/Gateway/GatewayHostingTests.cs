@@ -226,6 +226,7 @@ public class GatewayHostingTests
             var dispatcher = Dispatcher = new GatewayEventDispatcher(services.GetRequiredService<IServiceScopeFactory>(), new GuildCache(), Loggers.CreateLogger<GatewayEventDispatcher>());
             Client = new DiscordGatewayClient(
                 Options.Create(options),
+                Options.Create(new DiscordGatewayOptions { Intents = ShardHarness.Intents }),
                 Rest,
                 Server,
                 new ExponentialBackoffReconnectStrategy(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), () => 0.5),

@@ -94,6 +94,9 @@ internal sealed class ShardHarness : IAsyncDisposable
     public const string Token = "MTE2.secret-bot-token.xyz";
     public const int Interval = 40_000;
 
+    /// <summary>What the shard identifies with in these tests, as a host would set it.</summary>
+    public const GatewayIntents Intents = GatewayIntents.Guilds | GatewayIntents.GuildMembers;
+
     private readonly CancellationTokenSource _stop = new();
     private readonly ServiceProvider _services;
 
@@ -111,7 +114,7 @@ internal sealed class ShardHarness : IAsyncDisposable
         Status.Start([shardId]);
         var logger = _services.GetRequiredService<ILoggerFactory>().CreateLogger("shard");
         Shard = new GatewayShard(
-            new GatewayShardSettings(Token, shardId, shardCount, new Uri("wss://gateway.test")),
+            new GatewayShardSettings(Token, shardId, shardCount, new Uri("wss://gateway.test"), Intents, new IdentifyProperties("linux", "tests", "tests")),
             Server,
             new IdentifyGate(new SessionStartLimit(1000, 1000, 0, 1), Time, logger),
             new ExponentialBackoffReconnectStrategy(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), () => random),

@@ -75,8 +75,7 @@ internal sealed class GatewayWorld : IAsyncDisposable
             o.Token = discord.Token;
             o.ApiBaseUrl = discord.ApiBaseUrl;
         });
-        builder.Services.AddDiscordRest();
-        builder.Services.AddDiscordGateway();
+        builder.Services.AddDiscord(o => o.Intents = GatewayIntents.Guilds | GatewayIntents.GuildMembers);
         builder.Services.AddSingleton<IGatewayEventHandler<GuildMemberAddEvent>>(world.Events);
         builder.Services.AddSingleton<IGatewayEventHandler<GuildRoleCreateEvent>>(world.Events);
         builder.Services.AddSingleton<IGatewayEventHandler<GuildRoleUpdateEvent>>(world.Events);
