@@ -26,6 +26,8 @@ internal sealed record GatewayShardSettings(string Token, int ShardId, int Shard
 /// </summary>
 internal sealed class GatewayShard
 {
+    private static DiscordJsonContext Json => DiscordJsonContext.Default;
+
     private const int OpDispatch = 0, OpHeartbeat = 1, OpIdentify = 2, OpResume = 6, OpReconnect = 7, OpInvalidSession = 9, OpHello = 10, OpHeartbeatAck = 11;
 
     // Closing with 1000 or 1001 invalidates the session; any other code keeps it resumable (docs: gateway#resuming).
@@ -254,14 +256,13 @@ internal sealed class GatewayShard
     /// <summary>Handles one payload; returns how the connection ends when the payload ends it.</summary>
     private async Task<ConnectionEnd?> HandlePayloadAsync(Connection connection, string text, CancellationToken cancellationToken)
     {
-        using var document = JsonDocument.Parse(text);
-        var payload = document.RootElement;
-        var data = payload.TryGetProperty("d", out var d) ? d : default;
-        switch (payload.GetProperty("op").GetInt32())
+        var payload = JsonSerializer.Deserialize(text, Json.GatewayPayload) ?? throw new JsonException("The payload was null.");
+        var data = payload.D;
+        switch (payload.Op)
         {
             case OpHello:
                 connection.HelloReceived = true;
-                var interval = TimeSpan.FromMilliseconds(data.GetProperty("heartbeat_interval").GetDouble());
+                var interval = TimeSpan.FromMilliseconds(GatewayEventParser.Read(data, Json.HelloData).HeartbeatInterval);
                 // Starts synchronously up to its first wait, so the heartbeat schedule exists before IDENTIFY goes out.
                 connection.Heartbeating = HeartbeatLoopAsync(connection, interval, cancellationToken);
                 if (connection.Resuming)
@@ -286,14 +287,14 @@ internal sealed class GatewayShard
                 return null;
 
             case OpDispatch:
-                var eventName = payload.GetProperty("t").GetString() ?? "";
+                var eventName = payload.T ?? "";
                 OnDispatch(connection, eventName, data);
                 // Waits while the queue is full. The sequence moves on only once the event is queued: a connection
                 // dropped during the wait resumes from the last queued event, and Discord replays this one.
                 await connection.Events.WriteAsync(new RawDispatch(eventName, data.Clone()), cancellationToken);
-                if (payload.TryGetProperty("s", out var s) && s.ValueKind == JsonValueKind.Number)
+                if (payload.S is { } sequence)
                 {
-                    Interlocked.Exchange(ref _sequence, s.GetInt64());
+                    Interlocked.Exchange(ref _sequence, sequence);
                 }
 
                 return null;
@@ -318,16 +319,15 @@ internal sealed class GatewayShard
         switch (eventName)
         {
             case "READY":
-                _sessionId = data.GetProperty("session_id").GetString();
-                _resumeUrl = new Uri(data.GetProperty("resume_gateway_url").GetString()!);
+                var ready = GatewayEventParser.Read(data, Json.ReadyData);
+                _sessionId = ready.SessionId;
+                _resumeUrl = new Uri(ready.ResumeGatewayUrl);
                 connection.ReachedReady = true;
                 _live = connection;
                 _status.SetReady(ShardId);
                 _metrics.SessionReady(ShardId, resumed: false);
-                var guildCount = data.TryGetProperty("guilds", out var guilds) ? guilds.GetArrayLength() : 0;
-                var user = data.GetProperty("user");
                 _logger.LogInformation("Shard {ShardId}: ready as {BotUser} ({BotUserId}) in {GuildCount} guilds",
-                    ShardId, user.GetProperty("username").GetString(), user.GetProperty("id").GetString(), guildCount);
+                    ShardId, ready.User.Username, ready.User.Id, ready.Guilds?.Count ?? 0);
                 break;
             case "RESUMED":
                 connection.ReachedReady = true;
@@ -380,7 +380,7 @@ internal sealed class GatewayShard
     {
         connection.AwaitingAck = true;
         var sequence = Interlocked.Read(ref _sequence);
-        var payload = JsonSerializer.Serialize(new { op = OpHeartbeat, d = sequence < 0 ? (long?)null : sequence });
+        var payload = JsonSerializer.Serialize(new GatewayCommand<long?>(OpHeartbeat, sequence < 0 ? null : sequence), Json.GatewayCommandNullableInt64);
         return SendAsync(connection, payload, heartbeat: true, cancellationToken);
     }
 
@@ -399,23 +399,15 @@ internal sealed class GatewayShard
         }
     }
 
-    private string IdentifyPayload() => JsonSerializer.Serialize(new
-    {
-        op = OpIdentify,
-        d = new
-        {
-            token = _settings.Token,
-            properties = new { os = _settings.Properties.Os, browser = _settings.Properties.Browser, device = _settings.Properties.Device },
-            intents = (int)_settings.Intents,
-            shard = new[] { _settings.ShardId, _settings.ShardCount },
-        },
-    });
+    private string IdentifyPayload() => JsonSerializer.Serialize(
+        new GatewayCommand<IdentifyData>(OpIdentify, new IdentifyData(
+            _settings.Token, _settings.Properties, _settings.Intents, [_settings.ShardId, _settings.ShardCount])),
+        Json.GatewayCommandIdentifyData);
 
-    private string ResumePayload() => JsonSerializer.Serialize(new
-    {
-        op = OpResume,
-        d = new { token = _settings.Token, session_id = _sessionId, seq = Interlocked.Read(ref _sequence) is var seq and >= 0 ? (long?)seq : null },
-    });
+    private string ResumePayload() => JsonSerializer.Serialize(
+        new GatewayCommand<ResumeData>(OpResume, new ResumeData(
+            _settings.Token, _sessionId!, Interlocked.Read(ref _sequence) is var seq and >= 0 ? seq : null)),
+        Json.GatewayCommandResumeData);
 
     private async Task DispatchWorkerAsync(ChannelReader<RawDispatch> reader)
     {

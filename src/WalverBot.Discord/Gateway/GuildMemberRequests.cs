@@ -59,11 +59,7 @@ internal sealed class GuildMemberRequests(DiscordGatewayClient client, TimeProvi
     {
         ArgumentOutOfRangeException.ThrowIfZero(userIds.Count, nameof(userIds));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(userIds.Count, MaxUserIds, nameof(userIds));
-        return RequestAsync(guildId, nonce => new
-        {
-            op = OpRequestGuildMembers,
-            d = new { guild_id = Id(guildId), user_ids = userIds.Select(Id).ToArray(), nonce },
-        }, cancellationToken);
+        return RequestAsync(guildId, nonce => new RequestGuildMembersData(guildId, nonce, UserIds: [.. userIds]), cancellationToken);
     }
 
     public Task<GuildMembersAnswer> SearchByUsernameAsync(ulong guildId, string usernamePrefix, int limit, CancellationToken cancellationToken)
@@ -72,11 +68,7 @@ internal sealed class GuildMemberRequests(DiscordGatewayClient client, TimeProvi
         ArgumentException.ThrowIfNullOrEmpty(usernamePrefix);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxQueryLimit);
-        return RequestAsync(guildId, nonce => new
-        {
-            op = OpRequestGuildMembers,
-            d = new { guild_id = Id(guildId), query = usernamePrefix, limit, nonce },
-        }, cancellationToken);
+        return RequestAsync(guildId, nonce => new RequestGuildMembersData(guildId, nonce, Query: usernamePrefix, Limit: limit), cancellationToken);
     }
 
     /// <summary>Takes one chunk; chunks of requests that already gave up (or of other clients) are ignored.</summary>
@@ -88,7 +80,7 @@ internal sealed class GuildMemberRequests(DiscordGatewayClient client, TimeProvi
         }
     }
 
-    private async Task<GuildMembersAnswer> RequestAsync(ulong guildId, Func<string, object> payload, CancellationToken cancellationToken)
+    private async Task<GuildMembersAnswer> RequestAsync(ulong guildId, Func<string, RequestGuildMembersData> payload, CancellationToken cancellationToken)
     {
         var shard = client.ShardFor(guildId)
             ?? throw new GatewayUnavailableException($"no gateway shard of this process holds guild {guildId}");
@@ -103,7 +95,9 @@ internal sealed class GuildMemberRequests(DiscordGatewayClient client, TimeProvi
             try
             {
                 // Not under the answer's timeout: the send may wait its turn in the connection's send limit.
-                sent = await shard.TrySendAsync(JsonSerializer.Serialize(payload(nonce)), cancellationToken);
+                sent = await shard.TrySendAsync(
+                    JsonSerializer.Serialize(new GatewayCommand<RequestGuildMembersData>(OpRequestGuildMembers, payload(nonce)), DiscordJsonContext.Default.GatewayCommandRequestGuildMembersData),
+                    cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -129,8 +123,6 @@ internal sealed class GuildMemberRequests(DiscordGatewayClient client, TimeProvi
             _pending.TryRemove(nonce, out _);
         }
     }
-
-    private static string Id(ulong id) => id.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private sealed class PendingRequest(ulong guildId)
     {

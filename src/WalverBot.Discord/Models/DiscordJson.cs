@@ -10,24 +10,11 @@ namespace WalverBot.Discord.Models;
 /// </summary>
 public static class DiscordJson
 {
-    /// <summary>Read-only serializer options for Discord payloads.</summary>
-    public static JsonSerializerOptions Options { get; } = CreateOptions();
-
-    private static JsonSerializerOptions CreateOptions()
-    {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
-        {
-            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-            // Enums are Discord's integer values, never names.
-            NumberHandling = JsonNumberHandling.Strict,
-        };
-        options.Converters.Add(new SnowflakeJsonConverter());
-        options.Converters.Add(new PermissionsJsonConverter());
-        options.Converters.Add(new NullAsFalseJsonConverter());
-        options.MakeReadOnly(populateMissingResolver: true);
-        return options;
-    }
+    /// <summary>
+    /// Read-only serializer options for Discord payloads, resolving types through the library's source-generated
+    /// context only: a type the library does not model is refused (<see cref="NotSupportedException"/>), never read by reflection.
+    /// </summary>
+    public static JsonSerializerOptions Options => DiscordJsonContext.Default.Options;
 }
 
 /// <summary>

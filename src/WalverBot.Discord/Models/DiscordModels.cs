@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace WalverBot.Discord.Models;
 
 /// <summary>A Discord user (https://discord.com/developers/docs/resources/user#user-object).</summary>
@@ -6,14 +8,23 @@ namespace WalverBot.Discord.Models;
 /// <param name="Discriminator">"0" for migrated accounts, otherwise the legacy four digits.</param>
 /// <param name="GlobalName">Display name, never used to match members.</param>
 /// <param name="Bot">Whether the account is a bot.</param>
-public sealed record DiscordUser(ulong Id, string Username, string? Discriminator = "0", string? GlobalName = null, bool Bot = false);
+public sealed record DiscordUser([property: JsonRequired, JsonPropertyOrder(-2)] ulong Id, string Username, string? Discriminator = "0", string? GlobalName = null, bool Bot = false)
+{
+    /// <summary>Unique username; empty when a payload leaves it out.</summary>
+    [JsonPropertyOrder(-1)]
+    public string Username { get; init; } = Username ?? "";
+}
 
 /// <summary>A member of a guild (https://discord.com/developers/docs/resources/guild#guild-member-object).</summary>
 /// <param name="User">The user behind the membership.</param>
 /// <param name="Nick">Guild nickname, never used to match members.</param>
 /// <param name="Roles">Role ids the member holds (the @everyone role is implied, not listed).</param>
 /// <param name="Pending">True while the member has not passed membership screening.</param>
-public sealed record GuildMember(DiscordUser User, string? Nick, IReadOnlyList<ulong> Roles, bool Pending = false);
+public sealed record GuildMember([property: JsonRequired] DiscordUser User, string? Nick, IReadOnlyList<ulong> Roles, [property: JsonPropertyOrder(1)] bool Pending = false)
+{
+    /// <summary>Role ids the member holds; empty when a payload leaves them out.</summary>
+    public IReadOnlyList<ulong> Roles { get; init; } = Roles ?? [];
+}
 
 /// <summary>A guild role (https://discord.com/developers/docs/topics/permissions#role-object).</summary>
 /// <param name="Id">Snowflake id; the @everyone role has the guild's id.</param>
@@ -21,7 +32,12 @@ public sealed record GuildMember(DiscordUser User, string? Nick, IReadOnlyList<u
 /// <param name="Position">Position in the hierarchy; higher is more powerful.</param>
 /// <param name="Permissions">Permission bit set.</param>
 /// <param name="Managed">True for roles owned by an integration (bot roles, boosters) that cannot be assigned.</param>
-public sealed record DiscordRole(ulong Id, string Name, int Position, DiscordPermissions Permissions, bool Managed);
+public sealed record DiscordRole([property: JsonRequired, JsonPropertyOrder(-2)] ulong Id, string Name, int Position, DiscordPermissions Permissions, bool Managed)
+{
+    /// <summary>Role name; empty when a payload leaves it out.</summary>
+    [JsonPropertyOrder(-1)]
+    public string Name { get; init; } = Name ?? "";
+}
 
 /// <summary>Answer of <c>GET /gateway/bot</c>.</summary>
 public sealed record GatewayBotInfo(string Url, int Shards, SessionStartLimit SessionStartLimit);

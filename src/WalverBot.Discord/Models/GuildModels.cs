@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace WalverBot.Discord.Models;
 
 /// <summary>A guild as listed by <c>GET /users/@me/guilds</c> (https://discord.com/developers/docs/resources/user#get-current-user-guilds).</summary>
@@ -14,7 +16,11 @@ public sealed record PartialGuild(ulong Id, string Name, string? Icon = null, bo
 /// <param name="OwnerId">The owner's user id.</param>
 /// <param name="Roles">The guild's roles.</param>
 /// <param name="Icon">Icon hash, if any.</param>
-public sealed record DiscordGuild(ulong Id, string Name, ulong OwnerId, IReadOnlyList<DiscordRole> Roles, string? Icon = null);
+public sealed record DiscordGuild(ulong Id, string Name, ulong OwnerId, IReadOnlyList<DiscordRole> Roles, [property: JsonPropertyOrder(1)] string? Icon = null)
+{
+    /// <summary>The guild's roles; empty when the answer leaves them out.</summary>
+    public IReadOnlyList<DiscordRole> Roles { get; init; } = Roles ?? [];
+}
 
 /// <summary>Channel types (https://discord.com/developers/docs/resources/channel#channel-object-channel-types).</summary>
 public enum ChannelType
@@ -56,7 +62,7 @@ public enum ChannelType
 /// <param name="ParentId">The category (or, for threads, the parent channel).</param>
 /// <param name="PermissionOverwrites">Explicit permission overwrites for members and roles.</param>
 public sealed record DiscordChannel(
-    ulong Id,
+    [property: JsonRequired] ulong Id,
     ChannelType Type,
     ulong? GuildId = null,
     string? Name = null,

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using WalverBot.Discord.Models;
 
@@ -93,31 +94,31 @@ internal sealed partial class DiscordRestClient(HttpClient http, ILogger<Discord
         SendAsync<DiscordChannel>(DiscordRoute.Create(HttpMethod.Get, "/channels/{channel_id}", channelId), null, null, cancellationToken);
 
     public Task<DiscordMessage> CreateMessageAsync(ulong channelId, MessageCreate message, CancellationToken cancellationToken) =>
-        SendAsync<DiscordMessage>(DiscordRoute.Create(HttpMethod.Post, "/channels/{channel_id}/messages", channelId), message, null, cancellationToken);
+        SendAsync<DiscordMessage>(DiscordRoute.Create(HttpMethod.Post, "/channels/{channel_id}/messages", channelId), Body(message, Json.MessageCreate), null, cancellationToken);
 
     public Task CreateInteractionResponseAsync(ulong interactionId, string interactionToken, InteractionResponse response, CancellationToken cancellationToken) =>
         SendAsync(DiscordRoute.Create(HttpMethod.Post, "/interactions/{interaction_id}/{interaction_token}/callback", interactionId, interactionToken),
-            response, null, cancellationToken);
+            Body(response, Json.InteractionResponse), null, cancellationToken);
 
     public Task<DiscordMessage> EditOriginalInteractionResponseAsync(ulong applicationId, string interactionToken, MessageEdit edit, CancellationToken cancellationToken) =>
         SendAsync<DiscordMessage>(
             DiscordRoute.Create(HttpMethod.Patch, "/webhooks/{application_id}/{interaction_token}/messages/@original", applicationId, interactionToken),
-            edit, null, cancellationToken);
+            Body(edit, Json.MessageEdit), null, cancellationToken);
 
     public Task<DiscordMessage> CreateFollowupMessageAsync(ulong applicationId, string interactionToken, MessageCreate message, CancellationToken cancellationToken) =>
         // Follow-ups behave as Execute Webhook with wait=true: Discord returns the message.
         SendAsync<DiscordMessage>(
             DiscordRoute.Create(HttpMethod.Post, "/webhooks/{application_id}/{interaction_token}", applicationId, interactionToken),
-            message, null, cancellationToken);
+            Body(message, Json.MessageCreate), null, cancellationToken);
 
     public async Task<IReadOnlyList<ApplicationCommand>> BulkOverwriteGlobalApplicationCommandsAsync(ulong applicationId, IReadOnlyList<ApplicationCommand> commands, CancellationToken cancellationToken) =>
         await SendAsync<List<ApplicationCommand>>(
-            DiscordRoute.Create(HttpMethod.Put, "/applications/{application_id}/commands", applicationId), commands, null, cancellationToken)
+            DiscordRoute.Create(HttpMethod.Put, "/applications/{application_id}/commands", applicationId), Body(commands, Json.IReadOnlyListApplicationCommand), null, cancellationToken)
             .ConfigureAwait(false);
 
     public async Task<IReadOnlyList<ApplicationCommand>> BulkOverwriteGuildApplicationCommandsAsync(ulong applicationId, ulong guildId, IReadOnlyList<ApplicationCommand> commands, CancellationToken cancellationToken) =>
         await SendAsync<List<ApplicationCommand>>(
-            DiscordRoute.Create(HttpMethod.Put, "/applications/{application_id}/guilds/{guild_id}/commands", applicationId, guildId), commands, null, cancellationToken)
+            DiscordRoute.Create(HttpMethod.Put, "/applications/{application_id}/guilds/{guild_id}/commands", applicationId, guildId), Body(commands, Json.IReadOnlyListApplicationCommand), null, cancellationToken)
             .ConfigureAwait(false);
 
     /// <summary>Trims to Discord's 512 characters (without splitting a surrogate pair), then URL-encodes for the header.</summary>
@@ -139,12 +140,19 @@ internal sealed partial class DiscordRestClient(HttpClient http, ILogger<Discord
         return Uri.EscapeDataString(reason);
     }
 
-    private async Task<T> SendAsync<T>(DiscordRoute route, object? body, string? auditLogReason, CancellationToken cancellationToken)
+    private static DiscordJsonContext Json => DiscordJsonContext.Default;
+
+    // Bytes, not a stream: after a 429 the same request is sent again.
+    private static byte[] Body<TBody>(TBody body, JsonTypeInfo<TBody> typeInfo) => JsonSerializer.SerializeToUtf8Bytes(body, typeInfo);
+
+    private async Task<T> SendAsync<T>(DiscordRoute route, byte[]? body, string? auditLogReason, CancellationToken cancellationToken)
     {
         using var response = await SendCoreAsync(route, body, auditLogReason, cancellationToken).ConfigureAwait(false);
         try
         {
-            return await response.Content.ReadFromJsonAsync<T>(DiscordJson.Options, cancellationToken).ConfigureAwait(false)
+            // Every answer type is in the library's source-generated context (a missing one fails here, in tests, not by reflection).
+            var typeInfo = (JsonTypeInfo<T>)Json.GetTypeInfo(typeof(T))!;
+            return await response.Content.ReadFromJsonAsync(typeInfo, cancellationToken).ConfigureAwait(false)
                 ?? throw new JsonException("The body was null.");
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException)
@@ -158,19 +166,18 @@ internal sealed partial class DiscordRestClient(HttpClient http, ILogger<Discord
         }
     }
 
-    private async Task SendAsync(DiscordRoute route, object? body, string? auditLogReason, CancellationToken cancellationToken)
+    private async Task SendAsync(DiscordRoute route, byte[]? body, string? auditLogReason, CancellationToken cancellationToken)
     {
         using var response = await SendCoreAsync(route, body, auditLogReason, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<HttpResponseMessage> SendCoreAsync(DiscordRoute route, object? body, string? auditLogReason, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendCoreAsync(DiscordRoute route, byte[]? body, string? auditLogReason, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(route.Method, route.Path);
         request.Options.Set(DiscordRoute.OptionsKey, route);
         if (body is not null)
         {
-            // Bytes, not a stream: after a 429 the same request is sent again.
-            request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), DiscordJson.Options));
+            request.Content = new ByteArrayContent(body);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         }
 

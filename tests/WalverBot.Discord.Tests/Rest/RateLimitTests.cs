@@ -87,6 +87,7 @@ public sealed class RateLimitTests : IDisposable
         Assert.Equal(2, Http.Count);
 
         // …while guild 1 still waits.
+        Http.Enqueue(Responses.Json(HttpStatusCode.OK, MemberJson));
         var sameGuild = Client.GetGuildMemberAsync(1, 3, CancellationToken.None);
         Assert.Equal(2, Http.Count);
         _harness.Time.Advance(TimeSpan.FromSeconds(30));
