@@ -9,7 +9,7 @@ public static class DiscordGatewayServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the gateway: a hosted service running every shard of the process, <see cref="IGatewayStatus"/>,
-    /// <see cref="IGuildCache"/>, <see cref="IGuildMemberRequests"/> and the dispatch of events to <see cref="IGatewayEventHandler{TEvent}"/>s.
+    /// <see cref="IGuildCache"/>, <see cref="IGuildMemberRequests"/>, <see cref="IGatewayProbe"/> and the dispatch of events to <see cref="IGatewayEventHandler{TEvent}"/>s.
     /// Expects <c>IOptions&lt;DiscordOptions&gt;</c> and <see cref="Rest.IDiscordRestClient"/> to be registered by the host;
     /// intents and IDENTIFY properties come from <see cref="DiscordGatewayOptions"/> (see <see cref="DiscordServiceCollectionExtensions.AddDiscord"/>).
     /// Both options classes are validated when the host starts.
@@ -30,6 +30,7 @@ public static class DiscordGatewayServiceCollectionExtensions
         services.TryAddSingleton<DiscordGatewayClient>();
         services.TryAddSingleton<GuildMemberRequests>();
         services.TryAddSingleton<IGuildMemberRequests>(sp => sp.GetRequiredService<GuildMemberRequests>());
+        services.TryAddSingleton<IGatewayProbe, GatewayProbe>();
         services.AddGatewayEventHandler<GuildMembersChunkHandler>();
         services.AddHostedService<GatewayHostedService>();
         return services;

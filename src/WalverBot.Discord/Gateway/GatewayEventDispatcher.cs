@@ -6,6 +6,13 @@ using WalverBot.Discord.Models;
 
 namespace WalverBot.Discord.Gateway;
 
+/// <summary>Where a shard hands its dispatches, one at a time and in sequence order.</summary>
+internal interface IGatewayDispatchTarget
+{
+    /// <summary>Takes one dispatch; may wait (backpressure), which holds up the shard's queue and then its socket.</summary>
+    ValueTask DispatchAsync(int shardId, string eventName, JsonElement data);
+}
+
 /// <summary>How gateway events reach their handlers: lanes, and how many events each lane may hold.</summary>
 internal sealed record GatewayDispatchOptions
 {
@@ -29,7 +36,7 @@ internal sealed record GatewayDispatchOptions
 /// <see cref="DispatchAsync"/> waits, which holds up the shard's queue and then its socket, instead of growing memory.
 /// <see cref="DrainAsync"/> finishes what was handed over, within the host's shutdown budget.
 /// </summary>
-internal sealed class GatewayEventDispatcher
+internal sealed class GatewayEventDispatcher : IGatewayDispatchTarget
 {
     private readonly IServiceScopeFactory _scopes;
     private readonly GuildCache _cache;

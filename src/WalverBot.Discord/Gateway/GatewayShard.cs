@@ -48,7 +48,7 @@ internal sealed class GatewayShard
     private readonly IGatewayTransportFactory _transports;
     private readonly IdentifyGate _identifyGate;
     private readonly IReconnectStrategy _reconnect;
-    private readonly GatewayEventDispatcher _dispatcher;
+    private readonly IGatewayDispatchTarget _dispatcher;
     private readonly GatewayStatus _status;
     private readonly GatewayShardMetrics _metrics;
     private readonly TimeProvider _time;
@@ -69,7 +69,7 @@ internal sealed class GatewayShard
         IGatewayTransportFactory transports,
         IdentifyGate identifyGate,
         IReconnectStrategy reconnect,
-        GatewayEventDispatcher dispatcher,
+        IGatewayDispatchTarget dispatcher,
         GatewayStatus status,
         GatewayShardMetrics metrics,
         TimeProvider time,

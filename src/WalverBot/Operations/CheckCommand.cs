@@ -215,10 +215,11 @@ public static class CheckCommand
                 return;
             }
 
-            var token = services.GetRequiredService<IOptions<DiscordOptions>>().Value.Token;
-            var identify = services.GetRequiredService<IOptions<DiscordGatewayOptions>>().Value;
-            var result = await GatewayIntentProbe.RunAsync(gateway.Url, token, identify, GatewayTimeout, cancellationToken);
-            if (result.Works)
+            // One session with the bot's own intents (GUILDS | GUILD_MEMBERS): Discord answers READY, or closes it with
+            // 4014 when the Server Members intent is off in the developer portal. REST cannot tell: the application's flags
+            // say whether the intent is enabled, not whether the gateway accepts it for this bot.
+            var result = await services.GetRequiredService<IGatewayProbe>().RunAsync(gateway, GatewayTimeout, cancellationToken);
+            if (result.Ready)
             {
                 report.Ok("intent", $"Server Members intent works ({result.Detail})");
             }
