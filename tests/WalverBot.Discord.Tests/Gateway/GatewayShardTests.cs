@@ -434,6 +434,26 @@ public class GatewayShardTests
     }
 
     [Fact]
+    public async Task An_unreadable_dispatch_is_logged_and_skipped_and_the_next_one_is_handled()
+    {
+        var members = new RecordingHandler<GuildMemberAddEvent>();
+        await using var harness = new ShardHarness(configure: services =>
+            services.AddSingleton<IGatewayEventHandler<GuildMemberAddEvent>>(members));
+        var connection = await harness.StartReadyAsync();
+
+        // No guild_id: the member cannot be placed, so the event is not handled at all.
+        await connection.DispatchAsync("GUILD_MEMBER_ADD", 2, """{"user":{"id":"2","username":"ghost"},"roles":[]}""");
+        await connection.DeliverAsync(Samples.Payload("GUILD_MEMBER_ADD"));
+
+        var joined = await members.NextAsync();
+        Assert.Equal("mason", joined.Member.User.Username);
+        Assert.Contains(harness.Logs.Entries, e => e.Exception is JsonException
+            && e.Message.Contains("could not read a GUILD_MEMBER_ADD dispatch; it is skipped", StringComparison.Ordinal));
+        Assert.False(connection.Closed.IsCompleted);
+        Assert.True(harness.Status.IsReady);
+    }
+
+    [Fact]
     public async Task Guild_events_update_the_cache()
     {
         await using var harness = new ShardHarness();
