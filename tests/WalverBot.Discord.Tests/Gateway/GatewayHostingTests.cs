@@ -190,6 +190,7 @@ public class GatewayHostingTests
         Assert.Empty(provider.GetRequiredService<IGuildCache>().Guilds);
         Assert.Same(TimeProvider.System, provider.GetRequiredService<TimeProvider>());
         Assert.Contains(provider.GetServices<IHostedService>(), s => s is GatewayHostedService);
+        Assert.IsType<GatewayProbe>(provider.GetRequiredService<IGatewayProbe>());
         using var scope = provider.CreateScope();
         Assert.IsType<MemberAndInteractionHandler>(scope.ServiceProvider.GetRequiredService<IGatewayEventHandler<GuildMemberAddEvent>>());
         Assert.IsType<MemberAndInteractionHandler>(scope.ServiceProvider.GetRequiredService<IGatewayEventHandler<InteractionCreateEvent>>());
