@@ -43,7 +43,7 @@ public sealed class ListVerificationsHandler(VerificationStore store, GrantLedge
     {
         if (!v.IsTokenGated)
         {
-            return v.ReverifyAfter is { } period ? $"no token gate · re-verify every {Period(period)}" : "no token gate";
+            return v.ReverifyAfter is { } period ? $"no token gate · re-verify every {ReverifyExpiry.Period(period)}" : "no token gate";
         }
 
         var standard = v.EffectiveTokenStandard;
@@ -54,11 +54,6 @@ public sealed class ListVerificationsHandler(VerificationStore store, GrantLedge
             ? text
             : text + " · tiers " + string.Join(", ", v.Tiers.Select(t => $"<@&{t.RoleId}> ≥ {t.MinAmount.ToString(CultureInfo.InvariantCulture)}"));
     }
-
-    private static string Period(TimeSpan period) =>
-        period.TotalDays >= 1 && period.Ticks % TimeSpan.TicksPerDay == 0
-            ? $"{period.TotalDays.ToString(CultureInfo.InvariantCulture)} day(s)"
-            : period.ToString("c", CultureInfo.InvariantCulture);
 
     private static string Short(string address) => address.Length <= 14 ? address : $"{address[..6]}…{address[^4..]}";
 }

@@ -20,6 +20,8 @@ public static class VerificationServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<DeclaredVerificationsOptions>, DeclaredVerificationsValidator>();
         services.AddSingleton<VerificationStore>();
         services.AddSingleton<DeclaredVerificationSync>();
+        services.AddScoped<ReverifyExpiry>();
+        services.AddHostedService<ReverifyWorker>();
         return services;
     }
 
