@@ -25,6 +25,7 @@ public static class CommandDefinitions
     public const string Tiers = "tiers";
 
     public const int MaxExpiryDays = 365;
+    public const int MaxReverifyDays = 3650;
     public const int MinSecretLength = 16;
     public const int MaxSecretLength = 256;
     public const int MaxIdLength = 100;
@@ -61,7 +62,9 @@ public static class CommandDefinitions
                         Choices: [new ApplicationCommandOptionChoice("username they type", Bindings.Username), new ApplicationCommandOptionChoice("one-time code from /verify (safest)", Bindings.Code)]),
                     new Option(OptionType.String, "token_standard", "Token gate: what to read (default: erc20 on EVM chains, erc721 with nft, spl on Solana)",
                         Choices: [.. TokenStandardChoices]),
-                    new Option(OptionType.String, "token_id", "ERC-1155 gate: the token id within the contract (decimal digits)", MaxLength: 78)),
+                    new Option(OptionType.String, "token_id", "ERC-1155 gate: the token id within the contract (decimal digits)", MaxLength: 78),
+                    new Option(OptionType.Integer, "reverify_after_days", "No token gate only: remove the role this many days after the member's last verification",
+                        MinValue: 1, MaxValue: MaxReverifyDays)),
                 Sub(Link, "Register a verification made in Walver's dashboard",
                     new Option(OptionType.String, "id", "The verification's id in Walver", Required: true, MaxLength: MaxIdLength),
                     new Option(OptionType.Role, "role", "The role members get once their wallet is verified", Required: true),

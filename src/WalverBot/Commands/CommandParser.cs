@@ -116,7 +116,18 @@ public static partial class CommandParser
             throw new CommandException($"`binding` must be `{Bindings.Username}` or `{Bindings.Code}`.");
         }
 
-        return new CreateVerificationCommand(role, chain, gate, name, options.Boolean("one_time") ?? false, (int?)days, binding);
+        var reverify = options.Integer("reverify_after_days");
+        if (reverify is < 1 or > CommandDefinitions.MaxReverifyDays)
+        {
+            throw new CommandException($"`reverify_after_days` must be between 1 and {CommandDefinitions.MaxReverifyDays}.");
+        }
+
+        if (reverify is not null && gate is not null)
+        {
+            throw new CommandException("`reverify_after_days` is for verifications without a token gate: a token gate's roles follow the holdings checks instead.");
+        }
+
+        return new CreateVerificationCommand(role, chain, gate, name, options.Boolean("one_time") ?? false, (int?)days, binding, (int?)reverify);
     }
 
     /// <summary>

@@ -77,6 +77,7 @@ public sealed class CreateVerificationHandler(
                 Binding = command.Binding,
                 TokenStandard = command.Gate?.Standard,
                 TokenId = command.Gate?.TokenId,
+                ReverifyAfter = command.ReverifyAfterDays is { } reverifyDays ? TimeSpan.FromDays(reverifyDays) : null,
             }, cancellationToken);
         }
         catch (SqliteException ex)
@@ -168,6 +169,11 @@ public sealed class CreateVerificationHandler(
                 ? $"holding at least {gate.MinAmount.ToString(CultureInfo.InvariantCulture)} of {command.Chain}'s own coin"
                 : $"holding at least {gate.MinAmount.ToString(CultureInfo.InvariantCulture)} {(gate.IsNft ? "NFT(s) of" : "of")} `{gate.TokenAddress}`" +
                   (gate.Standard is null ? "" : $" ({gate.Standard}{(gate.TokenId is null ? "" : $" id {gate.TokenId}")})"));
+        }
+
+        if (command.ReverifyAfterDays is { } reverify)
+        {
+            parts.Add($"re-verify every {reverify} day(s)");
         }
 
         if (command.OneTime)

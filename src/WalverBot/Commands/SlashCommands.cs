@@ -17,7 +17,7 @@ public abstract record SlashCommand
 /// </summary>
 public sealed record TokenGate(string? TokenAddress, decimal MinAmount, bool IsNft, string? Standard = null, string? TokenId = null);
 
-public sealed record CreateVerificationCommand(ulong RoleId, string Chain, TokenGate? Gate, string? Name, bool OneTime, int? ExpiresInDays, string Binding = Bindings.Username) : SlashCommand;
+public sealed record CreateVerificationCommand(ulong RoleId, string Chain, TokenGate? Gate, string? Name, bool OneTime, int? ExpiresInDays, string Binding = Bindings.Username, int? ReverifyAfterDays = null) : SlashCommand;
 
 public sealed record LinkVerificationCommand(string VerificationId, ulong RoleId, string Secret, string? Url, string? Chain) : SlashCommand
 {

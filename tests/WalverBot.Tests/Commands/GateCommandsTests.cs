@@ -155,6 +155,22 @@ public sealed class GateCommandsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reverify_after_days_is_stored_and_listed_and_refused_with_a_token_gate()
+    {
+        var answer = await _s.AskAsync(AdminId, Create(more: [Integer("reverify_after_days", 30)]), c => c.Contains("Created", StringComparison.Ordinal));
+        Assert.Contains("re-verify every 30 day(s)", answer.Content, StringComparison.Ordinal);
+        var id = _s.Walver.Created.Last().Body["id"]!.GetValue<string>();
+        Assert.Equal(TimeSpan.FromDays(30), (await Store.FindAsync(id))!.ReverifyAfter);
+        var list = await _s.AskAsync(AdminId, Slash("list"));
+        Assert.Contains($"`{id}`", list.Content, StringComparison.Ordinal);
+        Assert.Contains("no token gate · re-verify every 30 day(s)", list.Content, StringComparison.Ordinal);
+
+        var gated = await _s.AskAsync(AdminId, Create(more: [Integer("reverify_after_days", 30), Text("token_address", Contract), Number("min_amount", 1)]));
+        Assert.Contains("`reverify_after_days` is for verifications without a token gate", gated.Content, StringComparison.Ordinal);
+        Assert.Single(_s.Walver.Requests);
+    }
+
+    [Fact]
     public async Task Tiers_are_refused_on_a_verification_without_a_gate_and_on_one_from_configuration()
     {
         var ungated = await CreateAsync();
