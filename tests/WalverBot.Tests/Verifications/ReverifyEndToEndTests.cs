@@ -28,6 +28,10 @@ public sealed class ReverifyEndToEndTests : IAsyncLifetime
         Assert.Single(_s.Bot.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<ReverifyWorker>());
         var list = await _s.AskAsync(AdminId, Slash("list"));
         Assert.Contains("no token gate · re-verify every 90 day(s)", list.Content, StringComparison.Ordinal);
+        var before = await _s.AskAsync(AdminId, Slash("status", User("member", BotScenario.AliceId)));
+        var by = System.Text.RegularExpressions.Regex.Match(before.Content, @"granted <t:(\d+):f>, re-verify by <t:(\d+):f>");
+        Assert.True(by.Success, before.Content);
+        Assert.Equal(TimeSpan.FromDays(90).TotalSeconds, long.Parse(by.Groups[2].Value) - long.Parse(by.Groups[1].Value), 1.0);
 
         await using (var scope = _s.Bot.Services.CreateAsyncScope())
         {
