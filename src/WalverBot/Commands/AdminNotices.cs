@@ -28,6 +28,7 @@ public static class AdminNoticeText
         Outcomes.RejectedSignature, Outcomes.CodeRejected, Outcomes.TokenMismatch, Outcomes.PendingExpired, Outcomes.UnreadablePayload,
         Outcomes.InternalError,
         Outcomes.UnresolvedMember, Outcomes.BotAccount,
+        Outcomes.RevokedReverify,
     ];
 
     public static bool IsNotable(string outcome) => Notable.Contains(outcome);

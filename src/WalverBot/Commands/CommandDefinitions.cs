@@ -22,8 +22,10 @@ public static class CommandDefinitions
     public const string Status = "status";
     public const string Revoke = "revoke";
     public const string LogChannel = "log-channel";
+    public const string Tiers = "tiers";
 
     public const int MaxExpiryDays = 365;
+    public const int MaxReverifyDays = 3650;
     public const int MinSecretLength = 16;
     public const int MaxSecretLength = 256;
     public const int MaxIdLength = 100;
@@ -33,6 +35,13 @@ public static class CommandDefinitions
     public const DiscordPermissions AdminPermissions = DiscordPermissions.ManageRoles;
 
     private static readonly ChannelType[] PostableChannels = [ChannelType.GuildText, ChannelType.GuildAnnouncement];
+
+    private static readonly ApplicationCommandOptionChoice[] TokenStandardChoices =
+    [
+        new("erc20 (fungible token, EVM)", TokenStandards.Erc20), new("erc721 (NFT collection, EVM)", TokenStandards.Erc721),
+        new("erc1155 (multi-token, EVM; needs token_id)", TokenStandards.Erc1155), new("spl (Solana token or NFT)", TokenStandards.Spl),
+        new("native (the chain's own coin, e.g. ETH or SOL)", TokenStandards.Native),
+    ];
 
     public static IReadOnlyList<ApplicationCommand> All { get; } =
     [
@@ -50,7 +59,12 @@ public static class CommandDefinitions
                     new Option(OptionType.Boolean, "one_time", "The link works for one verification only"),
                     new Option(OptionType.Integer, "expires_in_days", "The link stops working after this many days", MinValue: 1, MaxValue: MaxExpiryDays),
                     new Option(OptionType.String, "binding", "How the member's Discord account is identified (default: the username they type)",
-                        Choices: [new ApplicationCommandOptionChoice("username they type", Bindings.Username), new ApplicationCommandOptionChoice("one-time code from /verify (safest)", Bindings.Code)])),
+                        Choices: [new ApplicationCommandOptionChoice("username they type", Bindings.Username), new ApplicationCommandOptionChoice("one-time code from /verify (safest)", Bindings.Code)]),
+                    new Option(OptionType.String, "token_standard", "Token gate: what to read (default: erc20 on EVM chains, erc721 with nft, spl on Solana)",
+                        Choices: [.. TokenStandardChoices]),
+                    new Option(OptionType.String, "token_id", "ERC-1155 gate: the token id within the contract (decimal digits)", MaxLength: 78),
+                    new Option(OptionType.Integer, "reverify_after_days", "No token gate only: remove the role this many days after the member's last verification",
+                        MinValue: 1, MaxValue: MaxReverifyDays)),
                 Sub(Link, "Register a verification made in Walver's dashboard",
                     new Option(OptionType.String, "id", "The verification's id in Walver", Required: true, MaxLength: MaxIdLength),
                     new Option(OptionType.Role, "role", "The role members get once their wallet is verified", Required: true),
@@ -74,6 +88,11 @@ public static class CommandDefinitions
                     VerificationOption(required: false)),
                 Sub(LogChannel, "Where the bot posts a short notice per grant and per problem (leave empty to turn off)",
                     new Option(OptionType.Channel, "channel", "The channel for notices", ChannelTypes: PostableChannels)),
+                Sub(Tiers, "Extra roles by amount held (e.g. Whale from 100): add, change or remove a tier, or list them",
+                    VerificationOption(required: true),
+                    new Option(OptionType.Role, "role", "The tier's role (leave empty to list the tiers)"),
+                    new Option(OptionType.Number, "min_amount", "The least amount (whole tokens or NFT count) for this role", MinValue: 0),
+                    new Option(OptionType.Boolean, "remove", "Remove the tier of this role")),
             ],
             DefaultMemberPermissions: AdminPermissions,
             Contexts: [InteractionContextType.Guild],

@@ -59,6 +59,7 @@ public static partial class CommandParser
                 CommandDefinitions.Revoke => new RevokeMemberCommand(options.RequiredId("member"),
                     options.String("verification") is { } id ? VerificationId(id) : null),
                 CommandDefinitions.LogChannel => new LogChannelCommand(options.Id("channel")),
+                CommandDefinitions.Tiers => ParseTiers(options),
                 _ => throw new UnknownSubcommand(),
             };
             return new ParseResult.Parsed(command);
@@ -90,7 +91,8 @@ public static partial class CommandParser
             throw new CommandException($"`chain` must be one of {string.Join(", ", KnownChains.All)}.");
         }
 
-        var gate = ParseGate(chain, options.String("token_address"), options.Raw("min_amount"), options.Boolean("nft"));
+        var gate = ParseGate(chain, options.String("token_address"), options.Raw("min_amount"), options.Boolean("nft"),
+            options.String("token_standard"), options.String("token_id"));
         var name = options.String("name")?.Trim();
         if (name is { Length: 0 })
         {
@@ -114,15 +116,74 @@ public static partial class CommandParser
             throw new CommandException($"`binding` must be `{Bindings.Username}` or `{Bindings.Code}`.");
         }
 
-        return new CreateVerificationCommand(role, chain, gate, name, options.Boolean("one_time") ?? false, (int?)days, binding);
+        var reverify = options.Integer("reverify_after_days");
+        if (reverify is < 1 or > CommandDefinitions.MaxReverifyDays)
+        {
+            throw new CommandException($"`reverify_after_days` must be between 1 and {CommandDefinitions.MaxReverifyDays}.");
+        }
+
+        if (reverify is not null && gate is not null)
+        {
+            throw new CommandException("`reverify_after_days` is for verifications without a token gate: a token gate's roles follow the holdings checks instead.");
+        }
+
+        return new CreateVerificationCommand(role, chain, gate, name, options.Boolean("one_time") ?? false, (int?)days, binding, (int?)reverify);
     }
 
-    /// <summary>Token gate rules: an address valid for the chain; an amount above 0 (1 for an NFT when not given).</summary>
-    public static TokenGate? ParseGate(string chain, string? tokenAddress, string? minAmount, bool? nft)
+    /// <summary>
+    /// Token gate rules: a standard that can be read on the chain; an address valid for the chain (none for the chain's own
+    /// coin); an ERC-1155 token id for erc1155 only; an amount above 0 (1 for an NFT when not given).
+    /// </summary>
+    public static TokenGate? ParseGate(string chain, string? tokenAddress, string? minAmount, bool? nft, string? standard = null, string? tokenId = null)
     {
         tokenAddress = string.IsNullOrWhiteSpace(tokenAddress) ? null : tokenAddress.Trim();
+        standard = string.IsNullOrWhiteSpace(standard) ? null : standard.Trim().ToLowerInvariant();
+        tokenId = string.IsNullOrWhiteSpace(tokenId) ? null : tokenId.Trim();
+        if (standard is not null)
+        {
+            if (!TokenStandards.IsKnown(standard))
+            {
+                throw new CommandException($"`token_standard` must be one of {string.Join(", ", TokenStandards.All)}.");
+            }
+
+            if (GateRules.StandardProblem(standard, chain) is { } problem)
+            {
+                throw new CommandException($"`token_standard` {problem}.");
+            }
+
+            if (nft == true && standard is TokenStandards.Erc20 or TokenStandards.Native)
+            {
+                throw new CommandException($"`nft` does not fit `token_standard:{standard}`: an NFT collection is erc721 or erc1155 (spl on Solana).");
+            }
+        }
+
+        if (tokenId is not null && standard != TokenStandards.Erc1155)
+        {
+            throw new CommandException("`token_id` belongs to an ERC-1155 gate: set `token_standard:erc1155` too.");
+        }
+
+        if (standard == TokenStandards.Native)
+        {
+            if (tokenAddress is not null)
+            {
+                throw new CommandException("`token_standard:native` is the chain's own coin, which has no contract or mint: leave `token_address` empty.");
+            }
+
+            if (minAmount is null)
+            {
+                throw new CommandException("A gate on the chain's own coin needs `min_amount` (the least amount a wallet must hold).");
+            }
+
+            return new TokenGate(null, ParseAmount(minAmount, wholeNumber: false), false, standard);
+        }
+
         if (tokenAddress is null)
         {
+            if (standard is not null)
+            {
+                throw new CommandException($"`token_standard:{standard}` needs `token_address`, the {(standard == TokenStandards.Spl ? "mint" : "contract")} address.");
+            }
+
             if (minAmount is not null || nft == true)
             {
                 throw new CommandException("`min_amount` and `nft` belong to a token gate: give `token_address` too.");
@@ -146,30 +207,81 @@ public static partial class CommandParser
             throw new CommandException("`token_address` is not a Solana address: it must be a base58 mint address (32 to 44 characters).");
         }
 
+        if (standard == TokenStandards.Erc1155 && (tokenId is null || !GateRules.IsTokenId(tokenId)))
+        {
+            throw new CommandException("`token_standard:erc1155` needs `token_id`: the id of the token within the contract, in decimal digits (e.g. 1).");
+        }
+
+        var isNft = nft == true || standard is not null && GateRules.CountsWholeUnits(standard);
         decimal amount;
         if (minAmount is null)
         {
-            if (nft != true)
+            if (!isNft)
             {
                 throw new CommandException("A token gate needs `min_amount` (the least amount a wallet must hold), unless `nft` is true.");
             }
 
             amount = 1;
         }
-        else if (!decimal.TryParse(minAmount, NumberStyles.Float, CultureInfo.InvariantCulture, out amount) || amount <= 0)
+        else
+        {
+            amount = ParseAmount(minAmount, isNft);
+        }
+
+        return new TokenGate(family == ChainFamily.Evm ? tokenAddress.ToLowerInvariant() : tokenAddress, amount, isNft, standard, tokenId);
+    }
+
+    private static decimal ParseAmount(string minAmount, bool wholeNumber)
+    {
+        if (!decimal.TryParse(minAmount, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount <= 0)
         {
             throw new CommandException("`min_amount` must be more than 0.");
         }
-        else if (amount > MaxAmount)
+
+        if (amount > MaxAmount)
         {
             throw new CommandException("`min_amount` is larger than any token supply.");
         }
-        else if (nft == true && amount != decimal.Truncate(amount))
+
+        if (wholeNumber && amount != decimal.Truncate(amount))
         {
             throw new CommandException("`min_amount` of an NFT gate must be a whole number.");
         }
 
-        return new TokenGate(family == ChainFamily.Evm ? tokenAddress.ToLowerInvariant() : tokenAddress, amount, nft ?? false);
+        return amount;
+    }
+
+    private static TiersCommand ParseTiers(Options options)
+    {
+        var id = VerificationId(options.RequiredString("verification"));
+        var role = options.Id("role");
+        var remove = options.Boolean("remove") ?? false;
+        var rawAmount = options.Raw("min_amount");
+        if (role is null)
+        {
+            return remove || rawAmount is not null
+                ? throw new CommandException("`role` is required to add or remove a tier; without options the command lists the tiers.")
+                : new TiersCommand(id, null, null, false);
+        }
+
+        if (remove)
+        {
+            return rawAmount is not null
+                ? throw new CommandException("`remove:True` drops the tier of `role`: leave `min_amount` empty.")
+                : new TiersCommand(id, role, null, true);
+        }
+
+        if (rawAmount is null)
+        {
+            throw new CommandException("`min_amount` is required to add a tier: the least amount that earns `role` (or `remove:True` to drop its tier).");
+        }
+
+        if (!decimal.TryParse(rawAmount, NumberStyles.Float, CultureInfo.InvariantCulture, out var amount))
+        {
+            throw new CommandException("`min_amount` must be a number more than 0.");
+        }
+
+        return new TiersCommand(id, role, amount, false);
     }
 
     private static LinkVerificationCommand ParseLink(Options options)

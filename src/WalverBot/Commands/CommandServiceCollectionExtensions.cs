@@ -28,6 +28,7 @@ public static class CommandServiceCollectionExtensions
         services.AddScoped<ICommandHandler<RevokeMemberCommand>, RevokeMemberCommandHandler>();
         services.AddScoped<VerifyHandler>();
         services.AddScoped<ICommandHandler<VerifyCommand>, VerifyCommandHandler>();
+        services.AddScoped<ICommandHandler<TiersCommand>, TiersHandler>();
 
         services.AddSingleton<LogChannelNotifier>();
         services.AddSingleton<IAdminNotifier>(sp => sp.GetRequiredService<LogChannelNotifier>());

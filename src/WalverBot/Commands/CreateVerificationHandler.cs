@@ -75,6 +75,9 @@ public sealed class CreateVerificationHandler(
                 Enabled = true,
                 VerificationUrl = created.VerificationUrl,
                 Binding = command.Binding,
+                TokenStandard = command.Gate?.Standard,
+                TokenId = command.Gate?.TokenId,
+                ReverifyAfter = command.ReverifyAfterDays is { } reverifyDays ? TimeSpan.FromDays(reverifyDays) : null,
             }, cancellationToken);
         }
         catch (SqliteException ex)
@@ -127,6 +130,8 @@ public sealed class CreateVerificationHandler(
         CustomFields = command.Binding == Bindings.Code ? [DiscordField, CodeField] : [DiscordField],
         ForceDiscordVerification = true,
         TokenGate = command.Gate is not null,
+        // Walver's API has no field for the standard or an ERC-1155 id: it gets the address (none for the chain's own coin),
+        // the amount and the NFT flag, and the bot reads the rest on chain itself.
         TokenAddress = command.Gate?.TokenAddress,
         TokenAmount = command.Gate?.MinAmount,
         IsNft = command.Gate?.IsNft,
@@ -160,7 +165,15 @@ public sealed class CreateVerificationHandler(
         var parts = new List<string> { command.Chain };
         if (command.Gate is { } gate)
         {
-            parts.Add($"holding at least {gate.MinAmount.ToString(CultureInfo.InvariantCulture)} {(gate.IsNft ? "NFT(s) of" : "of")} `{gate.TokenAddress}`");
+            parts.Add(gate.TokenAddress is null
+                ? $"holding at least {gate.MinAmount.ToString(CultureInfo.InvariantCulture)} of {command.Chain}'s own coin"
+                : $"holding at least {gate.MinAmount.ToString(CultureInfo.InvariantCulture)} {(gate.IsNft ? "NFT(s) of" : "of")} `{gate.TokenAddress}`" +
+                  (gate.Standard is null ? "" : $" ({gate.Standard}{(gate.TokenId is null ? "" : $" id {gate.TokenId}")})"));
+        }
+
+        if (command.ReverifyAfterDays is { } reverify)
+        {
+            parts.Add($"re-verify every {reverify} day(s)");
         }
 
         if (command.OneTime)

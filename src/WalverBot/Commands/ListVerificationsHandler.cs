@@ -38,10 +38,22 @@ public sealed class ListVerificationsHandler(VerificationStore store, GrantLedge
         return new Reply(text.ToString().TrimEnd());
     }
 
-    public static string Gate(Verification v) =>
-        v.IsTokenGated
-            ? $"holds ≥ {v.MinAmount?.ToString(CultureInfo.InvariantCulture) ?? "any"}{(v.IsNft ? " NFT" : "")} of `{Short(v.TokenAddress!)}`"
-            : "no token gate";
+    /// <summary>What a member must hold: amount, asset and standard (with the ERC-1155 id), then the tier roles; or the re-verify period.</summary>
+    public static string Gate(Verification v)
+    {
+        if (!v.IsTokenGated)
+        {
+            return v.ReverifyAfter is { } period ? $"no token gate · re-verify every {ReverifyExpiry.Period(period)}" : "no token gate";
+        }
+
+        var standard = v.EffectiveTokenStandard;
+        var asset = standard == TokenStandards.Native ? $"{v.Chain ?? "the chain"}'s own coin" : $"`{Short(v.TokenAddress!)}`";
+        var text = $"holds ≥ {v.MinAmount?.ToString(CultureInfo.InvariantCulture) ?? "any"}{(v.IsNft ? " NFT" : "")} of {asset} " +
+                   $"({standard}{(v.TokenId is null ? "" : $" id {Short(v.TokenId)}")})";
+        return v.Tiers.Count == 0
+            ? text
+            : text + " · tiers " + string.Join(", ", v.Tiers.Select(t => $"<@&{t.RoleId}> ≥ {t.MinAmount.ToString(CultureInfo.InvariantCulture)}"));
+    }
 
     private static string Short(string address) => address.Length <= 14 ? address : $"{address[..6]}…{address[^4..]}";
 }

@@ -4,7 +4,7 @@ using WalverBot.Grants;
 namespace WalverBot.Commands;
 
 /// <summary><c>/walver status</c>: a member's wallets, grants with dates, and the last decisions with their reasons.</summary>
-public sealed class MemberStatusHandler(GrantLedger ledger) : ICommandHandler<MemberStatusCommand>
+public sealed class MemberStatusHandler(GrantLedger ledger, Verifications.VerificationStore store) : ICommandHandler<MemberStatusCommand>
 {
     private const int DecisionCount = 8;
 
@@ -32,7 +32,7 @@ public sealed class MemberStatusHandler(GrantLedger ledger) : ICommandHandler<Me
         foreach (var g in grants.Take(10))
         {
             text.AppendLine(g.Status == "granted"
-                ? $"- <@&{g.RoleId}> via `{g.VerificationId}`, granted {Date(g.GrantedAt)}"
+                ? $"- <@&{g.RoleId}> via `{g.VerificationId}`, granted {Date(g.GrantedAt)}{await ReverifyByAsync(g, cancellationToken)}"
                 : $"- <@&{g.RoleId}> via `{g.VerificationId}`, granted {Date(g.GrantedAt)}, {g.Status} {(g.RevokedAt is { } at ? Date(at) : "")}".TrimEnd());
         }
 
@@ -49,6 +49,12 @@ public sealed class MemberStatusHandler(GrantLedger ledger) : ICommandHandler<Me
 
         return new Reply(text.ToString().TrimEnd());
     }
+
+    /// <summary>When the role of a verification with ReverifyAfter goes unless the member verifies again; empty otherwise.</summary>
+    private async Task<string> ReverifyByAsync(GrantRecord grant, CancellationToken cancellationToken) =>
+        await store.FindAsync(grant.VerificationId, cancellationToken) is { ReverifyAfter: { } period, IsTokenGated: false }
+            ? $", re-verify by {Date(grant.GrantedAt + period)}"
+            : "";
 
     /// <summary>Discord renders it in the reader's time zone.</summary>
     private static string Date(DateTimeOffset at) => $"<t:{at.ToUnixTimeSeconds()}:f>";

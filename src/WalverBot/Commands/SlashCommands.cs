@@ -11,10 +11,13 @@ public abstract record SlashCommand
     public virtual bool RequiresAdmin => true;
 }
 
-/// <summary>Optional token gate of <c>/walver create</c>, already validated for the chain.</summary>
-public sealed record TokenGate(string TokenAddress, decimal MinAmount, bool IsNft);
+/// <summary>
+/// Optional token gate of <c>/walver create</c>, already validated for the chain. <paramref name="TokenAddress"/> is null for a
+/// <c>native</c> gate; <paramref name="Standard"/> is null when the admin left the chain's default.
+/// </summary>
+public sealed record TokenGate(string? TokenAddress, decimal MinAmount, bool IsNft, string? Standard = null, string? TokenId = null);
 
-public sealed record CreateVerificationCommand(ulong RoleId, string Chain, TokenGate? Gate, string? Name, bool OneTime, int? ExpiresInDays, string Binding = Bindings.Username) : SlashCommand;
+public sealed record CreateVerificationCommand(ulong RoleId, string Chain, TokenGate? Gate, string? Name, bool OneTime, int? ExpiresInDays, string Binding = Bindings.Username, int? ReverifyAfterDays = null) : SlashCommand;
 
 public sealed record LinkVerificationCommand(string VerificationId, ulong RoleId, string Secret, string? Url, string? Chain) : SlashCommand
 {
@@ -33,6 +36,12 @@ public sealed record EnableVerificationCommand(string VerificationId) : SlashCom
 public sealed record MemberStatusCommand(ulong UserId) : SlashCommand;
 
 public sealed record RevokeMemberCommand(ulong UserId, string? VerificationId) : SlashCommand;
+
+/// <summary>
+/// <c>/walver tiers</c>: with <paramref name="RoleId"/> null, list the tiers; with <paramref name="Remove"/>, drop the tier of
+/// that role; otherwise add it at <paramref name="MinAmount"/> (or move it there).
+/// </summary>
+public sealed record TiersCommand(string VerificationId, ulong? RoleId, decimal? MinAmount, bool Remove) : SlashCommand;
 
 /// <summary>Null channel turns notices off.</summary>
 public sealed record LogChannelCommand(ulong? ChannelId) : SlashCommand;

@@ -23,6 +23,8 @@ public static class Outcomes
     public const string UnresolvedMember = "unresolved_member";
     /// <summary>Written by <see cref="GrantLedger.RecordRevocationAsync"/> when an admin removes a role.</summary>
     public const string Revoked = "revoked";
+    /// <summary>ReverifyAfter passed since the member's last verification of a verification without a token gate: role removed.</summary>
+    public const string RevokedReverify = "revoked_reverify";
 }
 
 /// <summary>A decision about one webhook event, with the reason an admin reads.</summary>

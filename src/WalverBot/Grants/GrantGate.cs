@@ -30,7 +30,14 @@ public static class GrantGate
                 return Decision.Reject(Outcomes.NotPassed, "the verification is token-gated but the delivery has no token check");
             }
 
-            if (check.TokenAddress is null || !KnownChains.SameAddress(verification.Chain, check.TokenAddress, verification.TokenAddress!))
+            if (verification.EffectiveTokenStandard == TokenStandards.Native)
+            {
+                if (!IsNativeCoin(check.TokenAddress))
+                {
+                    return Decision.Reject(Outcomes.TokenMismatch, "the check was for a token contract, the verification asks for the chain's own coin");
+                }
+            }
+            else if (check.TokenAddress is null || !KnownChains.SameAddress(verification.Chain, check.TokenAddress, verification.TokenAddress!))
             {
                 return Decision.Reject(Outcomes.TokenMismatch, "the token checked is not the token the verification asks for");
             }
@@ -56,4 +63,13 @@ public static class GrantGate
 
         return null;
     }
+
+    /// <summary>
+    /// A check of the chain's own coin names no token, or one of the placeholders wallets and APIs use for it: the zero
+    /// address, or 0xEeee…EEeE, the native asset's address by EIP-7528.
+    /// </summary>
+    private static bool IsNativeCoin(string? tokenAddress) =>
+        string.IsNullOrWhiteSpace(tokenAddress) ||
+        tokenAddress.Trim().Equals("0x0000000000000000000000000000000000000000", StringComparison.Ordinal) ||
+        tokenAddress.Trim().Equals("0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE", StringComparison.OrdinalIgnoreCase);
 }

@@ -180,7 +180,7 @@ public sealed class GrantLedger(
                 (SELECT COUNT(*) FROM role_grants g WHERE g.verification_id = v.id AND g.status = 'granted') AS Granted,
                 (SELECT COUNT(*) FROM webhook_events e WHERE e.verification_id = v.id AND e.status IN ('pending', 'waiting_member')) AS Pending,
                 (SELECT COUNT(*) FROM decisions d WHERE d.verification_id = v.id
-                    AND d.outcome NOT IN ('granted', 'duplicate', 'pending_member', 'unresolved_member', 'revoked')) AS Rejected
+                    AND d.outcome NOT IN ('granted', 'duplicate', 'pending_member', 'unresolved_member', 'revoked', 'revoked_reverify')) AS Rejected
             FROM verifications v WHERE v.guild_id = @guildId
             """, new { guildId }, cancellationToken: cancellationToken));
         return rows.ToDictionary(r => r.VerificationId);

@@ -19,4 +19,23 @@ public sealed class DeclaredVerification
 
     /// <summary><c>username</c> (default) or <c>code</c>: require the one-time code from /verify in the <c>walverbot_code</c> field.</summary>
     public string Binding { get; set; } = Bindings.Username;
+
+    /// <summary>One of <see cref="TokenStandards"/>; unset means the chain's default (<see cref="TokenStandards.DefaultFor"/>).</summary>
+    public string? TokenStandard { get; set; }
+
+    /// <summary>The ERC-1155 token id, in decimal digits (a uint256).</summary>
+    public string? TokenId { get; set; }
+
+    /// <summary>Extra roles by amount held, on top of <see cref="RoleId"/> at <see cref="MinAmount"/>.</summary>
+    public List<DeclaredTier> Tiers { get; } = [];
+
+    /// <summary>Without a token gate only: the role is removed this long after the member's last verification.</summary>
+    public TimeSpan? ReverifyAfter { get; set; }
+}
+
+/// <summary>One item of <c>Verifications:{i}:Tiers</c>: the role held while the amount is at least <see cref="MinAmount"/>.</summary>
+public sealed class DeclaredTier
+{
+    public decimal MinAmount { get; set; }
+    public ulong RoleId { get; set; }
 }

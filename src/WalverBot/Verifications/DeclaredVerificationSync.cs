@@ -29,6 +29,11 @@ public sealed class DeclaredVerificationSync(VerificationStore store, ILogger<De
                 Enabled = existing?.Enabled ?? true, // an admin's /walver disable survives restarts
                 // Without a declared Url, keep the link the row already has (from /walver link, before it was declared).
                 VerificationUrl = string.IsNullOrWhiteSpace(item.Url) ? existing?.VerificationUrl : item.Url.Trim(),
+                TokenStandard = string.IsNullOrWhiteSpace(item.TokenStandard) ? null : item.TokenStandard.Trim().ToLowerInvariant(),
+                TokenId = string.IsNullOrWhiteSpace(item.TokenId) ? null : item.TokenId.Trim(),
+                // Configuration owns a declared verification's tiers: what is declared replaces what is stored.
+                Tiers = [.. item.Tiers.OrderBy(t => t.MinAmount).Select(t => new RoleTier(t.MinAmount, t.RoleId))],
+                ReverifyAfter = item.ReverifyAfter,
             }, cancellationToken);
         }
 
