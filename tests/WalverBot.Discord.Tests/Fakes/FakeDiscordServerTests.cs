@@ -25,7 +25,7 @@ public sealed class FakeDiscordServerTests : IAsyncLifetime
     {
         _discord = await FakeDiscordServer.StartAsync(new FakeDiscordOptions { TimeProvider = _time });
         _discord.AddGuild(Guild, "Test guild");
-        _discord.AddRole(Guild, new FakeRole(BotRole, "WalverBot", 5, DiscordPermissions.Of(DiscordPermissions.ManageRoles)));
+        _discord.AddRole(Guild, new FakeRole(BotRole, "WalverBot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles)));
         _discord.AddRole(Guild, new FakeRole(Verified, "Verified", 2));
         _discord.AddRole(Guild, new FakeRole(AboveBot, "Moderators", 9));
         _discord.AddRole(Guild, new FakeRole(Booster, "Server Booster", 1, Managed: true));
@@ -48,8 +48,8 @@ public sealed class FakeDiscordServerTests : IAsyncLifetime
     [Fact]
     public async Task RoleRoutes_ShareABucket_AnswerRateLimitHeaders_And429PastTheLimit()
     {
-        _discord.SetRateLimit(DiscordBuckets.MemberRoles, 2, TimeSpan.FromSeconds(10));
-        var hash = FakeDiscordServer.BucketHash(DiscordBuckets.MemberRoles);
+        _discord.SetRateLimit(FakeDiscordBuckets.MemberRoles, 2, TimeSpan.FromSeconds(10));
+        var hash = FakeDiscordServer.BucketHash(FakeDiscordBuckets.MemberRoles);
 
         using var first = await _http.PutAsync($"guilds/{Guild}/members/{Alice}/roles/{Verified}", null);
         Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
@@ -81,7 +81,7 @@ public sealed class FakeDiscordServerTests : IAsyncLifetime
         using var afterReset = await _http.PutAsync($"guilds/{Guild}/members/{Alice}/roles/{Verified}", null);
         Assert.Equal(HttpStatusCode.NoContent, afterReset.StatusCode);
 
-        var stats = _discord.StatsFor(DiscordBuckets.MemberRoles);
+        var stats = _discord.StatsFor(FakeDiscordBuckets.MemberRoles);
         Assert.Equal((4, 1), (stats.Requests, stats.TooManyRequests));
         Assert.Equal(["PUT", "DELETE", "PUT"], _discord.RoleChanges.Select(c => c.Method));
     }
@@ -135,7 +135,7 @@ public sealed class FakeDiscordServerTests : IAsyncLifetime
         _discord.SetBotRoles(Guild); // loses MANAGE_ROLES
         await AssertErrorAsync(await _http.PutAsync(path, null), 403, 50013, "Missing Permissions");
 
-        var stats = _discord.StatsFor(DiscordBuckets.MemberRoles);
+        var stats = _discord.StatsFor(FakeDiscordBuckets.MemberRoles);
         Assert.Equal((1, 4), (stats.Unauthorized, stats.Forbidden));
         Assert.Equal(5, _discord.InvalidRequestCount);
         Assert.All(_discord.Requests, r => Assert.StartsWith("DiscordBot (", r.Header("User-Agent")));

@@ -13,7 +13,7 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
     {
         _discord = await FakeDiscordServer.StartAsync();
         _discord.AddGuild(Guild, "Gateway guild");
-        _discord.AddRole(Guild, new FakeRole("3300000000000000010", "WalverBot", 3, DiscordPermissions.Of(DiscordPermissions.ManageRoles)));
+        _discord.AddRole(Guild, new FakeRole("3300000000000000010", "WalverBot", 3, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles)));
         _discord.SetBotRoles(Guild, "3300000000000000010");
         _discord.AddMember(Guild, new FakeMember("3300000000000000100", "alice"));
         _discord.AddChannel(new FakeChannel("3300000000000000200", Guild, "general"));

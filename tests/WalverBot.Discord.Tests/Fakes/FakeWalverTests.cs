@@ -86,7 +86,7 @@ public sealed class FakeWalverTests : IAsyncLifetime
     [Fact]
     public async Task WebhookBody_HasWalverFields_AndSenderReportsTheAnswer()
     {
-        var webhook = WalverWebhook.For("wb-1")
+        var webhook = FakeWalverWebhook.For("wb-1")
             .WithDiscord("alice")
             .WithSecret("s3cret")
             .WithToken("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", 10m, 12.5m)
@@ -99,9 +99,9 @@ public sealed class FakeWalverTests : IAsyncLifetime
         Assert.True(json["token_verification"]!["passed"]!.GetValue<bool>());
         Assert.Equal(12.5m, json["token_verification"]!["actual_amount"]!.GetValue<decimal>());
         Assert.Equal("s3cret", json["secret"]!.GetValue<string>());
-        Assert.Null(WalverWebhook.For("wb-2").ToJson()["secret"]);
+        Assert.Null(FakeWalverWebhook.For("wb-2").ToJson()["secret"]);
 
-        using var sender = new WalverWebhookSender();
+        using var sender = new FakeWalverWebhookSender();
         var answer = await sender.SendRawAsync(_walver.BaseUrl + "/new", "<xml/>", "application/xml");
         Assert.Equal(401, answer.Status);
         Assert.NotNull(answer.Json?["detail"]);

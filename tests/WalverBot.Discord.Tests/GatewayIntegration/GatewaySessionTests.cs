@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using WalverBot.Discord.Gateway;
-using FakeMember = WalverBot.Testing.FakeDiscord.FakeMember;
+using WalverBot.Testing.FakeDiscord;
 using WalverBot.Discord.Models;
 using static WalverBot.Discord.Tests.GatewayIntegration.GatewayWorld;
 

@@ -15,25 +15,25 @@ public sealed partial class FakeDiscordServer
 
     private List<Route> BuildRoutes() =>
     [
-        new("GET", "/users/@me", DiscordBuckets.Default, GetCurrentUser),
-        new("GET", "/users/@me/guilds", DiscordBuckets.Default, GetCurrentUserGuilds),
-        new("GET", "/gateway/bot", DiscordBuckets.Default, GetGatewayBot),
-        new("GET", "/guilds/{guild}", DiscordBuckets.Default, GetGuild),
-        new("GET", "/guilds/{guild}/roles", DiscordBuckets.Default, GetGuildRoles),
-        new("GET", "/guilds/{guild}/channels", DiscordBuckets.Default, GetGuildChannels),
+        new("GET", "/users/@me", FakeDiscordBuckets.Default, GetCurrentUser),
+        new("GET", "/users/@me/guilds", FakeDiscordBuckets.Default, GetCurrentUserGuilds),
+        new("GET", "/gateway/bot", FakeDiscordBuckets.Default, GetGatewayBot),
+        new("GET", "/guilds/{guild}", FakeDiscordBuckets.Default, GetGuild),
+        new("GET", "/guilds/{guild}/roles", FakeDiscordBuckets.Default, GetGuildRoles),
+        new("GET", "/guilds/{guild}/channels", FakeDiscordBuckets.Default, GetGuildChannels),
         // Before /members/{user} so "search" is not taken for a user id.
-        new("GET", "/guilds/{guild}/members/search", DiscordBuckets.MemberSearch, SearchMembers),
-        new("GET", "/guilds/{guild}/members/{user}", DiscordBuckets.MemberGet, GetMember),
-        new("PUT", "/guilds/{guild}/members/{user}/roles/{role}", DiscordBuckets.MemberRoles, c => ChangeMemberRole(c, add: true)),
-        new("DELETE", "/guilds/{guild}/members/{user}/roles/{role}", DiscordBuckets.MemberRoles, c => ChangeMemberRole(c, add: false)),
-        new("GET", "/channels/{channel}", DiscordBuckets.Default, GetChannel),
-        new("POST", "/channels/{channel}/messages", DiscordBuckets.ChannelMessages, CreateMessage) { ParsesBody = true },
+        new("GET", "/guilds/{guild}/members/search", FakeDiscordBuckets.MemberSearch, SearchMembers),
+        new("GET", "/guilds/{guild}/members/{user}", FakeDiscordBuckets.MemberGet, GetMember),
+        new("PUT", "/guilds/{guild}/members/{user}/roles/{role}", FakeDiscordBuckets.MemberRoles, c => ChangeMemberRole(c, add: true)),
+        new("DELETE", "/guilds/{guild}/members/{user}/roles/{role}", FakeDiscordBuckets.MemberRoles, c => ChangeMemberRole(c, add: false)),
+        new("GET", "/channels/{channel}", FakeDiscordBuckets.Default, GetChannel),
+        new("POST", "/channels/{channel}/messages", FakeDiscordBuckets.ChannelMessages, CreateMessage) { ParsesBody = true },
         // Interaction and webhook routes authenticate with the token in the path, not the bot token.
-        new("POST", "/interactions/{interaction}/{token}/callback", DiscordBuckets.InteractionCallback, CreateInteractionResponse) { Authenticated = false, Global = false, ParsesBody = true },
-        new("PATCH", "/webhooks/{app}/{token}/messages/@original", DiscordBuckets.Webhook, EditOriginalResponse) { Authenticated = false, Global = false, ParsesBody = true },
-        new("POST", "/webhooks/{app}/{token}", DiscordBuckets.Webhook, CreateFollowup) { Authenticated = false, Global = false, ParsesBody = true },
-        new("PUT", "/applications/{app}/commands", DiscordBuckets.Commands, OverwriteCommands) { ParsesBody = true },
-        new("PUT", "/applications/{app}/guilds/{guild}/commands", DiscordBuckets.Commands, OverwriteCommands) { ParsesBody = true },
+        new("POST", "/interactions/{interaction}/{token}/callback", FakeDiscordBuckets.FakeInteractionCallback, CreateInteractionResponse) { Authenticated = false, Global = false, ParsesBody = true },
+        new("PATCH", "/webhooks/{app}/{token}/messages/@original", FakeDiscordBuckets.Webhook, EditOriginalResponse) { Authenticated = false, Global = false, ParsesBody = true },
+        new("POST", "/webhooks/{app}/{token}", FakeDiscordBuckets.Webhook, CreateFollowup) { Authenticated = false, Global = false, ParsesBody = true },
+        new("PUT", "/applications/{app}/commands", FakeDiscordBuckets.Commands, OverwriteCommands) { ParsesBody = true },
+        new("PUT", "/applications/{app}/guilds/{guild}/commands", FakeDiscordBuckets.Commands, OverwriteCommands) { ParsesBody = true },
     ];
 
     private (Route Route, IReadOnlyDictionary<string, string> Values)? Match(string method, string path, out bool methodMismatch)
@@ -81,20 +81,20 @@ public sealed partial class FakeDiscordServer
 
     // ---- Users, gateway, guilds, channels ------------------------------------------------------
 
-    private DiscordResult GetCurrentUser(RouteContext c)
+    private FakeDiscordResult GetCurrentUser(RouteContext c)
     {
         var user = BotUserJson();
         user["verified"] = true;
         user["mfa_enabled"] = false;
         user["flags"] = 0;
-        return DiscordResult.Ok(user);
+        return FakeDiscordResult.Ok(user);
     }
 
-    private DiscordResult GetCurrentUserGuilds(RouteContext c)
+    private FakeDiscordResult GetCurrentUserGuilds(RouteContext c)
     {
         lock (_gate)
         {
-            return DiscordResult.Ok(new JsonArray([.. _guilds.Values.Select(g =>
+            return FakeDiscordResult.Ok(new JsonArray([.. _guilds.Values.Select(g =>
             {
                 var json = new JsonObject
                 {
@@ -116,11 +116,11 @@ public sealed partial class FakeDiscordServer
         }
     }
 
-    private DiscordResult GetGatewayBot(RouteContext c)
+    private FakeDiscordResult GetGatewayBot(RouteContext c)
     {
         lock (_gate)
         {
-            return DiscordResult.Ok(new JsonObject
+            return FakeDiscordResult.Ok(new JsonObject
             {
                 ["url"] = _gatewayUrl ?? "wss://gateway.invalid",
                 ["shards"] = 1,
@@ -135,37 +135,37 @@ public sealed partial class FakeDiscordServer
         }
     }
 
-    private DiscordResult GetGuild(RouteContext c)
+    private FakeDiscordResult GetGuild(RouteContext c)
     {
         lock (_gate)
         {
-            return _guilds.TryGetValue(c["guild"], out var guild) ? DiscordResult.Ok(GuildJson(guild)) : UnknownGuild();
+            return _guilds.TryGetValue(c["guild"], out var guild) ? FakeDiscordResult.Ok(GuildJson(guild)) : UnknownGuild();
         }
     }
 
-    private DiscordResult GetGuildRoles(RouteContext c)
+    private FakeDiscordResult GetGuildRoles(RouteContext c)
     {
         lock (_gate)
         {
-            return _guilds.TryGetValue(c["guild"], out var guild) ? DiscordResult.Ok(RolesJson(guild)) : UnknownGuild();
+            return _guilds.TryGetValue(c["guild"], out var guild) ? FakeDiscordResult.Ok(RolesJson(guild)) : UnknownGuild();
         }
     }
 
-    private DiscordResult GetGuildChannels(RouteContext c)
+    private FakeDiscordResult GetGuildChannels(RouteContext c)
     {
         lock (_gate)
         {
-            return _guilds.ContainsKey(c["guild"]) ? DiscordResult.Ok(ChannelsJson(c["guild"])) : UnknownGuild();
+            return _guilds.ContainsKey(c["guild"]) ? FakeDiscordResult.Ok(ChannelsJson(c["guild"])) : UnknownGuild();
         }
     }
 
-    private DiscordResult GetChannel(RouteContext c)
+    private FakeDiscordResult GetChannel(RouteContext c)
     {
         lock (_gate)
         {
             return _channels.TryGetValue(c["channel"], out var channel)
-                ? DiscordResult.Ok(DiscordJson.Channel(channel, 0, BotUserId))
-                : DiscordResult.Error(404, 10003, "Unknown Channel");
+                ? FakeDiscordResult.Ok(FakeDiscordJson.Channel(channel, 0, BotUserId))
+                : FakeDiscordResult.Error(404, 10003, "Unknown Channel");
         }
     }
 
@@ -202,14 +202,14 @@ public sealed partial class FakeDiscordServer
     };
 
     private static JsonArray RolesJson(GuildState guild) =>
-        new([.. guild.Roles.Values.OrderBy(r => r.Position).Select(r => (JsonNode)DiscordJson.Role(r))]);
+        new([.. guild.Roles.Values.OrderBy(r => r.Position).Select(r => (JsonNode)FakeDiscordJson.Role(r))]);
 
     private JsonArray ChannelsJson(string guildId) =>
-        new([.. _channels.Values.Where(ch => ch.GuildId == guildId).Select((ch, i) => (JsonNode)DiscordJson.Channel(ch, i, BotUserId))]);
+        new([.. _channels.Values.Where(ch => ch.GuildId == guildId).Select((ch, i) => (JsonNode)FakeDiscordJson.Channel(ch, i, BotUserId))]);
 
     // ---- Members -------------------------------------------------------------------------------
 
-    private DiscordResult GetMember(RouteContext c)
+    private FakeDiscordResult GetMember(RouteContext c)
     {
         lock (_gate)
         {
@@ -219,19 +219,19 @@ public sealed partial class FakeDiscordServer
             }
 
             return guild.Members.TryGetValue(c["user"], out var member)
-                ? DiscordResult.Ok(DiscordJson.Member(member))
+                ? FakeDiscordResult.Ok(FakeDiscordJson.Member(member))
                 : UnknownMember();
         }
     }
 
     /// <summary>Search Guild Members: "query" matched as a prefix of username or nickname (case-insensitive); "limit" 1–1000, default 1.</summary>
-    private DiscordResult SearchMembers(RouteContext c)
+    private FakeDiscordResult SearchMembers(RouteContext c)
     {
         var query = c.Http.Request.Query;
         var text = query["query"].ToString();
         if (!query.ContainsKey("query"))
         {
-            return InvalidForm(DiscordJson.FieldError("query", "BASE_TYPE_REQUIRED", "This field is required"));
+            return InvalidForm(FakeDiscordJson.FieldError("query", "BASE_TYPE_REQUIRED", "This field is required"));
         }
 
         var limit = 1;
@@ -239,17 +239,17 @@ public sealed partial class FakeDiscordServer
         {
             if (!int.TryParse(query["limit"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out limit))
             {
-                return InvalidForm(DiscordJson.FieldError("limit", "NUMBER_TYPE_COERCE", $"Value \"{query["limit"]}\" is not int."));
+                return InvalidForm(FakeDiscordJson.FieldError("limit", "NUMBER_TYPE_COERCE", $"Value \"{query["limit"]}\" is not int."));
             }
 
             if (limit < 1)
             {
-                return InvalidForm(DiscordJson.FieldError("limit", "NUMBER_TYPE_MIN", "int value should be greater than or equal to 1."));
+                return InvalidForm(FakeDiscordJson.FieldError("limit", "NUMBER_TYPE_MIN", "int value should be greater than or equal to 1."));
             }
 
             if (limit > 1000)
             {
-                return InvalidForm(DiscordJson.FieldError("limit", "NUMBER_TYPE_MAX", "int value should be less than or equal to 1000."));
+                return InvalidForm(FakeDiscordJson.FieldError("limit", "NUMBER_TYPE_MAX", "int value should be less than or equal to 1000."));
             }
         }
 
@@ -264,8 +264,8 @@ public sealed partial class FakeDiscordServer
                 .Where(m => m.Username.StartsWith(text, StringComparison.OrdinalIgnoreCase)
                     || (m.Nick?.StartsWith(text, StringComparison.OrdinalIgnoreCase) ?? false))
                 .Take(limit)
-                .Select(m => (JsonNode)DiscordJson.Member(m));
-            return DiscordResult.Ok(new JsonArray([.. hits]));
+                .Select(m => (JsonNode)FakeDiscordJson.Member(m));
+            return FakeDiscordResult.Ok(new JsonArray([.. hits]));
         }
     }
 
@@ -274,7 +274,7 @@ public sealed partial class FakeDiscordServer
     /// then permissions (MANAGE_ROLES, the bot's highest role strictly above the target role, role
     /// not managed by an integration). Answers 204 No Content.
     /// </summary>
-    private DiscordResult ChangeMemberRole(RouteContext c, bool add)
+    private FakeDiscordResult ChangeMemberRole(RouteContext c, bool add)
     {
         lock (_gate)
         {
@@ -290,11 +290,11 @@ public sealed partial class FakeDiscordServer
 
             if (!guild.Roles.TryGetValue(c["role"], out var role))
             {
-                return DiscordResult.Error(404, 10011, "Unknown Role");
+                return FakeDiscordResult.Error(404, 10011, "Unknown Role");
             }
 
             var isOwner = guild.OwnerId == BotUserId;
-            var canManage = (PermissionsOf(guild, BotUserId) & DiscordPermissions.ManageRoles) != 0;
+            var canManage = (PermissionsOf(guild, BotUserId) & FakeDiscordPermissions.ManageRoles) != 0;
             if (!isOwner && (!canManage || role.Position >= HighestPosition(guild, BotUserId)))
             {
                 return MissingPermissions();
@@ -317,20 +317,20 @@ public sealed partial class FakeDiscordServer
 
             guild.Members[member.UserId] = member with { Roles = roles };
             var reason = c.Request.Header("X-Audit-Log-Reason");
-            _roleChanges.Add(new RoleChange(c.Request.Method, guild.Id, member.UserId, role.Id, reason is null ? null : Uri.UnescapeDataString(reason), _time.GetUtcNow()));
-            return DiscordResult.NoContent;
+            _roleChanges.Add(new FakeRoleChange(c.Request.Method, guild.Id, member.UserId, role.Id, reason is null ? null : Uri.UnescapeDataString(reason), _time.GetUtcNow()));
+            return FakeDiscordResult.NoContent;
         }
     }
 
     // ---- Messages ------------------------------------------------------------------------------
 
-    private DiscordResult CreateMessage(RouteContext c)
+    private FakeDiscordResult CreateMessage(RouteContext c)
     {
         lock (_gate)
         {
             if (!_channels.TryGetValue(c["channel"], out var channel))
             {
-                return DiscordResult.Error(404, 10003, "Unknown Channel");
+                return FakeDiscordResult.Error(404, 10003, "Unknown Channel");
             }
 
             if (!channel.BotCanSend)
@@ -344,12 +344,12 @@ public sealed partial class FakeDiscordServer
             }
 
             var message = MessageJson(channel.Id, (JsonObject)c.Body!, type: 0);
-            _messages.Add(new SentMessage(message["id"]!.GetValue<string>(), channel.Id, (JsonObject)c.Body!.DeepClone(), _time.GetUtcNow()));
-            return DiscordResult.Ok(message);
+            _messages.Add(new FakeSentMessage(message["id"]!.GetValue<string>(), channel.Id, (JsonObject)c.Body!.DeepClone(), _time.GetUtcNow()));
+            return FakeDiscordResult.Ok(message);
         }
     }
 
-    private static DiscordResult? ValidateMessage(JsonNode? body)
+    private static FakeDiscordResult? ValidateMessage(JsonNode? body)
     {
         if (body is not JsonObject message)
         {
@@ -359,13 +359,13 @@ public sealed partial class FakeDiscordServer
         var content = message["content"]?.GetValue<string>();
         if (content is { Length: > 2000 })
         {
-            return InvalidForm(DiscordJson.FieldError("content", "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length."));
+            return InvalidForm(FakeDiscordJson.FieldError("content", "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length."));
         }
 
         static bool Has(JsonObject o, string key) => o[key] is JsonArray { Count: > 0 };
         if (string.IsNullOrEmpty(content) && !Has(message, "embeds") && !Has(message, "components") && !Has(message, "sticker_ids") && !Has(message, "attachments"))
         {
-            return DiscordResult.Error(400, 50006, "Cannot send an empty message");
+            return FakeDiscordResult.Error(400, 50006, "Cannot send an empty message");
         }
 
         return null;
@@ -373,7 +373,7 @@ public sealed partial class FakeDiscordServer
 
     private JsonObject MessageJson(string channelId, JsonObject body, int type) => new()
     {
-        ["id"] = Snowflake.At(_time.GetUtcNow()),
+        ["id"] = FakeSnowflake.At(_time.GetUtcNow()),
         ["type"] = type,
         ["channel_id"] = channelId,
         ["author"] = BotUserJson(),
@@ -393,7 +393,7 @@ public sealed partial class FakeDiscordServer
 
     // ---- Interactions --------------------------------------------------------------------------
 
-    private DiscordResult CreateInteractionResponse(RouteContext c)
+    private FakeDiscordResult CreateInteractionResponse(RouteContext c)
     {
         lock (_gate)
         {
@@ -401,12 +401,12 @@ public sealed partial class FakeDiscordServer
             if (!_interactions.TryGetValue(c["interaction"], out var interaction) || interaction.Token != c["token"]
                 || now - interaction.CreatedAt > InitialResponseDeadline)
             {
-                return DiscordResult.Error(404, 10062, "Unknown interaction");
+                return FakeDiscordResult.Error(404, 10062, "Unknown interaction");
             }
 
             if (interaction.Callback is not null)
             {
-                return DiscordResult.Error(400, 40060, "Interaction has already been acknowledged.");
+                return FakeDiscordResult.Error(400, 40060, "Interaction has already been acknowledged.");
             }
 
             // Response types a command interaction accepts: 4 message, 5 deferred message, 9 modal
@@ -415,12 +415,12 @@ public sealed partial class FakeDiscordServer
             var type = (c.Body as JsonObject)?["type"];
             if (type is null || !int.TryParse(type.ToJsonString(), out var callbackType) || (autocomplete ? callbackType != 8 : callbackType is not (4 or 5 or 9)))
             {
-                return InvalidForm(DiscordJson.FieldError("type", "BASE_TYPE_CHOICES", autocomplete ? "Value must be one of {8}." : "Value must be one of {4, 5, 9}."));
+                return InvalidForm(FakeDiscordJson.FieldError("type", "BASE_TYPE_CHOICES", autocomplete ? "Value must be one of {8}." : "Value must be one of {4, 5, 9}."));
             }
 
             if (autocomplete && c.Body!["data"]?["choices"] is JsonArray { Count: > 25 })
             {
-                return InvalidForm(DiscordJson.FieldError("choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."));
+                return InvalidForm(FakeDiscordJson.FieldError("choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."));
             }
 
             var data = c.Body!["data"]?.DeepClone();
@@ -429,26 +429,26 @@ public sealed partial class FakeDiscordServer
                 return invalid;
             }
 
-            interaction.Callback = new InteractionCallback(interaction.Id, callbackType, data, now);
+            interaction.Callback = new FakeInteractionCallback(interaction.Id, callbackType, data, now);
             if (callbackType == 4)
             {
                 var channelId = interaction.Payload["channel_id"]!.GetValue<string>();
-                _messages.Add(new SentMessage(Snowflake.At(now), channelId, (JsonObject)data!, now));
+                _messages.Add(new FakeSentMessage(FakeSnowflake.At(now), channelId, (JsonObject)data!, now));
             }
 
             if (c.Http.Request.Query["with_response"] == "true")
             {
-                return DiscordResult.Ok(new JsonObject
+                return FakeDiscordResult.Ok(new JsonObject
                 {
                     ["interaction"] = new JsonObject { ["id"] = interaction.Id, ["type"] = 2, ["response_message_loading"] = callbackType == 5 },
                 });
             }
 
-            return DiscordResult.NoContent;
+            return FakeDiscordResult.NoContent;
         }
     }
 
-    private DiscordResult EditOriginalResponse(RouteContext c)
+    private FakeDiscordResult EditOriginalResponse(RouteContext c)
     {
         lock (_gate)
         {
@@ -460,7 +460,7 @@ public sealed partial class FakeDiscordServer
 
             if (interaction!.Callback is null)
             {
-                return DiscordResult.Error(404, 10008, "Unknown Message");
+                return FakeDiscordResult.Error(404, 10008, "Unknown Message");
             }
 
             if (c.Body is not JsonObject body)
@@ -470,14 +470,14 @@ public sealed partial class FakeDiscordServer
 
             var channelId = interaction.Payload["channel_id"]!.GetValue<string>();
             var message = MessageJson(channelId, body, type: 20);
-            var sent = new SentMessage(message["id"]!.GetValue<string>(), channelId, (JsonObject)body.DeepClone(), _time.GetUtcNow());
+            var sent = new FakeSentMessage(message["id"]!.GetValue<string>(), channelId, (JsonObject)body.DeepClone(), _time.GetUtcNow());
             interaction.Edits.Add(sent);
             _messages.Add(sent);
-            return DiscordResult.Ok(message);
+            return FakeDiscordResult.Ok(message);
         }
     }
 
-    private DiscordResult CreateFollowup(RouteContext c)
+    private FakeDiscordResult CreateFollowup(RouteContext c)
     {
         lock (_gate)
         {
@@ -494,31 +494,31 @@ public sealed partial class FakeDiscordServer
 
             var channelId = interaction!.Payload["channel_id"]!.GetValue<string>();
             var message = MessageJson(channelId, (JsonObject)c.Body!, type: 20);
-            var sent = new SentMessage(message["id"]!.GetValue<string>(), channelId, (JsonObject)c.Body!.DeepClone(), _time.GetUtcNow());
+            var sent = new FakeSentMessage(message["id"]!.GetValue<string>(), channelId, (JsonObject)c.Body!.DeepClone(), _time.GetUtcNow());
             interaction.Followups.Add(sent);
             _messages.Add(sent);
-            return DiscordResult.Ok(message);
+            return FakeDiscordResult.Ok(message);
         }
     }
 
     /// <summary>Resolves the interaction behind a webhook token: 50027 when the token is unknown, expired (15 min) or was invalidated by a missed 3 s deadline.</summary>
-    private (FakeInteraction? Interaction, DiscordResult? Error) WebhookInteraction(RouteContext c, bool requireAcknowledged)
+    private (FakeInteraction? Interaction, FakeDiscordResult? Error) WebhookInteraction(RouteContext c, bool requireAcknowledged)
     {
         var interaction = _interactions.Values.FirstOrDefault(i => i.Token == c["token"]);
         if (interaction is null || c["app"] != ApplicationId)
         {
-            return (null, DiscordResult.Error(404, 10015, "Unknown Webhook"));
+            return (null, FakeDiscordResult.Error(404, 10015, "Unknown Webhook"));
         }
 
         var age = _time.GetUtcNow() - interaction.CreatedAt;
         if (age > InteractionTokenLifetime || (interaction.Callback is null && age > InitialResponseDeadline))
         {
-            return (null, DiscordResult.Error(401, 50027, "Invalid Webhook Token"));
+            return (null, FakeDiscordResult.Error(401, 50027, "Invalid Webhook Token"));
         }
 
         if (requireAcknowledged && interaction.Callback is null)
         {
-            return (null, DiscordResult.Error(404, 10015, "Unknown Webhook"));
+            return (null, FakeDiscordResult.Error(404, 10015, "Unknown Webhook"));
         }
 
         return (interaction, null);
@@ -527,24 +527,24 @@ public sealed partial class FakeDiscordServer
     // ---- Commands ------------------------------------------------------------------------------
 
     /// <summary>Bulk Overwrite Commands: replaces the set, keeps ids of commands with the same name, answers the stored list.</summary>
-    private DiscordResult OverwriteCommands(RouteContext c)
+    private FakeDiscordResult OverwriteCommands(RouteContext c)
     {
         if (c["app"] != ApplicationId)
         {
-            return DiscordResult.Error(403, 50001, "Missing Access");
+            return FakeDiscordResult.Error(403, 50001, "Missing Access");
         }
 
         var guildId = c.Values.GetValueOrDefault("guild");
         if (c.Body is not JsonArray commands)
         {
-            return InvalidForm(DiscordJson.FieldError("_root", "BASE_TYPE_ARRAY", "Must be an array."));
+            return InvalidForm(FakeDiscordJson.FieldError("_root", "BASE_TYPE_ARRAY", "Must be an array."));
         }
 
         lock (_gate)
         {
             if (guildId is not null && !_guilds.ContainsKey(guildId))
             {
-                return DiscordResult.Error(403, 50001, "Missing Access");
+                return FakeDiscordResult.Error(403, 50001, "Missing Access");
             }
 
             var previous = _commands.GetValueOrDefault(guildId ?? "") ?? [];
@@ -553,7 +553,7 @@ public sealed partial class FakeDiscordServer
             {
                 if (commands[i] is not JsonObject command)
                 {
-                    return InvalidForm(DiscordJson.FieldError(i.ToString(CultureInfo.InvariantCulture), "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"));
+                    return InvalidForm(FakeDiscordJson.FieldError(i.ToString(CultureInfo.InvariantCulture), "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"));
                 }
 
                 var name = command["name"]?.GetValue<string>();
@@ -564,16 +564,16 @@ public sealed partial class FakeDiscordServer
                     : null;
                 if (problem is not null)
                 {
-                    var errors = new JsonObject { [i.ToString(CultureInfo.InvariantCulture)] = DiscordJson.FieldError(problem, "BASE_TYPE_BAD_LENGTH", "Invalid " + problem + ".") };
+                    var errors = new JsonObject { [i.ToString(CultureInfo.InvariantCulture)] = FakeDiscordJson.FieldError(problem, "BASE_TYPE_BAD_LENGTH", "Invalid " + problem + ".") };
                     return InvalidForm(errors);
                 }
 
                 var copy = (JsonObject)command.DeepClone();
                 copy["id"] = previous.OfType<JsonObject>().FirstOrDefault(p => p["name"]?.GetValue<string>() == name)?["id"]?.DeepClone()
-                    ?? Snowflake.At(_time.GetUtcNow());
+                    ?? FakeSnowflake.At(_time.GetUtcNow());
                 copy["application_id"] = ApplicationId;
                 copy["type"] = type;
-                copy["version"] = Snowflake.At(_time.GetUtcNow());
+                copy["version"] = FakeSnowflake.At(_time.GetUtcNow());
                 if (guildId is not null)
                 {
                     copy["guild_id"] = guildId;
@@ -583,7 +583,7 @@ public sealed partial class FakeDiscordServer
             }
 
             _commands[guildId ?? ""] = stored;
-            return DiscordResult.Ok(stored.DeepClone());
+            return FakeDiscordResult.Ok(stored.DeepClone());
         }
     }
 
@@ -599,7 +599,7 @@ public sealed partial class FakeDiscordServer
     {
         if (guild.OwnerId == userId)
         {
-            return DiscordPermissions.All;
+            return FakeDiscordPermissions.All;
         }
 
         var permissions = ParsePermissions(guild.Roles[guild.Id].Permissions);
@@ -614,7 +614,7 @@ public sealed partial class FakeDiscordServer
             }
         }
 
-        return (permissions & DiscordPermissions.Administrator) != 0 ? DiscordPermissions.All : permissions;
+        return (permissions & FakeDiscordPermissions.Administrator) != 0 ? FakeDiscordPermissions.All : permissions;
     }
 
     private static int HighestPosition(GuildState guild, string userId) =>
@@ -622,15 +622,15 @@ public sealed partial class FakeDiscordServer
             ? member.Roles.Select(id => guild.Roles.GetValueOrDefault(id)?.Position ?? 0).DefaultIfEmpty(0).Max()
             : 0;
 
-    private static DiscordResult UnknownGuild() => DiscordResult.Error(404, 10004, "Unknown Guild");
+    private static FakeDiscordResult UnknownGuild() => FakeDiscordResult.Error(404, 10004, "Unknown Guild");
 
-    private static DiscordResult UnknownMember() => DiscordResult.Error(404, 10007, "Unknown Member");
+    private static FakeDiscordResult UnknownMember() => FakeDiscordResult.Error(404, 10007, "Unknown Member");
 
-    private static DiscordResult MissingPermissions() => DiscordResult.Error(403, 50013, "Missing Permissions");
+    private static FakeDiscordResult MissingPermissions() => FakeDiscordResult.Error(403, 50013, "Missing Permissions");
 
-    private static DiscordResult InvalidForm(JsonObject? errors) => DiscordResult.Error(400, 50035, "Invalid Form Body", errors);
+    private static FakeDiscordResult InvalidForm(JsonObject? errors) => FakeDiscordResult.Error(400, 50035, "Invalid Form Body", errors);
 
-    private sealed record Route(string Method, string Template, string Bucket, Func<RouteContext, DiscordResult> Handler)
+    private sealed record Route(string Method, string Template, string Bucket, Func<RouteContext, FakeDiscordResult> Handler)
     {
         public string[] Segments { get; } = Template.Split('/', StringSplitOptions.RemoveEmptyEntries);
 
@@ -641,7 +641,7 @@ public sealed partial class FakeDiscordServer
         public bool ParsesBody { get; init; }
     }
 
-    private sealed record RouteContext(HttpContext Http, RecordedRequest Request, IReadOnlyDictionary<string, string> Values, JsonNode? Body)
+    private sealed record RouteContext(HttpContext Http, FakeRecordedRequest Request, IReadOnlyDictionary<string, string> Values, JsonNode? Body)
     {
         public string this[string name] => Values[name];
     }

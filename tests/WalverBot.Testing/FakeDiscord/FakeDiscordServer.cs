@@ -18,17 +18,17 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
-    private readonly RequestRecorder _recorder;
-    private readonly FaultPlan _faults = new();
-    private readonly DiscordRateLimiter _rateLimiter;
-    private readonly Signal _signal = new();
+    private readonly FakeRequestRecorder _recorder;
+    private readonly FakeFaultPlan _faults = new();
+    private readonly FakeDiscordRateLimiter _rateLimiter;
+    private readonly FakeSignal _signal = new();
     private readonly List<Route> _routes;
 
     private readonly Dictionary<string, GuildState> _guilds = [];
     private readonly Dictionary<string, FakeChannel> _channels = [];
     private readonly Dictionary<string, FakeInteraction> _interactions = [];
-    private readonly List<SentMessage> _messages = [];
-    private readonly List<RoleChange> _roleChanges = [];
+    private readonly List<FakeSentMessage> _messages = [];
+    private readonly List<FakeRoleChange> _roleChanges = [];
     private readonly Dictionary<string, JsonArray> _commands = [];
 
     private WebApplication? _app;
@@ -39,8 +39,8 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     {
         Options = options;
         _time = options.TimeProvider;
-        _recorder = new RequestRecorder(_time);
-        _rateLimiter = new DiscordRateLimiter(_time);
+        _recorder = new FakeRequestRecorder(_time);
+        _rateLimiter = new FakeDiscordRateLimiter(_time);
         _routes = BuildRoutes();
     }
 
@@ -58,7 +58,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     public static async Task<FakeDiscordServer> StartAsync(FakeDiscordOptions? options = null)
     {
         var server = new FakeDiscordServer(options ?? new FakeDiscordOptions());
-        var (app, baseAddress) = await LoopbackHost.StartAsync(a => a.Run(server.HandleAsync)).ConfigureAwait(false);
+        var (app, baseAddress) = await FakeLoopbackHost.StartAsync(a => a.Run(server.HandleAsync)).ConfigureAwait(false);
         server._app = app;
         server.ApiBaseUrl = new Uri(baseAddress, ApiPrefix).ToString();
         return server;
@@ -150,16 +150,16 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
             var guild = Guild(guildId);
             var member = guild.Members.GetValueOrDefault(userId) ?? throw new InvalidOperationException($"User {userId} is not a member of guild {guildId}; seed it first.");
             var now = _time.GetUtcNow();
-            var id = Snowflake.At(now);
+            var id = FakeSnowflake.At(now);
             var token = "aW50ZXJhY3Rpb246" + id + ":" + Guid.NewGuid().ToString("N");
             data = (JsonObject)data.DeepClone();
-            data["id"] ??= Snowflake.At(now);
+            data["id"] ??= FakeSnowflake.At(now);
             data["type"] ??= 1;
 
-            var memberJson = DiscordJson.Member(member);
+            var memberJson = FakeDiscordJson.Member(member);
             memberJson["permissions"] = PermissionsOf(guild, userId).ToString(CultureInfo.InvariantCulture);
             var channelJson = _channels.TryGetValue(channelId, out var channel)
-                ? DiscordJson.Channel(channel, 0, BotUserId)
+                ? FakeDiscordJson.Channel(channel, 0, BotUserId)
                 : new JsonObject { ["id"] = channelId, ["type"] = 0, ["guild_id"] = guildId };
 
             var payload = new JsonObject
@@ -203,9 +203,9 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     // ---- Rate limits and faults ----------------------------------------------------------------
 
-    /// <summary>Sets a bucket's limit (see <see cref="DiscordBuckets"/>); resets that bucket's windows.</summary>
+    /// <summary>Sets a bucket's limit (see <see cref="FakeDiscordBuckets"/>); resets that bucket's windows.</summary>
     public void SetRateLimit(string bucket, int limit, TimeSpan window, string scope = "user") =>
-        _rateLimiter.Configure(bucket, new RouteLimit(limit, window, scope));
+        _rateLimiter.Configure(bucket, new FakeRouteLimit(limit, window, scope));
 
     /// <summary>Requests per second across all authenticated routes (Discord: 50). Interaction routes are exempt, as Discord documents.</summary>
     public int GlobalRateLimitPerSecond
@@ -215,12 +215,12 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     }
 
     /// <summary>The opaque X-RateLimit-Bucket hash the fake sends for a bucket.</summary>
-    public static string BucketHash(string bucket) => DiscordRateLimiter.HashOf(bucket);
+    public static string BucketHash(string bucket) => FakeDiscordRateLimiter.HashOf(bucket);
 
-    public IReadOnlyList<BucketStats> BucketStatistics() => _rateLimiter.Snapshot();
+    public IReadOnlyList<FakeBucketStats> BucketStatistics() => _rateLimiter.Snapshot();
 
-    public BucketStats StatsFor(string bucket) =>
-        BucketStatistics().FirstOrDefault(s => s.Bucket == bucket) ?? new BucketStats(bucket, BucketHash(bucket), 0, 0, 0, 0);
+    public FakeBucketStats StatsFor(string bucket) =>
+        BucketStatistics().FirstOrDefault(s => s.Bucket == bucket) ?? new FakeBucketStats(bucket, BucketHash(bucket), 0, 0, 0, 0);
 
     /// <summary>401 + 403 + 429 answers across all buckets (what Discord's 10,000-per-10-minutes ban counts).</summary>
     public int InvalidRequestCount => BucketStatistics().Sum(s => s.InvalidRequests);
@@ -238,11 +238,11 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     // ---- Inspection ----------------------------------------------------------------------------
 
-    public IReadOnlyList<RecordedRequest> Requests => _recorder.Snapshot();
+    public IReadOnlyList<FakeRecordedRequest> Requests => _recorder.Snapshot();
 
     /// <summary>Requests whose path (relative to /api/v10) matches, e.g. RequestsTo("PUT", "/guilds/*/members/*/roles/*").</summary>
-    public IReadOnlyList<RecordedRequest> RequestsTo(string method, string pathPattern) =>
-        [.. Requests.Where(r => PathPattern.IsMatch(method, pathPattern, r.Method, Relative(r.Path)))];
+    public IReadOnlyList<FakeRecordedRequest> RequestsTo(string method, string pathPattern) =>
+        [.. Requests.Where(r => FakePathPattern.IsMatch(method, pathPattern, r.Method, Relative(r.Path)))];
 
     public FakeMember? GetMember(string guildId, string userId)
     {
@@ -255,18 +255,18 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     public IReadOnlyList<string> GetMemberRoles(string guildId, string userId) =>
         GetMember(guildId, userId)?.Roles ?? throw new InvalidOperationException($"No member {userId} in guild {guildId}.");
 
-    public IReadOnlyList<RoleChange> RoleChanges
+    public IReadOnlyList<FakeRoleChange> RoleChanges
     {
         get { lock (_gate) { return [.. _roleChanges]; } }
     }
 
     /// <summary>Channel messages, followups and edits, in order.</summary>
-    public IReadOnlyList<SentMessage> Messages
+    public IReadOnlyList<FakeSentMessage> Messages
     {
         get { lock (_gate) { return [.. _messages]; } }
     }
 
-    public InteractionCallback? CallbackFor(string interactionId)
+    public FakeInteractionCallback? CallbackFor(string interactionId)
     {
         lock (_gate)
         {
@@ -274,7 +274,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         }
     }
 
-    public IReadOnlyList<SentMessage> EditsOfOriginal(string interactionId)
+    public IReadOnlyList<FakeSentMessage> EditsOfOriginal(string interactionId)
     {
         lock (_gate)
         {
@@ -282,7 +282,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         }
     }
 
-    public IReadOnlyList<SentMessage> Followups(string interactionId)
+    public IReadOnlyList<FakeSentMessage> Followups(string interactionId)
     {
         lock (_gate)
         {
@@ -303,10 +303,10 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     public Task WaitUntilAsync(Func<FakeDiscordServer, bool> condition, TimeSpan? timeout = null, string description = "a condition on the fake Discord") =>
         _signal.WaitUntilAsync(() => condition(this), timeout ?? TimeSpan.FromSeconds(10), description);
 
-    public async Task<RecordedRequest> WaitForRequestAsync(string method, string pathPattern, TimeSpan? timeout = null) =>
+    public async Task<FakeRecordedRequest> WaitForRequestAsync(string method, string pathPattern, TimeSpan? timeout = null) =>
         (await WaitForRequestsAsync(method, pathPattern, 1, timeout).ConfigureAwait(false))[0];
 
-    public async Task<IReadOnlyList<RecordedRequest>> WaitForRequestsAsync(string method, string pathPattern, int count, TimeSpan? timeout = null)
+    public async Task<IReadOnlyList<FakeRecordedRequest>> WaitForRequestsAsync(string method, string pathPattern, int count, TimeSpan? timeout = null)
     {
         await WaitUntilAsync(d => d.RequestsTo(method, pathPattern).Count(r => r.Status is not null) >= count, timeout, $"{count} answered {method} {pathPattern}").ConfigureAwait(false);
         return RequestsTo(method, pathPattern);
@@ -355,7 +355,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         }
     }
 
-    internal JsonObject BotUserJson() => DiscordJson.User(BotUserId, Options.BotUsername, null, bot: true);
+    internal JsonObject BotUserJson() => FakeDiscordJson.User(BotUserId, Options.BotUsername, null, bot: true);
 
     /// <summary>GUILD_CREATE data; offline members are left out of guilds larger than largeThreshold, as Discord does.</summary>
     internal JsonObject GuildCreateJson(string guildId, int largeThreshold, DateTimeOffset now)
@@ -370,7 +370,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
             json["large"] = large;
             json["unavailable"] = false;
             json["member_count"] = guild.Members.Count;
-            json["members"] = new JsonArray([.. members.Select(m => (JsonNode)DiscordJson.Member(m))]);
+            json["members"] = new JsonArray([.. members.Select(m => (JsonNode)FakeDiscordJson.Member(m))]);
             json["channels"] = ChannelsJson(guildId);
             json["threads"] = new JsonArray();
             json["presences"] = new JsonArray();
@@ -388,7 +388,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         lock (_gate)
         {
             var member = Guild(guildId).Members.GetValueOrDefault(userId) ?? throw new InvalidOperationException($"No member {userId} in guild {guildId}.");
-            var json = DiscordJson.Member(member);
+            var json = FakeDiscordJson.Member(member);
             json["guild_id"] = guildId;
             return json;
         }
@@ -409,12 +409,12 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         }
     }
 
-    private async Task AnswerAsync(HttpContext context, RecordedRequest request)
+    private async Task AnswerAsync(HttpContext context, FakeRecordedRequest request)
     {
         var path = request.Path;
         if (!path.StartsWith(ApiPrefix + "/", StringComparison.Ordinal))
         {
-            await WriteAsync(context, request, new DiscordResult(404, DiscordJson.Error(0, "404: Not Found"))).ConfigureAwait(false);
+            await WriteAsync(context, request, new FakeDiscordResult(404, FakeDiscordJson.Error(0, "404: Not Found"))).ConfigureAwait(false);
             return;
         }
 
@@ -432,16 +432,16 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         {
             switch (fault)
             {
-                case DelayFault delay:
+                case FakeDelayFault delay:
                     await Task.Delay(delay.Duration, context.RequestAborted).ConfigureAwait(false);
                     continue;
-                case AbortFault:
+                case FakeAbortFault:
                     context.Abort();
                     return;
-                case StatusFault status:
+                case FakeStatusFault status:
                     await WriteRawAsync(context, request, status.StatusCode, status.Body, status.ContentType).ConfigureAwait(false);
                     return;
-                case RateLimitFault limit:
+                case FakeRateLimitFault limit:
                     if (match is not null && limit.Scope != "shared")
                     {
                         _rateLimiter.CountAnswer(match.Value.Route.Bucket, 429, countRequest: true);
@@ -455,8 +455,8 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         if (match is not (var route, var values))
         {
             var result = methodMismatch
-                ? new DiscordResult(405, DiscordJson.Error(0, "405: Method Not Allowed"))
-                : new DiscordResult(404, DiscordJson.Error(0, "404: Not Found"));
+                ? new FakeDiscordResult(405, FakeDiscordJson.Error(0, "405: Method Not Allowed"))
+                : new FakeDiscordResult(404, FakeDiscordJson.Error(0, "404: Not Found"));
             await WriteAsync(context, request, result).ConfigureAwait(false);
             return;
         }
@@ -464,7 +464,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         if (route.Authenticated && request.Header("Authorization") != "Bot " + Token)
         {
             _rateLimiter.CountAnswer(route.Bucket, 401, countRequest: true);
-            await WriteAsync(context, request, new DiscordResult(401, DiscordJson.Error(0, "401: Unauthorized"))).ConfigureAwait(false);
+            await WriteAsync(context, request, new FakeDiscordResult(401, FakeDiscordJson.Error(0, "401: Unauthorized"))).ConfigureAwait(false);
             return;
         }
 
@@ -484,7 +484,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
             return;
         }
 
-        DiscordResult answer;
+        FakeDiscordResult answer;
         JsonNode? body = null;
         if (route.ParsesBody && request.Body.Length > 0)
         {
@@ -494,7 +494,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
             }
             catch (JsonException)
             {
-                answer = new DiscordResult(400, DiscordJson.Error(50109, "The request body contains invalid JSON."));
+                answer = new FakeDiscordResult(400, FakeDiscordJson.Error(50109, "The request body contains invalid JSON."));
                 await WriteAsync(context, request, answer, decision).ConfigureAwait(false);
                 return;
             }
@@ -522,16 +522,16 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
             _ => "",
         };
 
-    private static void AddRateLimitHeaders(HttpResponse response, BucketDecision decision)
+    private static void AddRateLimitHeaders(HttpResponse response, FakeBucketDecision decision)
     {
         response.Headers["X-RateLimit-Limit"] = decision.Limit.ToString(CultureInfo.InvariantCulture);
         response.Headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
-        response.Headers["X-RateLimit-Reset"] = DiscordJson.Seconds(decision.ResetAt.ToUnixTimeMilliseconds() / 1000.0);
-        response.Headers["X-RateLimit-Reset-After"] = DiscordJson.Seconds(Math.Max(0, decision.ResetAfter));
+        response.Headers["X-RateLimit-Reset"] = FakeDiscordJson.Seconds(decision.ResetAt.ToUnixTimeMilliseconds() / 1000.0);
+        response.Headers["X-RateLimit-Reset-After"] = FakeDiscordJson.Seconds(Math.Max(0, decision.ResetAfter));
         response.Headers["X-RateLimit-Bucket"] = decision.Hash;
     }
 
-    private static async Task WriteAsync(HttpContext context, RecordedRequest request, DiscordResult result, BucketDecision? decision = null)
+    private static async Task WriteAsync(HttpContext context, FakeRecordedRequest request, FakeDiscordResult result, FakeBucketDecision? decision = null)
     {
         if (decision is { } d)
         {
@@ -547,7 +547,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         }
     }
 
-    private static async Task WriteRawAsync(HttpContext context, RecordedRequest request, int status, string body, string contentType)
+    private static async Task WriteRawAsync(HttpContext context, FakeRecordedRequest request, int status, string body, string contentType)
     {
         context.Response.StatusCode = status;
         request.Status = status;
@@ -559,7 +559,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     }
 
     /// <summary>429 as Discord documents it: JSON body with retry_after (float seconds) and global, Retry-After, X-RateLimit-Scope, and X-RateLimit-Global on global limits.</summary>
-    private static Task WriteTooManyRequestsAsync(HttpContext context, RecordedRequest request, double retryAfter, string scope, BucketDecision? decision)
+    private static Task WriteTooManyRequestsAsync(HttpContext context, FakeRecordedRequest request, double retryAfter, string scope, FakeBucketDecision? decision)
     {
         var global = scope == "global";
         var headers = context.Response.Headers;
@@ -576,7 +576,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
             ["retry_after"] = Math.Round(retryAfter, 3),
             ["global"] = global,
         };
-        return WriteAsync(context, request, new DiscordResult(429, body), decision);
+        return WriteAsync(context, request, new FakeDiscordResult(429, body), decision);
     }
 
     private GuildState Guild(string guildId) =>
@@ -596,12 +596,12 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     }
 }
 
-internal readonly record struct DiscordResult(int Status, JsonNode? Body)
+internal readonly record struct FakeDiscordResult(int Status, JsonNode? Body)
 {
-    public static DiscordResult NoContent => new(204, null);
+    public static FakeDiscordResult NoContent => new(204, null);
 
-    public static DiscordResult Ok(JsonNode body) => new(200, body);
+    public static FakeDiscordResult Ok(JsonNode body) => new(200, body);
 
-    public static DiscordResult Error(int status, int code, string message, JsonObject? errors = null) =>
-        new(status, DiscordJson.Error(code, message, errors));
+    public static FakeDiscordResult Error(int status, int code, string message, JsonObject? errors = null) =>
+        new(status, FakeDiscordJson.Error(code, message, errors));
 }

@@ -35,13 +35,13 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _dispatchGate = new(1, 1);
-    private readonly Signal _signal = new();
+    private readonly FakeSignal _signal = new();
     private readonly List<Connection> _connections = [];
     private readonly Dictionary<string, Session> _sessions = [];
-    private readonly List<GatewayIdentify> _identifies = [];
-    private readonly List<GatewayResume> _resumes = [];
-    private readonly List<GatewayHeartbeat> _heartbeats = [];
-    private readonly List<GatewayMemberRequest> _memberRequests = [];
+    private readonly List<FakeGatewayIdentify> _identifies = [];
+    private readonly List<FakeGatewayResume> _resumes = [];
+    private readonly List<FakeGatewayHeartbeat> _heartbeats = [];
+    private readonly List<FakeGatewayMemberRequest> _memberRequests = [];
     private readonly Dictionary<int, DateTimeOffset> _lastSessionStart = [];
     private readonly CancellationTokenSource _stopping = new();
 
@@ -70,7 +70,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     public static async Task<FakeGatewayServer> StartAsync(FakeDiscordServer discord, FakeGatewayOptions? options = null)
     {
         var server = new FakeGatewayServer(discord, options ?? new FakeGatewayOptions());
-        var (app, baseAddress) = await LoopbackHost.StartAsync(a =>
+        var (app, baseAddress) = await FakeLoopbackHost.StartAsync(a =>
         {
             a.UseWebSockets();
             a.Run(server.AcceptAsync);
@@ -180,23 +180,23 @@ public sealed class FakeGatewayServer : IAsyncDisposable
 
     // ---- Inspection ----------------------------------------------------------------------------
 
-    public IReadOnlyList<GatewayIdentify> Identifies
+    public IReadOnlyList<FakeGatewayIdentify> Identifies
     {
         get { lock (_gate) { return [.. _identifies]; } }
     }
 
-    public IReadOnlyList<GatewayResume> Resumes
+    public IReadOnlyList<FakeGatewayResume> Resumes
     {
         get { lock (_gate) { return [.. _resumes]; } }
     }
 
-    public IReadOnlyList<GatewayHeartbeat> Heartbeats
+    public IReadOnlyList<FakeGatewayHeartbeat> Heartbeats
     {
         get { lock (_gate) { return [.. _heartbeats]; } }
     }
 
     /// <summary>Request Guild Members (op 8) payloads the bot sent on an identified session, oldest first.</summary>
-    public IReadOnlyList<GatewayMemberRequest> MemberRequests
+    public IReadOnlyList<FakeGatewayMemberRequest> MemberRequests
     {
         get { lock (_gate) { return [.. _memberRequests]; } }
     }
@@ -204,7 +204,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     public Task WaitForMemberRequestsAsync(int count, TimeSpan? timeout = null) =>
         WaitUntilAsync(g => g.MemberRequests.Count >= count, timeout, $"{count} Request Guild Members");
 
-    public IReadOnlyList<GatewayConnectionInfo> Connections
+    public IReadOnlyList<FakeGatewayConnectionInfo> Connections
     {
         get { lock (_gate) { return [.. _connections.Select(c => c.Info())]; } }
     }
@@ -229,13 +229,13 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         get { lock (_gate) { return [.. _sessions.Values.OrderBy(s => s.Created).Select(s => s.Id)]; } }
     }
 
-    public async Task<GatewayIdentify> WaitForIdentifyAsync(int count = 1, TimeSpan? timeout = null)
+    public async Task<FakeGatewayIdentify> WaitForIdentifyAsync(int count = 1, TimeSpan? timeout = null)
     {
         await WaitUntilAsync(g => g.Identifies.Count >= count, timeout, $"{count} IDENTIFY").ConfigureAwait(false);
         return Identifies[count - 1];
     }
 
-    public async Task<GatewayResume> WaitForResumeAsync(int count = 1, TimeSpan? timeout = null)
+    public async Task<FakeGatewayResume> WaitForResumeAsync(int count = 1, TimeSpan? timeout = null)
     {
         await WaitUntilAsync(g => g.Resumes.Count >= count, timeout, $"{count} RESUME").ConfigureAwait(false);
         return Resumes[count - 1];
@@ -255,7 +255,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         WaitUntilAsync(g => g.ResumedCount >= count, timeout, $"{count} RESUMED");
 
     /// <summary>Waits until the given connection (1-based id) has ended, and returns how.</summary>
-    public async Task<GatewayConnectionInfo> WaitForConnectionClosedAsync(int connectionId, TimeSpan? timeout = null)
+    public async Task<FakeGatewayConnectionInfo> WaitForConnectionClosedAsync(int connectionId, TimeSpan? timeout = null)
     {
         await WaitUntilAsync(g => g.Connections.Any(c => c.Id == connectionId && !c.Open), timeout, $"connection {connectionId} to close").ConfigureAwait(false);
         return Connections.Single(c => c.Id == connectionId);
@@ -440,7 +440,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         long? sequence = d is JsonValue value && value.TryGetValue(out long s) ? s : null;
         lock (_gate)
         {
-            _heartbeats.Add(new GatewayHeartbeat(connection.Id, sequence, _time.GetUtcNow()));
+            _heartbeats.Add(new FakeGatewayHeartbeat(connection.Id, sequence, _time.GetUtcNow()));
         }
 
         _signal.Pulse();
@@ -459,7 +459,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         {
             lock (_gate)
             {
-                _identifies.Add(new GatewayIdentify(connection.Id, connection.Path, (JsonObject)d.DeepClone(), receivedAt));
+                _identifies.Add(new FakeGatewayIdentify(connection.Id, connection.Path, (JsonObject)d.DeepClone(), receivedAt));
             }
 
             _signal.Pulse();
@@ -619,7 +619,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         {
             lock (_gate)
             {
-                _memberRequests.Add(new GatewayMemberRequest(connection.Id, (JsonObject)d.DeepClone(), _time.GetUtcNow()));
+                _memberRequests.Add(new FakeGatewayMemberRequest(connection.Id, (JsonObject)d.DeepClone(), _time.GetUtcNow()));
             }
 
             _signal.Pulse();
@@ -676,7 +676,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
                 var chunk = new JsonObject
                 {
                     ["guild_id"] = guildId,
-                    ["members"] = new JsonArray([.. chunks[i].Select(m => (JsonNode)DiscordJson.Member(m))]),
+                    ["members"] = new JsonArray([.. chunks[i].Select(m => (JsonNode)FakeDiscordJson.Member(m))]),
                     ["chunk_index"] = i,
                     ["chunk_count"] = chunks.Count,
                 };
@@ -706,7 +706,7 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         long? seq = d?["seq"] is JsonValue q && q.TryGetValue(out long sequence) ? sequence : null;
         lock (_gate)
         {
-            _resumes.Add(new GatewayResume(connection.Id, connection.Path, token, sessionId, seq, _time.GetUtcNow()));
+            _resumes.Add(new FakeGatewayResume(connection.Id, connection.Path, token, sessionId, seq, _time.GetUtcNow()));
         }
 
         _signal.Pulse();
@@ -1014,6 +1014,6 @@ public sealed class FakeGatewayServer : IAsyncDisposable
             Socket.Abort();
         }
 
-        public GatewayConnectionInfo Info() => new(Id, Path, query, Open, ServerCloseCode, ClientCloseCode, Aborted && ServerCloseCode is null && ClientCloseCode is null);
+        public FakeGatewayConnectionInfo Info() => new(Id, Path, query, Open, ServerCloseCode, ClientCloseCode, Aborted && ServerCloseCode is null && ClientCloseCode is null);
     }
 }

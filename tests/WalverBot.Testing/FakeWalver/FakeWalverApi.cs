@@ -18,7 +18,7 @@ public sealed class FakeWalverOptions
 }
 
 /// <summary>A verification the fake accepted: our id and the JSON body as sent.</summary>
-public sealed record WalverVerification(string Id, JsonObject Body, DateTimeOffset CreatedAt);
+public sealed record FakeWalverVerification(string Id, JsonObject Body, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// Walver's API (FastAPI-style answers: errors as {"detail": ...}): POST /new with X-API-Key,
@@ -32,11 +32,11 @@ public sealed class FakeWalverApi : IAsyncDisposable
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
-    private readonly RequestRecorder _recorder;
-    private readonly FaultPlan _faults = new();
-    private readonly Signal _signal = new();
-    private readonly Dictionary<string, WalverVerification> _verifications = [];
-    private readonly List<WalverVerification> _created = [];
+    private readonly FakeRequestRecorder _recorder;
+    private readonly FakeFaultPlan _faults = new();
+    private readonly FakeSignal _signal = new();
+    private readonly Dictionary<string, FakeWalverVerification> _verifications = [];
+    private readonly List<FakeWalverVerification> _created = [];
     private readonly Dictionary<string, (int Count, DateTimeOffset ResetAt)> _windows = [];
     private WebApplication? _app;
 
@@ -44,7 +44,7 @@ public sealed class FakeWalverApi : IAsyncDisposable
     {
         Options = options;
         _time = options.TimeProvider;
-        _recorder = new RequestRecorder(_time);
+        _recorder = new FakeRequestRecorder(_time);
     }
 
     public FakeWalverOptions Options { get; }
@@ -57,7 +57,7 @@ public sealed class FakeWalverApi : IAsyncDisposable
     public static async Task<FakeWalverApi> StartAsync(FakeWalverOptions? options = null)
     {
         var api = new FakeWalverApi(options ?? new FakeWalverOptions());
-        var (app, baseAddress) = await LoopbackHost.StartAsync(a => a.Run(api.HandleAsync)).ConfigureAwait(false);
+        var (app, baseAddress) = await FakeLoopbackHost.StartAsync(a => a.Run(api.HandleAsync)).ConfigureAwait(false);
         api._app = app;
         api.BaseUrl = baseAddress.ToString().TrimEnd('/');
         return api;
@@ -79,7 +79,7 @@ public sealed class FakeWalverApi : IAsyncDisposable
     {
         lock (_gate)
         {
-            _verifications[id] = new WalverVerification(id, new JsonObject { ["id"] = id }, _time.GetUtcNow());
+            _verifications[id] = new FakeWalverVerification(id, new JsonObject { ["id"] = id }, _time.GetUtcNow());
         }
     }
 
@@ -91,15 +91,15 @@ public sealed class FakeWalverApi : IAsyncDisposable
 
     public void ComeBackUp() => _faults.EndOutage();
 
-    public IReadOnlyList<RecordedRequest> Requests => _recorder.Snapshot();
+    public IReadOnlyList<FakeRecordedRequest> Requests => _recorder.Snapshot();
 
     /// <summary>Verifications created through the API, in order.</summary>
-    public IReadOnlyList<WalverVerification> Created
+    public IReadOnlyList<FakeWalverVerification> Created
     {
         get { lock (_gate) { return [.. _created]; } }
     }
 
-    public WalverVerification? Verification(string id)
+    public FakeWalverVerification? Verification(string id)
     {
         lock (_gate)
         {
@@ -128,7 +128,7 @@ public sealed class FakeWalverApi : IAsyncDisposable
         }
     }
 
-    private async Task AnswerAsync(HttpContext context, RecordedRequest request)
+    private async Task AnswerAsync(HttpContext context, FakeRecordedRequest request)
     {
         if (_faults.OutageStatus is int status)
         {
@@ -140,16 +140,16 @@ public sealed class FakeWalverApi : IAsyncDisposable
         {
             switch (fault)
             {
-                case DelayFault delay:
+                case FakeDelayFault delay:
                     await Task.Delay(delay.Duration, context.RequestAborted).ConfigureAwait(false);
                     continue;
-                case AbortFault:
+                case FakeAbortFault:
                     context.Abort();
                     return;
-                case StatusFault s:
+                case FakeStatusFault s:
                     await WriteAsync(context, request, s.StatusCode, s.Body, s.ContentType).ConfigureAwait(false);
                     return;
-                case RateLimitFault limit:
+                case FakeRateLimitFault limit:
                     context.Response.Headers.RetryAfter = Math.Ceiling(limit.RetryAfterSeconds).ToString(CultureInfo.InvariantCulture);
                     await WriteJsonAsync(context, request, 429, new JsonObject { ["error"] = $"Rate limit exceeded: {Options.RequestsPerMinute} per 1 minute" }).ConfigureAwait(false);
                     return;
@@ -175,7 +175,7 @@ public sealed class FakeWalverApi : IAsyncDisposable
     /// POST /new. Order follows how a FastAPI app with a key dependency and a rate-limit decorator
     /// answers: API key (401), body validation (422), rate limit (429), then the handler (400, 409, 200).
     /// </summary>
-    private async Task CreateAsync(HttpContext context, RecordedRequest request)
+    private async Task CreateAsync(HttpContext context, FakeRecordedRequest request)
     {
         var key = request.Header("X-API-Key");
         if (key is null)
@@ -235,7 +235,7 @@ public sealed class FakeWalverApi : IAsyncDisposable
             return;
         }
 
-        WalverVerification created;
+        FakeWalverVerification created;
         lock (_gate)
         {
             if (_verifications.ContainsKey(id))
@@ -244,7 +244,7 @@ public sealed class FakeWalverApi : IAsyncDisposable
             }
             else
             {
-                created = new WalverVerification(id, (JsonObject)body.DeepClone(), _time.GetUtcNow());
+                created = new FakeWalverVerification(id, (JsonObject)body.DeepClone(), _time.GetUtcNow());
                 _verifications[id] = created;
                 _created.Add(created);
             }
@@ -364,10 +364,10 @@ public sealed class FakeWalverApi : IAsyncDisposable
         return count <= limit;
     }
 
-    private static Task WriteJsonAsync(HttpContext context, RecordedRequest request, int status, JsonNode body) =>
+    private static Task WriteJsonAsync(HttpContext context, FakeRecordedRequest request, int status, JsonNode body) =>
         WriteAsync(context, request, status, body.ToJsonString(), "application/json");
 
-    private static async Task WriteAsync(HttpContext context, RecordedRequest request, int status, string body, string contentType)
+    private static async Task WriteAsync(HttpContext context, FakeRecordedRequest request, int status, string body, string contentType)
     {
         context.Response.StatusCode = status;
         request.Status = status;

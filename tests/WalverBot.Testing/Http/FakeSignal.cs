@@ -4,7 +4,7 @@ namespace WalverBot.Testing.Http;
 /// Lets tests await a condition on a fake's state without polling: every state change pulses,
 /// and waiters re-check their condition on each pulse until it holds or the timeout passes.
 /// </summary>
-internal sealed class Signal
+internal sealed class FakeSignal
 {
     private TaskCompletionSource _pulse = NewPulse();
 

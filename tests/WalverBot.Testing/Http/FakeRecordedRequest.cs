@@ -1,7 +1,7 @@
 namespace WalverBot.Testing.Http;
 
 /// <summary>One HTTP request as a fake saw it, for assertions.</summary>
-public sealed class RecordedRequest
+public sealed class FakeRecordedRequest
 {
     private int _status = -1;
 

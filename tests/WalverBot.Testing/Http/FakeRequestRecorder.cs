@@ -3,12 +3,12 @@ using Microsoft.AspNetCore.Http;
 namespace WalverBot.Testing.Http;
 
 /// <summary>Thread-safe log of requests a fake received.</summary>
-internal sealed class RequestRecorder(TimeProvider time)
+internal sealed class FakeRequestRecorder(TimeProvider time)
 {
     private readonly Lock _gate = new();
-    private readonly List<RecordedRequest> _requests = [];
+    private readonly List<FakeRecordedRequest> _requests = [];
 
-    public IReadOnlyList<RecordedRequest> Snapshot()
+    public IReadOnlyList<FakeRecordedRequest> Snapshot()
     {
         lock (_gate)
         {
@@ -24,7 +24,7 @@ internal sealed class RequestRecorder(TimeProvider time)
         }
     }
 
-    public async Task<RecordedRequest> RecordAsync(HttpContext context)
+    public async Task<FakeRecordedRequest> RecordAsync(HttpContext context)
     {
         string body;
         using (var reader = new StreamReader(context.Request.Body))
@@ -38,7 +38,7 @@ internal sealed class RequestRecorder(TimeProvider time)
             headers[name] = value.ToString();
         }
 
-        var request = new RecordedRequest
+        var request = new FakeRecordedRequest
         {
             Method = context.Request.Method,
             Path = context.Request.Path.Value ?? "/",
