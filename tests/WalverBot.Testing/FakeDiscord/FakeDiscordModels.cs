@@ -23,7 +23,11 @@ public sealed record FakeMember(string UserId, string Username)
 public sealed record FakeChannel(string Id, string GuildId, string Name, int Type = 0, bool BotCanSend = true);
 
 /// <summary>A message the bot posted to a channel, a webhook or as an interaction response.</summary>
-public sealed record FakeSentMessage(string Id, string ChannelId, JsonObject Body, DateTimeOffset At);
+public sealed record FakeSentMessage(string Id, string ChannelId, JsonObject Body, DateTimeOffset At)
+{
+    /// <summary>Files uploaded with the message (multipart/form-data), in part order.</summary>
+    public IReadOnlyList<FakeAttachment> Attachments { get; init; } = [];
+}
 
 /// <summary>What the bot answered to an interaction callback.</summary>
 public sealed record FakeInteractionCallback(string InteractionId, int Type, JsonNode? Data, DateTimeOffset At);
@@ -78,4 +82,21 @@ public static class FakeDiscordPermissions
     public const ulong All = (1UL << 51) - 1;
 
     public static string Of(params ulong[] bits) => bits.Aggregate(0UL, (acc, bit) => acc | bit).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>A file the bot uploaded with a message (a <c>files[n]</c> part): Id is n, Content the bytes as sent.</summary>
+public sealed record FakeAttachment(string Id, string FileName, string? ContentType, byte[] Content)
+{
+    /// <summary>The content as UTF-8 text, e.g. a CSV.</summary>
+    public string Text => System.Text.Encoding.UTF8.GetString(Content);
+
+    internal JsonObject ToJson() => new()
+    {
+        ["id"] = FakeSnowflake.At(DateTimeOffset.UtcNow),
+        ["filename"] = FileName,
+        ["size"] = Content.Length,
+        ["url"] = "https://cdn.discordapp.com/attachments/0/0/" + Uri.EscapeDataString(FileName),
+        ["proxy_url"] = "https://media.discordapp.net/attachments/0/0/" + Uri.EscapeDataString(FileName),
+        ["content_type"] = ContentType,
+    };
 }

@@ -11,7 +11,7 @@ public static class FakeDiscordBuckets
     public const string MemberGet = "member-get";
     public const string MemberSearch = "member-search";
     public const string ChannelMessages = "channel-messages";
-    public const string FakeInteractionCallback = "interaction-callback";
+    public const string InteractionCallback = "interaction-callback";
     public const string Webhook = "webhook";
     public const string Commands = "commands";
 
@@ -44,7 +44,7 @@ internal sealed class FakeDiscordRateLimiter(TimeProvider time)
         [FakeDiscordBuckets.MemberSearch] = new(10, TimeSpan.FromSeconds(10)),
         // The classic "5 messages per 5 seconds per channel".
         [FakeDiscordBuckets.ChannelMessages] = new(5, TimeSpan.FromSeconds(5)),
-        [FakeDiscordBuckets.FakeInteractionCallback] = new(20, TimeSpan.FromSeconds(1)),
+        [FakeDiscordBuckets.InteractionCallback] = new(20, TimeSpan.FromSeconds(1)),
         [FakeDiscordBuckets.Webhook] = new(5, TimeSpan.FromSeconds(2)),
         [FakeDiscordBuckets.Commands] = new(10, TimeSpan.FromSeconds(10)),
         [FakeDiscordBuckets.Default] = new(20, TimeSpan.FromSeconds(1)),

@@ -18,11 +18,8 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
-    private readonly FakeRequestRecorder _recorder;
-    private readonly FakeFaultPlan _faults = new();
+    private readonly FakeHttpPipeline _pipeline;
     private readonly FakeDiscordRateLimiter _rateLimiter;
-    private readonly FakeSignal _signal = new();
-    private readonly List<Route> _routes;
 
     private readonly Dictionary<string, GuildState> _guilds = [];
     private readonly Dictionary<string, FakeChannel> _channels = [];
@@ -39,9 +36,9 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     {
         Options = options;
         _time = options.TimeProvider;
-        _recorder = new FakeRequestRecorder(_time);
+        // What Discord's edge answers during an outage: not JSON.
+        _pipeline = new FakeHttpPipeline(_time, _ => ("upstream connect error or disconnect/reset before headers. reset reason: connection termination", "text/plain"));
         _rateLimiter = new FakeDiscordRateLimiter(_time);
-        _routes = BuildRoutes();
     }
 
     public FakeDiscordOptions Options { get; }
@@ -58,7 +55,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     public static async Task<FakeDiscordServer> StartAsync(FakeDiscordOptions? options = null)
     {
         var server = new FakeDiscordServer(options ?? new FakeDiscordOptions());
-        var (app, baseAddress) = await FakeLoopbackHost.StartAsync(a => a.Run(server.HandleAsync)).ConfigureAwait(false);
+        var (app, baseAddress) = await FakeLoopbackHost.StartAsync(server.MapEndpoints).ConfigureAwait(false);
         server._app = app;
         server.ApiBaseUrl = new Uri(baseAddress, ApiPrefix).ToString();
         return server;
@@ -227,22 +224,28 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     /// <summary>Applies a fault to the next <paramref name="times"/> requests matching method and path (relative to /api/v10, e.g. "/guilds/*/members/*/roles/*").</summary>
     public void InjectFault(string method, string pathPattern, FakeFault fault, int times = 1) =>
-        _faults.Add(method, pathPattern, fault, times);
+        _pipeline.Faults.Add(method, pathPattern, fault, times);
 
-    public void ClearFaults() => _faults.Clear();
+    public void ClearFaults() => _pipeline.Faults.Clear();
 
     /// <summary>Every request answers <paramref name="status"/> with a non-JSON body until <see cref="ComeBackUp"/>.</summary>
-    public void GoDown(int status = 503) => _faults.BeginOutage(status);
+    public void GoDown(int status = 503) => _pipeline.Faults.BeginOutage(status);
 
-    public void ComeBackUp() => _faults.EndOutage();
+    public void ComeBackUp() => _pipeline.Faults.EndOutage();
 
     // ---- Inspection ----------------------------------------------------------------------------
 
-    public IReadOnlyList<FakeRecordedRequest> Requests => _recorder.Snapshot();
+    public IReadOnlyList<FakeRecordedRequest> Requests => _pipeline.Recorder.Snapshot();
+
+    /// <summary>Every request as it arrived (with its arrival time), with awaitable waits for arrivals.</summary>
+    public FakeRequestRecorder Recorder => _pipeline.Recorder;
 
     /// <summary>Requests whose path (relative to /api/v10) matches, e.g. RequestsTo("PUT", "/guilds/*/members/*/roles/*").</summary>
     public IReadOnlyList<FakeRecordedRequest> RequestsTo(string method, string pathPattern) =>
-        [.. Requests.Where(r => FakePathPattern.IsMatch(method, pathPattern, r.Method, Relative(r.Path)))];
+        [.. Requests.Where(r => IsTo(r, method, pathPattern))];
+
+    private static bool IsTo(FakeRecordedRequest request, string method, string pathPattern) =>
+        FakePathPattern.IsMatch(method, pathPattern, request.Method, Relative(request.Path));
 
     public FakeMember? GetMember(string guildId, string userId)
     {
@@ -301,18 +304,19 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     /// <summary>Waits (without polling) until the condition on this fake's state holds.</summary>
     public Task WaitUntilAsync(Func<FakeDiscordServer, bool> condition, TimeSpan? timeout = null, string description = "a condition on the fake Discord") =>
-        _signal.WaitUntilAsync(() => condition(this), timeout ?? TimeSpan.FromSeconds(10), description);
+        _pipeline.Signal.WaitUntilAsync(() => condition(this), timeout ?? TimeSpan.FromSeconds(10), description);
 
     public async Task<FakeRecordedRequest> WaitForRequestAsync(string method, string pathPattern, TimeSpan? timeout = null) =>
         (await WaitForRequestsAsync(method, pathPattern, 1, timeout).ConfigureAwait(false))[0];
 
+    /// <summary>Waits until <paramref name="count"/> requests matching method and path (relative to /api/v10) have been answered; returns every match.</summary>
     public async Task<IReadOnlyList<FakeRecordedRequest>> WaitForRequestsAsync(string method, string pathPattern, int count, TimeSpan? timeout = null)
     {
-        await WaitUntilAsync(d => d.RequestsTo(method, pathPattern).Count(r => r.Status is not null) >= count, timeout, $"{count} answered {method} {pathPattern}").ConfigureAwait(false);
+        await Recorder.WaitForArrivalsAsync(r => r.Status is not null && IsTo(r, method, pathPattern), count, timeout, $"answered {method} {pathPattern}").ConfigureAwait(false);
         return RequestsTo(method, pathPattern);
     }
 
-    public void ClearRecordedRequests() => _recorder.Clear();
+    public void ClearRecordedRequests() => _pipeline.Recorder.Clear();
 
     // ---- Gateway support -----------------------------------------------------------------------
 
@@ -394,190 +398,8 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         }
     }
 
-    // ---- Pipeline ------------------------------------------------------------------------------
-
-    private async Task HandleAsync(HttpContext context)
-    {
-        var request = await _recorder.RecordAsync(context).ConfigureAwait(false);
-        try
-        {
-            await AnswerAsync(context, request).ConfigureAwait(false);
-        }
-        finally
-        {
-            _signal.Pulse();
-        }
-    }
-
-    private async Task AnswerAsync(HttpContext context, FakeRecordedRequest request)
-    {
-        var path = request.Path;
-        if (!path.StartsWith(ApiPrefix + "/", StringComparison.Ordinal))
-        {
-            await WriteAsync(context, request, new FakeDiscordResult(404, FakeDiscordJson.Error(0, "404: Not Found"))).ConfigureAwait(false);
-            return;
-        }
-
-        var relative = Relative(path);
-        if (_faults.OutageStatus is int downStatus)
-        {
-            // What Discord's edge answers during an outage: not JSON.
-            await WriteRawAsync(context, request, downStatus, "upstream connect error or disconnect/reset before headers. reset reason: connection termination", "text/plain").ConfigureAwait(false);
-            return;
-        }
-
-        var match = Match(request.Method, relative, out var methodMismatch);
-
-        while (_faults.TryTake(request.Method, relative, out var fault))
-        {
-            switch (fault)
-            {
-                case FakeDelayFault delay:
-                    await Task.Delay(delay.Duration, context.RequestAborted).ConfigureAwait(false);
-                    continue;
-                case FakeAbortFault:
-                    context.Abort();
-                    return;
-                case FakeStatusFault status:
-                    await WriteRawAsync(context, request, status.StatusCode, status.Body, status.ContentType).ConfigureAwait(false);
-                    return;
-                case FakeRateLimitFault limit:
-                    if (match is not null && limit.Scope != "shared")
-                    {
-                        _rateLimiter.CountAnswer(match.Value.Route.Bucket, 429, countRequest: true);
-                    }
-
-                    await WriteTooManyRequestsAsync(context, request, limit.RetryAfterSeconds, limit.Scope, null).ConfigureAwait(false);
-                    return;
-            }
-        }
-
-        if (match is not (var route, var values))
-        {
-            var result = methodMismatch
-                ? new FakeDiscordResult(405, FakeDiscordJson.Error(0, "405: Method Not Allowed"))
-                : new FakeDiscordResult(404, FakeDiscordJson.Error(0, "404: Not Found"));
-            await WriteAsync(context, request, result).ConfigureAwait(false);
-            return;
-        }
-
-        if (route.Authenticated && request.Header("Authorization") != "Bot " + Token)
-        {
-            _rateLimiter.CountAnswer(route.Bucket, 401, countRequest: true);
-            await WriteAsync(context, request, new FakeDiscordResult(401, FakeDiscordJson.Error(0, "401: Unauthorized"))).ConfigureAwait(false);
-            return;
-        }
-
-        // "Interaction endpoints are not bound to the bot's Global Rate Limit." (Discord, Rate Limits)
-        if (route.Global && !_rateLimiter.TryAcquireGlobal(out var globalRetry))
-        {
-            _rateLimiter.CountAnswer(route.Bucket, 429, countRequest: true);
-            await WriteTooManyRequestsAsync(context, request, globalRetry, "global", null).ConfigureAwait(false);
-            return;
-        }
-
-        var major = MajorParameter(route, values);
-        var decision = _rateLimiter.Acquire(route.Bucket, major);
-        if (!decision.Allowed)
-        {
-            await WriteTooManyRequestsAsync(context, request, decision.ResetAfter, decision.Scope, decision).ConfigureAwait(false);
-            return;
-        }
-
-        FakeDiscordResult answer;
-        JsonNode? body = null;
-        if (route.ParsesBody && request.Body.Length > 0)
-        {
-            try
-            {
-                body = JsonNode.Parse(request.Body);
-            }
-            catch (JsonException)
-            {
-                answer = new FakeDiscordResult(400, FakeDiscordJson.Error(50109, "The request body contains invalid JSON."));
-                await WriteAsync(context, request, answer, decision).ConfigureAwait(false);
-                return;
-            }
-        }
-
-        answer = route.Handler(new RouteContext(context, request, values, body));
-        if (answer.Status is 401 or 403)
-        {
-            _rateLimiter.CountAnswer(route.Bucket, answer.Status, countRequest: false);
-        }
-
-        await WriteAsync(context, request, answer, decision).ConfigureAwait(false);
-    }
-
     private static string Relative(string path) =>
         path.StartsWith(ApiPrefix, StringComparison.Ordinal) ? path[ApiPrefix.Length..] : path;
-
-    private static string MajorParameter(Route route, IReadOnlyDictionary<string, string> values) =>
-        route.Segments[0] switch
-        {
-            "guilds" => values["guild"],
-            "channels" => values["channel"],
-            "webhooks" => values["app"] + "/" + values["token"],
-            "interactions" => values["interaction"] + "/" + values["token"],
-            _ => "",
-        };
-
-    private static void AddRateLimitHeaders(HttpResponse response, FakeBucketDecision decision)
-    {
-        response.Headers["X-RateLimit-Limit"] = decision.Limit.ToString(CultureInfo.InvariantCulture);
-        response.Headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
-        response.Headers["X-RateLimit-Reset"] = FakeDiscordJson.Seconds(decision.ResetAt.ToUnixTimeMilliseconds() / 1000.0);
-        response.Headers["X-RateLimit-Reset-After"] = FakeDiscordJson.Seconds(Math.Max(0, decision.ResetAfter));
-        response.Headers["X-RateLimit-Bucket"] = decision.Hash;
-    }
-
-    private static async Task WriteAsync(HttpContext context, FakeRecordedRequest request, FakeDiscordResult result, FakeBucketDecision? decision = null)
-    {
-        if (decision is { } d)
-        {
-            AddRateLimitHeaders(context.Response, d);
-        }
-
-        context.Response.StatusCode = result.Status;
-        request.Status = result.Status;
-        if (result.Body is not null)
-        {
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(result.Body.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task WriteRawAsync(HttpContext context, FakeRecordedRequest request, int status, string body, string contentType)
-    {
-        context.Response.StatusCode = status;
-        request.Status = status;
-        if (body.Length > 0)
-        {
-            context.Response.ContentType = contentType;
-            await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>429 as Discord documents it: JSON body with retry_after (float seconds) and global, Retry-After, X-RateLimit-Scope, and X-RateLimit-Global on global limits.</summary>
-    private static Task WriteTooManyRequestsAsync(HttpContext context, FakeRecordedRequest request, double retryAfter, string scope, FakeBucketDecision? decision)
-    {
-        var global = scope == "global";
-        var headers = context.Response.Headers;
-        headers["Retry-After"] = Math.Ceiling(retryAfter).ToString(CultureInfo.InvariantCulture);
-        headers["X-RateLimit-Scope"] = scope;
-        if (global)
-        {
-            headers["X-RateLimit-Global"] = "true";
-        }
-
-        var body = new JsonObject
-        {
-            ["message"] = "You are being rate limited.",
-            ["retry_after"] = Math.Round(retryAfter, 3),
-            ["global"] = global,
-        };
-        return WriteAsync(context, request, new FakeDiscordResult(429, body), decision);
-    }
 
     private GuildState Guild(string guildId) =>
         _guilds.GetValueOrDefault(guildId) ?? throw new InvalidOperationException($"Guild {guildId} is not seeded.");
@@ -596,12 +418,3 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     }
 }
 
-internal readonly record struct FakeDiscordResult(int Status, JsonNode? Body)
-{
-    public static FakeDiscordResult NoContent => new(204, null);
-
-    public static FakeDiscordResult Ok(JsonNode body) => new(200, body);
-
-    public static FakeDiscordResult Error(int status, int code, string message, JsonObject? errors = null) =>
-        new(status, FakeDiscordJson.Error(code, message, errors));
-}

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using WalverBot.Testing.Http;
 
@@ -13,75 +14,41 @@ public sealed partial class FakeDiscordServer
     private static readonly TimeSpan InitialResponseDeadline = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan InteractionTokenLifetime = TimeSpan.FromMinutes(15);
 
-    private List<Route> BuildRoutes() =>
-    [
-        new("GET", "/users/@me", FakeDiscordBuckets.Default, GetCurrentUser),
-        new("GET", "/users/@me/guilds", FakeDiscordBuckets.Default, GetCurrentUserGuilds),
-        new("GET", "/gateway/bot", FakeDiscordBuckets.Default, GetGatewayBot),
-        new("GET", "/guilds/{guild}", FakeDiscordBuckets.Default, GetGuild),
-        new("GET", "/guilds/{guild}/roles", FakeDiscordBuckets.Default, GetGuildRoles),
-        new("GET", "/guilds/{guild}/channels", FakeDiscordBuckets.Default, GetGuildChannels),
-        // Before /members/{user} so "search" is not taken for a user id.
-        new("GET", "/guilds/{guild}/members/search", FakeDiscordBuckets.MemberSearch, SearchMembers),
-        new("GET", "/guilds/{guild}/members/{user}", FakeDiscordBuckets.MemberGet, GetMember),
-        new("PUT", "/guilds/{guild}/members/{user}/roles/{role}", FakeDiscordBuckets.MemberRoles, c => ChangeMemberRole(c, add: true)),
-        new("DELETE", "/guilds/{guild}/members/{user}/roles/{role}", FakeDiscordBuckets.MemberRoles, c => ChangeMemberRole(c, add: false)),
-        new("GET", "/channels/{channel}", FakeDiscordBuckets.Default, GetChannel),
-        new("POST", "/channels/{channel}/messages", FakeDiscordBuckets.ChannelMessages, CreateMessage) { ParsesBody = true },
-        // Interaction and webhook routes authenticate with the token in the path, not the bot token.
-        new("POST", "/interactions/{interaction}/{token}/callback", FakeDiscordBuckets.FakeInteractionCallback, CreateInteractionResponse) { Authenticated = false, Global = false, ParsesBody = true },
-        new("PATCH", "/webhooks/{app}/{token}/messages/@original", FakeDiscordBuckets.Webhook, EditOriginalResponse) { Authenticated = false, Global = false, ParsesBody = true },
-        new("POST", "/webhooks/{app}/{token}", FakeDiscordBuckets.Webhook, CreateFollowup) { Authenticated = false, Global = false, ParsesBody = true },
-        new("PUT", "/applications/{app}/commands", FakeDiscordBuckets.Commands, OverwriteCommands) { ParsesBody = true },
-        new("PUT", "/applications/{app}/guilds/{guild}/commands", FakeDiscordBuckets.Commands, OverwriteCommands) { ParsesBody = true },
-    ];
-
-    private (Route Route, IReadOnlyDictionary<string, string> Values)? Match(string method, string path, out bool methodMismatch)
+    /// <summary>The shared pipeline (record, outage), Discord's JSON for unrouted requests, then the API routes behind the edge filter.</summary>
+    private void MapEndpoints(WebApplication app)
     {
-        methodMismatch = false;
-        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var route in _routes)
-        {
-            if (route.Segments.Length != segments.Length)
-            {
-                continue;
-            }
+        app.Use(_pipeline.InvokeAsync);
+        app.Use(AnswerUnroutedAsync);
+        var api = app.MapGroup(ApiPrefix).AddEndpointFilter(EdgeAsync);
 
-            var values = new Dictionary<string, string>();
-            var ok = true;
-            for (var i = 0; i < segments.Length && ok; i++)
-            {
-                var part = route.Segments[i];
-                if (part.StartsWith('{'))
-                {
-                    values[part[1..^1]] = Uri.UnescapeDataString(segments[i]);
-                }
-                else
-                {
-                    ok = part == segments[i];
-                }
-            }
+        Route(api.MapGet("/users/@me", GetCurrentUser), FakeDiscordBuckets.Default);
+        Route(api.MapGet("/users/@me/guilds", GetCurrentUserGuilds), FakeDiscordBuckets.Default);
+        Route(api.MapGet("/gateway/bot", GetGatewayBot), FakeDiscordBuckets.Default);
+        Route(api.MapGet("/guilds/{guildId}", GetGuild), FakeDiscordBuckets.Default);
+        Route(api.MapGet("/guilds/{guildId}/roles", GetGuildRoles), FakeDiscordBuckets.Default);
+        Route(api.MapGet("/guilds/{guildId}/channels", GetGuildChannels), FakeDiscordBuckets.Default);
+        Route(api.MapGet("/guilds/{guildId}/members/search", SearchMembers), FakeDiscordBuckets.MemberSearch);
+        Route(api.MapGet("/guilds/{guildId}/members/{userId}", GetGuildMember), FakeDiscordBuckets.MemberGet);
+        Route(api.MapPut("/guilds/{guildId}/members/{userId}/roles/{roleId}", (string guildId, string userId, string roleId, HttpRequest request) => ChangeMemberRole(guildId, userId, roleId, request, add: true)), FakeDiscordBuckets.MemberRoles);
+        Route(api.MapDelete("/guilds/{guildId}/members/{userId}/roles/{roleId}", (string guildId, string userId, string roleId, HttpRequest request) => ChangeMemberRole(guildId, userId, roleId, request, add: false)), FakeDiscordBuckets.MemberRoles);
+        Route(api.MapGet("/channels/{channelId}", GetChannel), FakeDiscordBuckets.Default);
+        Route(api.MapPost("/channels/{channelId}/messages", CreateMessage), FakeDiscordBuckets.ChannelMessages);
+        Route(api.MapPut("/applications/{applicationId}/commands", (string applicationId, HttpRequest request) => OverwriteCommands(applicationId, null, request)), FakeDiscordBuckets.Commands);
+        Route(api.MapPut("/applications/{applicationId}/guilds/{guildId}/commands", OverwriteCommands), FakeDiscordBuckets.Commands);
 
-            if (!ok)
-            {
-                continue;
-            }
-
-            if (route.Method != method)
-            {
-                methodMismatch = true;
-                continue;
-            }
-
-            return (route, values);
-        }
-
-        return null;
+        // Interaction and webhook routes authenticate with the token in the path, not the bot token, and
+        // "Interaction endpoints are not bound to the bot's Global Rate Limit" (Discord, Rate Limits).
+        Route(api.MapPost("/interactions/{interactionId}/{token}/callback", CreateInteractionResponse), FakeDiscordBuckets.InteractionCallback, interaction: true);
+        Route(api.MapPatch("/webhooks/{applicationId}/{token}/messages/@original", EditOriginalResponse), FakeDiscordBuckets.Webhook, interaction: true);
+        Route(api.MapPost("/webhooks/{applicationId}/{token}", CreateFollowup), FakeDiscordBuckets.Webhook, interaction: true);
     }
+
+    private static void Route(RouteHandlerBuilder endpoint, string bucket, bool interaction = false) =>
+        endpoint.WithMetadata(new FakeDiscordRoute(bucket, Authenticated: !interaction, Global: !interaction));
 
     // ---- Users, gateway, guilds, channels ------------------------------------------------------
 
-    private FakeDiscordResult GetCurrentUser(RouteContext c)
+    private FakeDiscordResult GetCurrentUser()
     {
         var user = BotUserJson();
         user["verified"] = true;
@@ -90,7 +57,7 @@ public sealed partial class FakeDiscordServer
         return FakeDiscordResult.Ok(user);
     }
 
-    private FakeDiscordResult GetCurrentUserGuilds(RouteContext c)
+    private FakeDiscordResult GetCurrentUserGuilds()
     {
         lock (_gate)
         {
@@ -116,7 +83,7 @@ public sealed partial class FakeDiscordServer
         }
     }
 
-    private FakeDiscordResult GetGatewayBot(RouteContext c)
+    private FakeDiscordResult GetGatewayBot()
     {
         lock (_gate)
         {
@@ -135,35 +102,35 @@ public sealed partial class FakeDiscordServer
         }
     }
 
-    private FakeDiscordResult GetGuild(RouteContext c)
+    private FakeDiscordResult GetGuild(string guildId)
     {
         lock (_gate)
         {
-            return _guilds.TryGetValue(c["guild"], out var guild) ? FakeDiscordResult.Ok(GuildJson(guild)) : UnknownGuild();
+            return _guilds.TryGetValue(guildId, out var guild) ? FakeDiscordResult.Ok(GuildJson(guild)) : UnknownGuild();
         }
     }
 
-    private FakeDiscordResult GetGuildRoles(RouteContext c)
+    private FakeDiscordResult GetGuildRoles(string guildId)
     {
         lock (_gate)
         {
-            return _guilds.TryGetValue(c["guild"], out var guild) ? FakeDiscordResult.Ok(RolesJson(guild)) : UnknownGuild();
+            return _guilds.TryGetValue(guildId, out var guild) ? FakeDiscordResult.Ok(RolesJson(guild)) : UnknownGuild();
         }
     }
 
-    private FakeDiscordResult GetGuildChannels(RouteContext c)
+    private FakeDiscordResult GetGuildChannels(string guildId)
     {
         lock (_gate)
         {
-            return _guilds.ContainsKey(c["guild"]) ? FakeDiscordResult.Ok(ChannelsJson(c["guild"])) : UnknownGuild();
+            return _guilds.ContainsKey(guildId) ? FakeDiscordResult.Ok(ChannelsJson(guildId)) : UnknownGuild();
         }
     }
 
-    private FakeDiscordResult GetChannel(RouteContext c)
+    private FakeDiscordResult GetChannel(string channelId)
     {
         lock (_gate)
         {
-            return _channels.TryGetValue(c["channel"], out var channel)
+            return _channels.TryGetValue(channelId, out var channel)
                 ? FakeDiscordResult.Ok(FakeDiscordJson.Channel(channel, 0, BotUserId))
                 : FakeDiscordResult.Error(404, 10003, "Unknown Channel");
         }
@@ -209,25 +176,25 @@ public sealed partial class FakeDiscordServer
 
     // ---- Members -------------------------------------------------------------------------------
 
-    private FakeDiscordResult GetMember(RouteContext c)
+    private FakeDiscordResult GetGuildMember(string guildId, string userId)
     {
         lock (_gate)
         {
-            if (!_guilds.TryGetValue(c["guild"], out var guild))
+            if (!_guilds.TryGetValue(guildId, out var guild))
             {
                 return UnknownGuild();
             }
 
-            return guild.Members.TryGetValue(c["user"], out var member)
+            return guild.Members.TryGetValue(userId, out var member)
                 ? FakeDiscordResult.Ok(FakeDiscordJson.Member(member))
                 : UnknownMember();
         }
     }
 
     /// <summary>Search Guild Members: "query" matched as a prefix of username or nickname (case-insensitive); "limit" 1–1000, default 1.</summary>
-    private FakeDiscordResult SearchMembers(RouteContext c)
+    private FakeDiscordResult SearchMembers(string guildId, HttpRequest request)
     {
-        var query = c.Http.Request.Query;
+        var query = request.Query;
         var text = query["query"].ToString();
         if (!query.ContainsKey("query"))
         {
@@ -255,7 +222,7 @@ public sealed partial class FakeDiscordServer
 
         lock (_gate)
         {
-            if (!_guilds.TryGetValue(c["guild"], out var guild))
+            if (!_guilds.TryGetValue(guildId, out var guild))
             {
                 return UnknownGuild();
             }
@@ -274,21 +241,21 @@ public sealed partial class FakeDiscordServer
     /// then permissions (MANAGE_ROLES, the bot's highest role strictly above the target role, role
     /// not managed by an integration). Answers 204 No Content.
     /// </summary>
-    private FakeDiscordResult ChangeMemberRole(RouteContext c, bool add)
+    private FakeDiscordResult ChangeMemberRole(string guildId, string userId, string roleId, HttpRequest request, bool add)
     {
         lock (_gate)
         {
-            if (!_guilds.TryGetValue(c["guild"], out var guild))
+            if (!_guilds.TryGetValue(guildId, out var guild))
             {
                 return UnknownGuild();
             }
 
-            if (!guild.Members.TryGetValue(c["user"], out var member))
+            if (!guild.Members.TryGetValue(userId, out var member))
             {
                 return UnknownMember();
             }
 
-            if (!guild.Roles.TryGetValue(c["role"], out var role))
+            if (!guild.Roles.TryGetValue(roleId, out var role))
             {
                 return FakeDiscordResult.Error(404, 10011, "Unknown Role");
             }
@@ -316,19 +283,25 @@ public sealed partial class FakeDiscordServer
             }
 
             guild.Members[member.UserId] = member with { Roles = roles };
-            var reason = c.Request.Header("X-Audit-Log-Reason");
-            _roleChanges.Add(new FakeRoleChange(c.Request.Method, guild.Id, member.UserId, role.Id, reason is null ? null : Uri.UnescapeDataString(reason), _time.GetUtcNow()));
+            var reason = request.Headers["X-Audit-Log-Reason"].FirstOrDefault();
+            _roleChanges.Add(new FakeRoleChange(request.Method, guild.Id, member.UserId, role.Id, reason is null ? null : Uri.UnescapeDataString(reason), _time.GetUtcNow()));
             return FakeDiscordResult.NoContent;
         }
     }
 
     // ---- Messages ------------------------------------------------------------------------------
 
-    private FakeDiscordResult CreateMessage(RouteContext c)
+    private async Task<FakeDiscordResult> CreateMessage(string channelId, HttpRequest request)
     {
+        var (body, bodyError) = await ReadJsonAsync(request).ConfigureAwait(false);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
         lock (_gate)
         {
-            if (!_channels.TryGetValue(c["channel"], out var channel))
+            if (!_channels.TryGetValue(channelId, out var channel))
             {
                 return FakeDiscordResult.Error(404, 10003, "Unknown Channel");
             }
@@ -338,18 +311,18 @@ public sealed partial class FakeDiscordServer
                 return MissingPermissions();
             }
 
-            if (ValidateMessage(c.Body) is { } invalid)
+            if (ValidateMessage(body) is { } invalid)
             {
                 return invalid;
             }
 
-            var message = MessageJson(channel.Id, (JsonObject)c.Body!, type: 0);
-            _messages.Add(new FakeSentMessage(message["id"]!.GetValue<string>(), channel.Id, (JsonObject)c.Body!.DeepClone(), _time.GetUtcNow()));
+            var message = MessageJson(channel.Id, (JsonObject)body!, type: 0);
+            _messages.Add(new FakeSentMessage(message["id"]!.GetValue<string>(), channel.Id, (JsonObject)body!.DeepClone(), _time.GetUtcNow()));
             return FakeDiscordResult.Ok(message);
         }
     }
 
-    private static FakeDiscordResult? ValidateMessage(JsonNode? body)
+    private static FakeDiscordResult? ValidateMessage(JsonNode? body, int files = 0)
     {
         if (body is not JsonObject message)
         {
@@ -363,7 +336,7 @@ public sealed partial class FakeDiscordServer
         }
 
         static bool Has(JsonObject o, string key) => o[key] is JsonArray { Count: > 0 };
-        if (string.IsNullOrEmpty(content) && !Has(message, "embeds") && !Has(message, "components") && !Has(message, "sticker_ids") && !Has(message, "attachments"))
+        if (string.IsNullOrEmpty(content) && files == 0 && !Has(message, "embeds") && !Has(message, "components") && !Has(message, "sticker_ids") && !Has(message, "attachments"))
         {
             return FakeDiscordResult.Error(400, 50006, "Cannot send an empty message");
         }
@@ -371,7 +344,7 @@ public sealed partial class FakeDiscordServer
         return null;
     }
 
-    private JsonObject MessageJson(string channelId, JsonObject body, int type) => new()
+    private JsonObject MessageJson(string channelId, JsonObject body, int type, IReadOnlyList<FakeAttachment>? files = null) => new()
     {
         ["id"] = FakeSnowflake.At(_time.GetUtcNow()),
         ["type"] = type,
@@ -380,7 +353,7 @@ public sealed partial class FakeDiscordServer
         ["content"] = body["content"]?.DeepClone() ?? "",
         ["embeds"] = body["embeds"]?.DeepClone() ?? new JsonArray(),
         ["components"] = body["components"]?.DeepClone() ?? new JsonArray(),
-        ["attachments"] = new JsonArray(),
+        ["attachments"] = new JsonArray([.. (files ?? []).Select(f => (JsonNode)f.ToJson())]),
         ["mentions"] = new JsonArray(),
         ["mention_roles"] = new JsonArray(),
         ["pinned"] = false,
@@ -393,12 +366,18 @@ public sealed partial class FakeDiscordServer
 
     // ---- Interactions --------------------------------------------------------------------------
 
-    private FakeDiscordResult CreateInteractionResponse(RouteContext c)
+    private async Task<FakeDiscordResult> CreateInteractionResponse(string interactionId, string token, HttpRequest request)
     {
+        var (body, bodyError) = await ReadJsonAsync(request).ConfigureAwait(false);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            if (!_interactions.TryGetValue(c["interaction"], out var interaction) || interaction.Token != c["token"]
+            if (!_interactions.TryGetValue(interactionId, out var interaction) || interaction.Token != token
                 || now - interaction.CreatedAt > InitialResponseDeadline)
             {
                 return FakeDiscordResult.Error(404, 10062, "Unknown interaction");
@@ -412,18 +391,18 @@ public sealed partial class FakeDiscordServer
             // Response types a command interaction accepts: 4 message, 5 deferred message, 9 modal
             // (6/7 are for components, 1 PONG only for HTTP interactions); an autocomplete interaction takes only 8.
             var autocomplete = interaction.Payload["type"]?.GetValue<int>() == 4;
-            var type = (c.Body as JsonObject)?["type"];
+            var type = (body as JsonObject)?["type"];
             if (type is null || !int.TryParse(type.ToJsonString(), out var callbackType) || (autocomplete ? callbackType != 8 : callbackType is not (4 or 5 or 9)))
             {
                 return InvalidForm(FakeDiscordJson.FieldError("type", "BASE_TYPE_CHOICES", autocomplete ? "Value must be one of {8}." : "Value must be one of {4, 5, 9}."));
             }
 
-            if (autocomplete && c.Body!["data"]?["choices"] is JsonArray { Count: > 25 })
+            if (autocomplete && body!["data"]?["choices"] is JsonArray { Count: > 25 })
             {
                 return InvalidForm(FakeDiscordJson.FieldError("choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."));
             }
 
-            var data = c.Body!["data"]?.DeepClone();
+            var data = body!["data"]?.DeepClone();
             if (callbackType == 4 && ValidateMessage(data) is { } invalid)
             {
                 return invalid;
@@ -436,7 +415,7 @@ public sealed partial class FakeDiscordServer
                 _messages.Add(new FakeSentMessage(FakeSnowflake.At(now), channelId, (JsonObject)data!, now));
             }
 
-            if (c.Http.Request.Query["with_response"] == "true")
+            if (request.Query["with_response"] == "true")
             {
                 return FakeDiscordResult.Ok(new JsonObject
                 {
@@ -448,11 +427,17 @@ public sealed partial class FakeDiscordServer
         }
     }
 
-    private FakeDiscordResult EditOriginalResponse(RouteContext c)
+    private async Task<FakeDiscordResult> EditOriginalResponse(string applicationId, string token, HttpRequest request)
     {
+        var (body, files, bodyError) = await ReadMessageAsync(request).ConfigureAwait(false);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
         lock (_gate)
         {
-            var (interaction, error) = WebhookInteraction(c, requireAcknowledged: false);
+            var (interaction, error) = WebhookInteraction(applicationId, token, requireAcknowledged: false);
             if (error is { } e)
             {
                 return e;
@@ -463,38 +448,44 @@ public sealed partial class FakeDiscordServer
                 return FakeDiscordResult.Error(404, 10008, "Unknown Message");
             }
 
-            if (c.Body is not JsonObject body)
+            if (body is not JsonObject edit)
             {
                 return InvalidForm(null);
             }
 
             var channelId = interaction.Payload["channel_id"]!.GetValue<string>();
-            var message = MessageJson(channelId, body, type: 20);
-            var sent = new FakeSentMessage(message["id"]!.GetValue<string>(), channelId, (JsonObject)body.DeepClone(), _time.GetUtcNow());
+            var message = MessageJson(channelId, edit, type: 20, files);
+            var sent = new FakeSentMessage(message["id"]!.GetValue<string>(), channelId, (JsonObject)edit.DeepClone(), _time.GetUtcNow()) { Attachments = files };
             interaction.Edits.Add(sent);
             _messages.Add(sent);
             return FakeDiscordResult.Ok(message);
         }
     }
 
-    private FakeDiscordResult CreateFollowup(RouteContext c)
+    private async Task<FakeDiscordResult> CreateFollowup(string applicationId, string token, HttpRequest request)
     {
+        var (body, files, bodyError) = await ReadMessageAsync(request).ConfigureAwait(false);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
         lock (_gate)
         {
-            var (interaction, error) = WebhookInteraction(c, requireAcknowledged: true);
+            var (interaction, error) = WebhookInteraction(applicationId, token, requireAcknowledged: true);
             if (error is { } e)
             {
                 return e;
             }
 
-            if (ValidateMessage(c.Body) is { } invalid)
+            if (ValidateMessage(body, files.Count) is { } invalid)
             {
                 return invalid;
             }
 
             var channelId = interaction!.Payload["channel_id"]!.GetValue<string>();
-            var message = MessageJson(channelId, (JsonObject)c.Body!, type: 20);
-            var sent = new FakeSentMessage(message["id"]!.GetValue<string>(), channelId, (JsonObject)c.Body!.DeepClone(), _time.GetUtcNow());
+            var message = MessageJson(channelId, (JsonObject)body!, type: 20, files);
+            var sent = new FakeSentMessage(message["id"]!.GetValue<string>(), channelId, (JsonObject)body!.DeepClone(), _time.GetUtcNow()) { Attachments = files };
             interaction.Followups.Add(sent);
             _messages.Add(sent);
             return FakeDiscordResult.Ok(message);
@@ -502,10 +493,10 @@ public sealed partial class FakeDiscordServer
     }
 
     /// <summary>Resolves the interaction behind a webhook token: 50027 when the token is unknown, expired (15 min) or was invalidated by a missed 3 s deadline.</summary>
-    private (FakeInteraction? Interaction, FakeDiscordResult? Error) WebhookInteraction(RouteContext c, bool requireAcknowledged)
+    private (FakeInteraction? Interaction, FakeDiscordResult? Error) WebhookInteraction(string applicationId, string token, bool requireAcknowledged)
     {
-        var interaction = _interactions.Values.FirstOrDefault(i => i.Token == c["token"]);
-        if (interaction is null || c["app"] != ApplicationId)
+        var interaction = _interactions.Values.FirstOrDefault(i => i.Token == token);
+        if (interaction is null || applicationId != ApplicationId)
         {
             return (null, FakeDiscordResult.Error(404, 10015, "Unknown Webhook"));
         }
@@ -527,15 +518,20 @@ public sealed partial class FakeDiscordServer
     // ---- Commands ------------------------------------------------------------------------------
 
     /// <summary>Bulk Overwrite Commands: replaces the set, keeps ids of commands with the same name, answers the stored list.</summary>
-    private FakeDiscordResult OverwriteCommands(RouteContext c)
+    private async Task<FakeDiscordResult> OverwriteCommands(string applicationId, string? guildId, HttpRequest request)
     {
-        if (c["app"] != ApplicationId)
+        var (body, bodyError) = await ReadJsonAsync(request).ConfigureAwait(false);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        if (applicationId != ApplicationId)
         {
             return FakeDiscordResult.Error(403, 50001, "Missing Access");
         }
 
-        var guildId = c.Values.GetValueOrDefault("guild");
-        if (c.Body is not JsonArray commands)
+        if (body is not JsonArray commands)
         {
             return InvalidForm(FakeDiscordJson.FieldError("_root", "BASE_TYPE_ARRAY", "Must be an array."));
         }
@@ -629,20 +625,4 @@ public sealed partial class FakeDiscordServer
     private static FakeDiscordResult MissingPermissions() => FakeDiscordResult.Error(403, 50013, "Missing Permissions");
 
     private static FakeDiscordResult InvalidForm(JsonObject? errors) => FakeDiscordResult.Error(400, 50035, "Invalid Form Body", errors);
-
-    private sealed record Route(string Method, string Template, string Bucket, Func<RouteContext, FakeDiscordResult> Handler)
-    {
-        public string[] Segments { get; } = Template.Split('/', StringSplitOptions.RemoveEmptyEntries);
-
-        public bool Authenticated { get; init; } = true;
-
-        public bool Global { get; init; } = true;
-
-        public bool ParsesBody { get; init; }
-    }
-
-    private sealed record RouteContext(HttpContext Http, FakeRecordedRequest Request, IReadOnlyDictionary<string, string> Values, JsonNode? Body)
-    {
-        public string this[string name] => Values[name];
-    }
 }
