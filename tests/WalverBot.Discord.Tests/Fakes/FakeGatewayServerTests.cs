@@ -27,6 +27,32 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_that_stops_heartbeating_is_closed_with_4009_and_cannot_resume()
+    {
+        _gateway.Options.HeartbeatIntervalMs = 200;
+        _gateway.Options.HeartbeatAllowanceMs = 100;
+        await using var client = await GatewayTestClient.ConnectAsync(_gateway.Url);
+        await client.ReceiveAsync(); // HELLO
+        await client.SendAsync(GatewayTestClient.Identify(_discord.Token));
+        await _gateway.WaitForReadyAsync();
+        await client.SendAsync("""{"op":1,"d":null}""");
+        await _gateway.WaitForHeartbeatsAsync(1);
+
+        // No more heartbeats: the fake closes once 200 ms + 100 ms pass after the last one.
+        Assert.Equal(4009, await client.ReceiveCloseAsync());
+        var closed = await _gateway.WaitForConnectionClosedAsync(1);
+        Assert.Equal(4009, closed.ServerCloseCode);
+        Assert.Single(_gateway.Heartbeats);
+
+        // 4009 ends the session, as Discord's close-code table says: a RESUME gets op 9 d:false.
+        await using var again = await GatewayTestClient.ConnectAsync(_gateway.ResumeUrl);
+        await again.ReceiveAsync(); // HELLO
+        await again.SendAsync(new JsonObject { ["op"] = 6, ["d"] = new JsonObject { ["token"] = _discord.Token, ["session_id"] = _gateway.SessionIds.Single(), ["seq"] = 2 } });
+        var invalid = await again.ReceiveAsync();
+        Assert.Equal((9, false), (invalid["op"]!.GetValue<int>(), invalid["d"]!.GetValue<bool>()));
+    }
+
+    [Fact]
     public async Task Hello_Heartbeat_Identify_Ready_GuildCreate()
     {
         using var http = new HttpClient();

@@ -58,6 +58,26 @@ public sealed class GatewaySessionTests
     }
 
     [Fact]
+    public async Task The_bots_heartbeats_never_trip_the_gateways_missed_heartbeat_close()
+    {
+        // A short interval and an allowance of one more interval: a heartbeat later than 2 x 300 ms closes with 4009.
+        await using var world = await StartAsync(gatewayOptions: o =>
+        {
+            o.HeartbeatIntervalMs = 300;
+            o.HeartbeatAllowanceMs = 300;
+        });
+        await world.WaitForSessionAsync();
+
+        await world.Gateway.WaitForHeartbeatsAsync(8, WaitTimeout);
+
+        var connection = Assert.Single(world.Gateway.Connections);
+        Assert.True(connection.Open);
+        Assert.Null(connection.ServerCloseCode);
+        Assert.Single(world.Gateway.Identifies);
+        Assert.All(world.Gateway.Heartbeats, h => Assert.Equal(connection.Id, h.ConnectionId));
+    }
+
+    [Fact]
     public async Task Withheld_acks_make_a_zombie_that_is_closed_and_resumed_on_the_resume_url()
     {
         await using var world = await StartAsync();

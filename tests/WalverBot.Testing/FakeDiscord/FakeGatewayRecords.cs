@@ -18,6 +18,12 @@ public sealed class FakeGatewayOptions
     /// <summary>When true, IDENTIFY without a shard count above 1 closes 4011.</summary>
     public bool ShardingRequired { get; set; }
 
+    /// <summary>
+    /// How late a heartbeat may be, beyond heartbeat_interval, before the fake closes the connection with 4009 as
+    /// Discord does (measured in real time from HELLO, then from each heartbeat); null never closes.
+    /// </summary>
+    public int? HeartbeatAllowanceMs { get; set; } = 5_000;
+
     /// <summary>Discord allows 120 gateway sends per 60 s per connection; more closes 4008.</summary>
     public int MaxPayloadsPerMinute { get; set; } = 120;
 
