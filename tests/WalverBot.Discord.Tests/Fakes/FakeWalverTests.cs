@@ -84,6 +84,29 @@ public sealed class FakeWalverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SharedPipeline_RecordsArrivalAndStatus_EvenForFaultedRequests()
+    {
+        _walver.InjectFault("POST", "/new", WalverBot.Testing.Http.FakeFault.Abort());
+        var two = _walver.Recorder.WaitForArrivalsAsync(r => r.Status is not null, 2, description: "answered requests");
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => _http.PostAsync("new", JsonContent.Create(new { id = "x" })));
+        using (await _http.PostAsync("new", JsonContent.Create(new { id = "x" })))
+        {
+        }
+
+        using (await _http.GetAsync("elsewhere"))
+        {
+        }
+
+        var answered = await two;
+        Assert.Equal([401, 404], answered.Select(r => r.Status)); // no X-API-Key, then an unknown path
+        var aborted = _walver.Requests[0];
+        Assert.Null(aborted.Status);
+        Assert.Equal(("POST", "/new", _time.GetUtcNow()), (aborted.Method, aborted.Path, aborted.Timestamp));
+        Assert.Equal("""{"id":"x"}""", aborted.Body);
+    }
+
+    [Fact]
     public async Task WebhookBody_HasWalverFields_AndSenderReportsTheAnswer()
     {
         var webhook = FakeWalverWebhook.For("wb-1")
