@@ -102,29 +102,11 @@ public sealed partial class FakeDiscordServer
         }
     }
 
-    private FakeDiscordResult GetGuild(string guildId)
-    {
-        lock (_gate)
-        {
-            return _guilds.TryGetValue(guildId, out var guild) ? FakeDiscordResult.Ok(GuildJson(guild)) : UnknownGuild();
-        }
-    }
+    private FakeDiscordResult GetGuild(string guildId) => Locked(() => _guilds.TryGetValue(guildId, out var guild) ? FakeDiscordResult.Ok(GuildJson(guild)) : UnknownGuild());
 
-    private FakeDiscordResult GetGuildRoles(string guildId)
-    {
-        lock (_gate)
-        {
-            return _guilds.TryGetValue(guildId, out var guild) ? FakeDiscordResult.Ok(RolesJson(guild)) : UnknownGuild();
-        }
-    }
+    private FakeDiscordResult GetGuildRoles(string guildId) => Locked(() => _guilds.TryGetValue(guildId, out var guild) ? FakeDiscordResult.Ok(RolesJson(guild)) : UnknownGuild());
 
-    private FakeDiscordResult GetGuildChannels(string guildId)
-    {
-        lock (_gate)
-        {
-            return _guilds.ContainsKey(guildId) ? FakeDiscordResult.Ok(ChannelsJson(guildId)) : UnknownGuild();
-        }
-    }
+    private FakeDiscordResult GetGuildChannels(string guildId) => Locked(() => _guilds.ContainsKey(guildId) ? FakeDiscordResult.Ok(ChannelsJson(guildId)) : UnknownGuild());
 
     private FakeDiscordResult GetChannel(string channelId)
     {

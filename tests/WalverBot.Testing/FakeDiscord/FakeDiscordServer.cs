@@ -84,30 +84,12 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         }
     }
 
-    public void AddRole(string guildId, FakeRole role)
-    {
-        lock (_gate)
-        {
-            Guild(guildId).Roles[role.Id] = role;
-        }
-    }
+    public void AddRole(string guildId, FakeRole role) => Locked(() => Guild(guildId).Roles[role.Id] = role);
 
     /// <summary>Adds or replaces a member.</summary>
-    public void AddMember(string guildId, FakeMember member)
-    {
-        lock (_gate)
-        {
-            Guild(guildId).Members[member.UserId] = member;
-        }
-    }
+    public void AddMember(string guildId, FakeMember member) => Locked(() => Guild(guildId).Members[member.UserId] = member);
 
-    public void RemoveMember(string guildId, string userId)
-    {
-        lock (_gate)
-        {
-            Guild(guildId).Members.Remove(userId);
-        }
-    }
+    public void RemoveMember(string guildId, string userId) => Locked(() => Guild(guildId).Members.Remove(userId));
 
     /// <summary>Sets the bot's own roles in a guild (its permissions and highest position come from them).</summary>
     public void SetBotRoles(string guildId, params string[] roleIds)
@@ -247,13 +229,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     private static bool IsTo(FakeRecordedRequest request, string method, string pathPattern) =>
         FakePathPattern.IsMatch(method, pathPattern, request.Method, Relative(request.Path));
 
-    public FakeMember? GetMember(string guildId, string userId)
-    {
-        lock (_gate)
-        {
-            return Guild(guildId).Members.GetValueOrDefault(userId);
-        }
-    }
+    public FakeMember? GetMember(string guildId, string userId) => Locked(() => Guild(guildId).Members.GetValueOrDefault(userId));
 
     public IReadOnlyList<string> GetMemberRoles(string guildId, string userId) =>
         GetMember(guildId, userId)?.Roles ?? throw new InvalidOperationException($"No member {userId} in guild {guildId}.");
@@ -269,29 +245,11 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         get { lock (_gate) { return [.. _messages]; } }
     }
 
-    public FakeInteractionCallback? CallbackFor(string interactionId)
-    {
-        lock (_gate)
-        {
-            return _interactions.GetValueOrDefault(interactionId)?.Callback;
-        }
-    }
+    public FakeInteractionCallback? CallbackFor(string interactionId) => Locked(() => _interactions.GetValueOrDefault(interactionId)?.Callback);
 
-    public IReadOnlyList<FakeSentMessage> EditsOfOriginal(string interactionId)
-    {
-        lock (_gate)
-        {
-            return [.. _interactions[interactionId].Edits];
-        }
-    }
+    public IReadOnlyList<FakeSentMessage> EditsOfOriginal(string interactionId) => Locked<IReadOnlyList<FakeSentMessage>>(() => [.. _interactions[interactionId].Edits]);
 
-    public IReadOnlyList<FakeSentMessage> Followups(string interactionId)
-    {
-        lock (_gate)
-        {
-            return [.. _interactions[interactionId].Followups];
-        }
-    }
+    public IReadOnlyList<FakeSentMessage> Followups(string interactionId) => Locked<IReadOnlyList<FakeSentMessage>>(() => [.. _interactions[interactionId].Followups]);
 
     /// <summary>Registered commands: global when guildId is null. Returns a copy.</summary>
     public JsonArray? RegisteredCommands(string? guildId = null)
@@ -320,13 +278,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     // ---- Gateway support -----------------------------------------------------------------------
 
-    internal void AttachGateway(string url)
-    {
-        lock (_gate)
-        {
-            _gatewayUrl = url;
-        }
-    }
+    internal void AttachGateway(string url) => Locked(() => _gatewayUrl = url);
 
     internal bool TryUseSessionStart()
     {
@@ -343,21 +295,9 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     }
 
     /// <summary>The guild's members, or null for a guild the fake does not have.</summary>
-    internal IReadOnlyList<FakeMember>? MembersOf(string guildId)
-    {
-        lock (_gate)
-        {
-            return _guilds.TryGetValue(guildId, out var guild) ? [.. guild.Members.Values] : null;
-        }
-    }
+    internal IReadOnlyList<FakeMember>? MembersOf(string guildId) => Locked<IReadOnlyList<FakeMember>?>(() => _guilds.TryGetValue(guildId, out var guild) ? [.. guild.Members.Values] : null);
 
-    internal IReadOnlyList<string> GuildIds()
-    {
-        lock (_gate)
-        {
-            return [.. _guilds.Keys];
-        }
-    }
+    internal IReadOnlyList<string> GuildIds() => Locked<IReadOnlyList<string>>(() => [.. _guilds.Keys]);
 
     internal JsonObject BotUserJson() => FakeDiscordJson.User(BotUserId, Options.BotUsername, null, bot: true);
 
@@ -400,6 +340,23 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     private static string Relative(string path) =>
         path.StartsWith(ApiPrefix, StringComparison.Ordinal) ? path[ApiPrefix.Length..] : path;
+
+    /// <summary>Reads state under the fake's one lock (handlers run on Kestrel threads while tests seed and read).</summary>
+    private T Locked<T>(Func<T> read)
+    {
+        lock (_gate)
+        {
+            return read();
+        }
+    }
+
+    private void Locked(Action change)
+    {
+        lock (_gate)
+        {
+            change();
+        }
+    }
 
     private GuildState Guild(string guildId) =>
         _guilds.GetValueOrDefault(guildId) ?? throw new InvalidOperationException($"Guild {guildId} is not seeded.");

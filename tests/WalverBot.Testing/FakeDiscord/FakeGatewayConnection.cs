@@ -94,10 +94,13 @@ internal sealed class FakeGatewayConnection(int id, WebSocket socket, HttpContex
                 return;
             }
 
-            _heartbeatDeadline ??= TimeProvider.System.CreateTimer(_ => _ = CloseAsync(4009, "Session timed out."), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _heartbeatDeadline ??= TimeProvider.System.CreateTimer(_ => _ = OnHeartbeatMissedAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _heartbeatDeadline.Change(within, Timeout.InfiniteTimeSpan);
         }
     }
+
+    /// <summary>A client that is already closing (its close frame arrived) is not timed out on top.</summary>
+    private Task OnHeartbeatMissedAsync() => ClientCloseCode is null ? CloseAsync(4009, "Session timed out.") : Task.CompletedTask;
 
     public async Task SendAsync(JsonObject payload, int fragments = 1)
     {
