@@ -29,8 +29,8 @@ public sealed class BotUnderTest : IAsyncDisposable
     public static void SeedGuild(FakeDiscordServer discord, int members)
     {
         discord.AddGuild(GuildId, "Bench Guild");
-        discord.AddRole(GuildId, new FakeRole(RoleId, "Holder", 1, DiscordPermissions.Of(DiscordPermissions.ViewChannel)));
-        discord.AddRole(GuildId, new FakeRole(BotRoleId, "WalverBot", 5, DiscordPermissions.Of(DiscordPermissions.ManageRoles), Managed: true));
+        discord.AddRole(GuildId, new FakeRole(RoleId, "Holder", 1, FakeDiscordPermissions.Of(FakeDiscordPermissions.ViewChannel)));
+        discord.AddRole(GuildId, new FakeRole(BotRoleId, "WalverBot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles), Managed: true));
         discord.SetBotRoles(GuildId, BotRoleId);
         for (var i = 0; i < members; i++)
         {

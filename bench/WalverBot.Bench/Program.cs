@@ -74,8 +74,8 @@ async Task AcceptanceAsync()
     // Webhook acceptance vs GET /healthz of the same process, same run, same connections. Each webhook is a new
     // delivery (its own wallet and signature), so each 200 is a committed INSERT; the worker drains them meanwhile.
     await using var fakes = await Fakes.StartAsync(1000);
-    fakes.Discord.SetRateLimit(DiscordBuckets.MemberRoles, 100_000, TimeSpan.FromSeconds(1));
-    fakes.Discord.SetRateLimit(DiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
+    fakes.Discord.SetRateLimit(FakeDiscordBuckets.MemberRoles, 100_000, TimeSpan.FromSeconds(1));
+    fakes.Discord.SetRateLimit(FakeDiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
     // Discord's global 50 requests/s stays: the worker drains the inbox at the pace real Discord allows.
     var (bot, _) = await BotUnderTest.StartAsync(fakes.Discord, Database("accept"));
     await using (bot)
@@ -117,13 +117,13 @@ async Task WrkAcceptanceAsync()
     }
 
     await using var fakes = await Fakes.StartAsync(1000);
-    fakes.Discord.SetRateLimit(DiscordBuckets.MemberRoles, 100_000, TimeSpan.FromSeconds(1));
-    fakes.Discord.SetRateLimit(DiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
+    fakes.Discord.SetRateLimit(FakeDiscordBuckets.MemberRoles, 100_000, TimeSpan.FromSeconds(1));
+    fakes.Discord.SetRateLimit(FakeDiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
     var (bot, _) = await BotUnderTest.StartAsync(fakes.Discord, Database("wrk"));
     await using (bot)
     {
         var template = Path.Combine(folder, "webhook-template.json");
-        await File.WriteAllTextAsync(template, WalverWebhook.For(BotUnderTest.VerificationId)
+        await File.WriteAllTextAsync(template, FakeWalverWebhook.For(BotUnderTest.VerificationId)
             .WithDiscord(BotUnderTest.Username(0))
             .WithSecret(BotUnderTest.Secret)
             .WithChain("ethereum")
@@ -163,8 +163,8 @@ async Task EndToEndAsync()
     // One webhook at a time (Discord answers at once): from sending the webhook to the fake Discord receiving the role PUT.
     const int Count = 300;
     await using var fakes = await Fakes.StartAsync(Count);
-    fakes.Discord.SetRateLimit(DiscordBuckets.MemberRoles, 100_000, TimeSpan.FromSeconds(1));
-    fakes.Discord.SetRateLimit(DiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
+    fakes.Discord.SetRateLimit(FakeDiscordBuckets.MemberRoles, 100_000, TimeSpan.FromSeconds(1));
+    fakes.Discord.SetRateLimit(FakeDiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
     var (bot, _) = await BotUnderTest.StartAsync(fakes.Discord, Database("e2e"));
     await using (bot)
     {
@@ -196,8 +196,8 @@ async Task RateLimitAsync()
     const int Count = 60, Limit = 5;
     var window = TimeSpan.FromSeconds(1);
     await using var fakes = await Fakes.StartAsync(Count);
-    fakes.Discord.SetRateLimit(DiscordBuckets.MemberRoles, Limit, window);
-    fakes.Discord.SetRateLimit(DiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
+    fakes.Discord.SetRateLimit(FakeDiscordBuckets.MemberRoles, Limit, window);
+    fakes.Discord.SetRateLimit(FakeDiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
     var (bot, _) = await BotUnderTest.StartAsync(fakes.Discord, Database("ratelimit"));
     await using (bot)
     {
@@ -211,7 +211,7 @@ async Task RateLimitAsync()
         var elapsed = (puts[^1] - puts[0]).TotalSeconds;
         // The limit allows Limit PUTs per window: the last of Count PUTs can come at the earliest after (ceil(Count/Limit) - 1) windows.
         var ideal = (Math.Ceiling(Count / (double)Limit) - 1) * window.TotalSeconds;
-        var stats = fakes.Discord.StatsFor(DiscordBuckets.MemberRoles);
+        var stats = fakes.Discord.StatsFor(FakeDiscordBuckets.MemberRoles);
         var windows = Math.Max(1, Math.Ceiling(elapsed / window.TotalSeconds));
         Line($"ratelimit: {Count} grants under {Limit} PUT/{window.TotalSeconds:0} s: first → last PUT {elapsed:0.00} s (ideal {ideal:0.00} s) → {(Count - 1) / elapsed:0.00} grants/s, " +
              $"share of the limit {ideal / elapsed:P1} (target ≥ 95 %); 429s on the bucket: {stats.TooManyRequests} over {windows:0} windows ({stats.TooManyRequests / windows:0.00} per window, target ≤ 1)");
@@ -220,7 +220,7 @@ async Task RateLimitAsync()
 
 HttpRequestMessage Webhook(BotUnderTest bot, int n)
 {
-    var body = WalverWebhook.For(BotUnderTest.VerificationId)
+    var body = FakeWalverWebhook.For(BotUnderTest.VerificationId)
         .WithDiscord(BotUnderTest.Username(n % Fakes.Members))
         .WithSecret(BotUnderTest.Secret)
         .WithChain("ethereum")

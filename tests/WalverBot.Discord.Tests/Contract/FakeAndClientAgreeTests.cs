@@ -19,7 +19,7 @@ public sealed class FakeAndClientAgreeTests : IAsyncLifetime
         _discord = await FakeDiscordServer.StartAsync();
         _discord.AddGuild(Guild, "Guild");
         _discord.AddRole(Guild, new FakeRole("1300000000000000010", "Holder", 1, "1024"));
-        _discord.AddRole(Guild, new FakeRole("1300000000000000050", "Bot", 5, DiscordPermissions.Of(DiscordPermissions.ManageRoles), Managed: true));
+        _discord.AddRole(Guild, new FakeRole("1300000000000000050", "Bot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles), Managed: true));
         _discord.SetBotRoles(Guild, "1300000000000000050");
         _discord.AddMember(Guild, new FakeMember("1400000000000000001", "alice") { GlobalName = "Alice", Nick = "Al", Roles = ["1300000000000000010"] });
         _services = new ServiceCollection()

@@ -25,7 +25,7 @@ public sealed class FakeDiscordServerTests : IAsyncLifetime
     {
         _discord = await FakeDiscordServer.StartAsync(new FakeDiscordOptions { TimeProvider = _time });
         _discord.AddGuild(Guild, "Test guild");
-        _discord.AddRole(Guild, new FakeRole(BotRole, "WalverBot", 5, DiscordPermissions.Of(DiscordPermissions.ManageRoles)));
+        _discord.AddRole(Guild, new FakeRole(BotRole, "WalverBot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles)));
         _discord.AddRole(Guild, new FakeRole(Verified, "Verified", 2));
         _discord.AddRole(Guild, new FakeRole(AboveBot, "Moderators", 9));
         _discord.AddRole(Guild, new FakeRole(Booster, "Server Booster", 1, Managed: true));
@@ -48,8 +48,8 @@ public sealed class FakeDiscordServerTests : IAsyncLifetime
     [Fact]
     public async Task RoleRoutes_ShareABucket_AnswerRateLimitHeaders_And429PastTheLimit()
     {
-        _discord.SetRateLimit(DiscordBuckets.MemberRoles, 2, TimeSpan.FromSeconds(10));
-        var hash = FakeDiscordServer.BucketHash(DiscordBuckets.MemberRoles);
+        _discord.SetRateLimit(FakeDiscordBuckets.MemberRoles, 2, TimeSpan.FromSeconds(10));
+        var hash = FakeDiscordServer.BucketHash(FakeDiscordBuckets.MemberRoles);
 
         using var first = await _http.PutAsync($"guilds/{Guild}/members/{Alice}/roles/{Verified}", null);
         Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
@@ -81,7 +81,7 @@ public sealed class FakeDiscordServerTests : IAsyncLifetime
         using var afterReset = await _http.PutAsync($"guilds/{Guild}/members/{Alice}/roles/{Verified}", null);
         Assert.Equal(HttpStatusCode.NoContent, afterReset.StatusCode);
 
-        var stats = _discord.StatsFor(DiscordBuckets.MemberRoles);
+        var stats = _discord.StatsFor(FakeDiscordBuckets.MemberRoles);
         Assert.Equal((4, 1), (stats.Requests, stats.TooManyRequests));
         Assert.Equal(["PUT", "DELETE", "PUT"], _discord.RoleChanges.Select(c => c.Method));
     }
@@ -135,7 +135,7 @@ public sealed class FakeDiscordServerTests : IAsyncLifetime
         _discord.SetBotRoles(Guild); // loses MANAGE_ROLES
         await AssertErrorAsync(await _http.PutAsync(path, null), 403, 50013, "Missing Permissions");
 
-        var stats = _discord.StatsFor(DiscordBuckets.MemberRoles);
+        var stats = _discord.StatsFor(FakeDiscordBuckets.MemberRoles);
         Assert.Equal((1, 4), (stats.Unauthorized, stats.Forbidden));
         Assert.Equal(5, _discord.InvalidRequestCount);
         Assert.All(_discord.Requests, r => Assert.StartsWith("DiscordBot (", r.Header("User-Agent")));
@@ -184,6 +184,66 @@ public sealed class FakeDiscordServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FollowupAndOriginal_TakeMultipartFiles_AndRecordTheirBytes()
+    {
+        var channel = "2200000000000000200";
+        _discord.AddChannel(new FakeChannel(channel, Guild, "general"));
+        var interaction = _discord.CreateCommandInteraction(Guild, channel, Alice, new JsonObject { ["name"] = "walver", ["type"] = 1 });
+        using var anonymous = new HttpClient { BaseAddress = _http.BaseAddress };
+        using (var deferred = await anonymous.PostAsync($"interactions/{interaction.Id}/{interaction.Token}/callback", Json("""{"type":5}""")))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deferred.StatusCode);
+        }
+
+        const string Csv = "wallet,user\n0xabc,alice\n";
+        using (var original = await anonymous.PatchAsync($"webhooks/{_discord.ApplicationId}/{interaction.Token}/messages/@original", Multipart("""{"content":"export","attachments":[{"id":0,"filename":"grants.csv"}]}""", ("files[0]", "grants.csv", Csv))))
+        {
+            Assert.Equal(HttpStatusCode.OK, original.StatusCode);
+            var message = JsonNode.Parse(await original.Content.ReadAsStringAsync())!;
+            Assert.Equal("grants.csv", message["attachments"]![0]!["filename"]!.GetValue<string>());
+            Assert.Equal(Encoding.UTF8.GetByteCount(Csv), message["attachments"]![0]!["size"]!.GetValue<int>());
+        }
+
+        var edit = _discord.EditsOfOriginal(interaction.Id).Single();
+        Assert.Equal("export", edit.Body["content"]!.GetValue<string>());
+        Assert.Equal(("0", "grants.csv", Csv), (edit.Attachments.Single().Id, edit.Attachments.Single().FileName, edit.Attachments.Single().Text));
+
+        // A follow-up with only a file (no payload_json) is not an empty message.
+        using (var followup = await anonymous.PostAsync($"webhooks/{_discord.ApplicationId}/{interaction.Token}", Multipart(null, ("files[0]", "a.csv", "x\n"), ("files[1]", "b.csv", "y\n"))))
+        {
+            Assert.Equal(HttpStatusCode.OK, followup.StatusCode);
+        }
+
+        Assert.Equal(["a.csv", "b.csv"], _discord.Followups(interaction.Id).Single().Attachments.Select(a => a.FileName));
+        await AssertErrorAsync(await anonymous.PostAsync($"webhooks/{_discord.ApplicationId}/{interaction.Token}", Multipart("{not json", ("files[0]", "a.csv", "x"))), 400, 50109, "The request body contains invalid JSON.");
+        Assert.Single(_discord.Followups(interaction.Id));
+    }
+
+    [Fact]
+    public async Task Recorder_WaitsForArrivals_AndNamesWhatArrivedOnTimeout()
+    {
+        var two = _discord.Recorder.WaitForArrivalsAsync(r => r.Path.EndsWith("/users/@me", StringComparison.Ordinal), 2);
+        using (await _http.GetAsync("users/@me"))
+        {
+        }
+
+        Assert.False(two.IsCompleted);
+        using (await _http.GetAsync("users/@me"))
+        {
+        }
+
+        var arrived = await two;
+        Assert.Equal(2, arrived.Count);
+        Assert.True(arrived[1].ArrivedAfter >= arrived[0].ArrivedAfter);
+        Assert.Equal(_time.GetUtcNow(), arrived[0].Timestamp);
+
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => _discord.Recorder.WaitForArrivalAsync(r => r.Method == "DELETE", TimeSpan.FromMilliseconds(50), "a DELETE"));
+        Assert.Contains("a DELETE", timeout.Message);
+        Assert.Contains("2 arrived", timeout.Message);
+        Assert.Contains("GET /api/v10/users/@me -> 200", timeout.Message);
+    }
+
+    [Fact]
     public async Task Faults_AnswerNonJson502_Abort_Delay_ThenRecover_AndDownUntilBack()
     {
         _discord.InjectFault("GET", "/users/@me", FakeFault.BadGateway());
@@ -216,6 +276,22 @@ public sealed class FakeDiscordServerTests : IAsyncLifetime
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static MultipartFormDataContent Multipart(string? payloadJson, params (string Name, string FileName, string Text)[] files)
+    {
+        var content = new MultipartFormDataContent();
+        if (payloadJson is not null)
+        {
+            content.Add(new StringContent(payloadJson, Encoding.UTF8, "application/json"), "payload_json");
+        }
+
+        foreach (var (name, fileName, text) in files)
+        {
+            content.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(text)) { Headers = { ContentType = new MediaTypeHeaderValue("text/csv") } }, name, fileName);
+        }
+
+        return content;
+    }
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : null;

@@ -13,7 +13,7 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
     {
         _discord = await FakeDiscordServer.StartAsync();
         _discord.AddGuild(Guild, "Gateway guild");
-        _discord.AddRole(Guild, new FakeRole("3300000000000000010", "WalverBot", 3, DiscordPermissions.Of(DiscordPermissions.ManageRoles)));
+        _discord.AddRole(Guild, new FakeRole("3300000000000000010", "WalverBot", 3, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles)));
         _discord.SetBotRoles(Guild, "3300000000000000010");
         _discord.AddMember(Guild, new FakeMember("3300000000000000100", "alice"));
         _discord.AddChannel(new FakeChannel("3300000000000000200", Guild, "general"));
@@ -24,6 +24,32 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
     {
         await _gateway.DisposeAsync();
         await _discord.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_client_that_stops_heartbeating_is_closed_with_4009_and_cannot_resume()
+    {
+        _gateway.Options.HeartbeatIntervalMs = 200;
+        _gateway.Options.HeartbeatAllowanceMs = 100;
+        await using var client = await GatewayTestClient.ConnectAsync(_gateway.Url);
+        await client.ReceiveAsync(); // HELLO
+        await client.SendAsync(GatewayTestClient.Identify(_discord.Token));
+        await _gateway.WaitForReadyAsync();
+        await client.SendAsync("""{"op":1,"d":null}""");
+        await _gateway.WaitForHeartbeatsAsync(1);
+
+        // No more heartbeats: the fake closes once 200 ms + 100 ms pass after the last one.
+        Assert.Equal(4009, await client.ReceiveCloseAsync());
+        var closed = await _gateway.WaitForConnectionClosedAsync(1);
+        Assert.Equal(4009, closed.ServerCloseCode);
+        Assert.Single(_gateway.Heartbeats);
+
+        // 4009 ends the session, as Discord's close-code table says: a RESUME gets op 9 d:false.
+        await using var again = await GatewayTestClient.ConnectAsync(_gateway.ResumeUrl);
+        await again.ReceiveAsync(); // HELLO
+        await again.SendAsync(new JsonObject { ["op"] = 6, ["d"] = new JsonObject { ["token"] = _discord.Token, ["session_id"] = _gateway.SessionIds.Single(), ["seq"] = 2 } });
+        var invalid = await again.ReceiveAsync();
+        Assert.Equal((9, false), (invalid["op"]!.GetValue<int>(), invalid["d"]!.GetValue<bool>()));
     }
 
     [Fact]

@@ -84,9 +84,32 @@ public sealed class FakeWalverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SharedPipeline_RecordsArrivalAndStatus_EvenForFaultedRequests()
+    {
+        _walver.InjectFault("POST", "/new", WalverBot.Testing.Http.FakeFault.Abort());
+        var two = _walver.Recorder.WaitForArrivalsAsync(r => r.Status is not null, 2, description: "answered requests");
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => _http.PostAsync("new", JsonContent.Create(new { id = "x" })));
+        using (await _http.PostAsync("new", JsonContent.Create(new { id = "x" })))
+        {
+        }
+
+        using (await _http.GetAsync("elsewhere"))
+        {
+        }
+
+        var answered = await two;
+        Assert.Equal([401, 404], answered.Select(r => r.Status)); // no X-API-Key, then an unknown path
+        var aborted = _walver.Requests[0];
+        Assert.Null(aborted.Status);
+        Assert.Equal(("POST", "/new", _time.GetUtcNow()), (aborted.Method, aborted.Path, aborted.Timestamp));
+        Assert.Equal("""{"id":"x"}""", aborted.Body);
+    }
+
+    [Fact]
     public async Task WebhookBody_HasWalverFields_AndSenderReportsTheAnswer()
     {
-        var webhook = WalverWebhook.For("wb-1")
+        var webhook = FakeWalverWebhook.For("wb-1")
             .WithDiscord("alice")
             .WithSecret("s3cret")
             .WithToken("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", 10m, 12.5m)
@@ -99,9 +122,9 @@ public sealed class FakeWalverTests : IAsyncLifetime
         Assert.True(json["token_verification"]!["passed"]!.GetValue<bool>());
         Assert.Equal(12.5m, json["token_verification"]!["actual_amount"]!.GetValue<decimal>());
         Assert.Equal("s3cret", json["secret"]!.GetValue<string>());
-        Assert.Null(WalverWebhook.For("wb-2").ToJson()["secret"]);
+        Assert.Null(FakeWalverWebhook.For("wb-2").ToJson()["secret"]);
 
-        using var sender = new WalverWebhookSender();
+        using var sender = new FakeWalverWebhookSender();
         var answer = await sender.SendRawAsync(_walver.BaseUrl + "/new", "<xml/>", "application/xml");
         Assert.Equal(401, answer.Status);
         Assert.NotNull(answer.Json?["detail"]);

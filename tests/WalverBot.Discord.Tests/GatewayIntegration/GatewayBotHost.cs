@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging;
 using WalverBot.Discord.Gateway;
 using WalverBot.Discord.Models;
 using WalverBot.Testing.FakeDiscord;
-using FakePermissions = WalverBot.Testing.FakeDiscord.DiscordPermissions;
 using ListLoggerProvider = WalverBot.Discord.Tests.Gateway.ListLoggerProvider;
 
 namespace WalverBot.Discord.Tests.GatewayIntegration;
@@ -57,7 +56,7 @@ internal sealed class GatewayWorld : IAsyncDisposable
     {
         var discord = await FakeDiscordServer.StartAsync();
         discord.AddGuild(GuildId, "Integration guild");
-        discord.AddRole(GuildId, new FakeRole(BotRoleId, "WalverBot", 5, FakePermissions.Of(FakePermissions.ManageRoles)));
+        discord.AddRole(GuildId, new FakeRole(BotRoleId, "WalverBot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles)));
         discord.AddRole(GuildId, new FakeRole(VerifiedRoleId, "Verified", 2));
         discord.SetBotRoles(GuildId, BotRoleId);
         discord.AddMember(GuildId, new FakeMember(AliceId, "alice"));

@@ -64,7 +64,7 @@ public sealed class GatewayNewSessionTests
         Assert.True(world.Status.IsReady);
     }
 
-    private static void AssertNewSession(GatewayWorld world, Testing.FakeDiscord.GatewayIdentify second)
+    private static void AssertNewSession(GatewayWorld world, Testing.FakeDiscord.FakeGatewayIdentify second)
     {
         // Discord answers op 9 to an IDENTIFY within 5 s of the previous one (max_concurrency 1); the client waits its turn.
         Assert.Equal(0, world.Gateway.IdentifiesRefused);

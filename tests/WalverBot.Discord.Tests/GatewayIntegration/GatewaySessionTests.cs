@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using WalverBot.Discord.Gateway;
-using FakeMember = WalverBot.Testing.FakeDiscord.FakeMember;
+using WalverBot.Testing.FakeDiscord;
 using WalverBot.Discord.Models;
 using static WalverBot.Discord.Tests.GatewayIntegration.GatewayWorld;
 
@@ -55,6 +55,22 @@ public sealed class GatewaySessionTests
         Assert.All(beats, h => Assert.Equal(1, h.ConnectionId));
         Assert.Equal(beats.Select(h => h.Sequence ?? 0).Order(), beats.Select(h => h.Sequence ?? 0));
         Assert.Equal(1, world.Gateway.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task The_bots_heartbeats_never_trip_the_gateways_missed_heartbeat_close()
+    {
+        // The fake closes 4009 when a heartbeat is more than one interval late (2 x 1 s of silence); the bot
+        // heartbeats on a fixed cadence, so over several intervals no connection is timed out.
+        await using var world = await StartAsync(gatewayOptions: o => o.HeartbeatAllowanceMs = HeartbeatIntervalMs);
+        await world.WaitForSessionAsync();
+
+        await world.Gateway.WaitForHeartbeatsAsync(5, WaitTimeout);
+
+        Assert.DoesNotContain(world.Gateway.Connections, c => c.ServerCloseCode == 4009);
+        var first = world.Gateway.Connections[0];
+        Assert.Null(first.ServerCloseCode);
+        Assert.Contains(world.Gateway.Heartbeats, h => h.ConnectionId == first.Id);
     }
 
     [Fact]

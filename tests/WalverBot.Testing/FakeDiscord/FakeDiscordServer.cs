@@ -18,17 +18,14 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
-    private readonly RequestRecorder _recorder;
-    private readonly FaultPlan _faults = new();
-    private readonly DiscordRateLimiter _rateLimiter;
-    private readonly Signal _signal = new();
-    private readonly List<Route> _routes;
+    private readonly FakeHttpPipeline _pipeline;
+    private readonly FakeDiscordRateLimiter _rateLimiter;
 
     private readonly Dictionary<string, GuildState> _guilds = [];
     private readonly Dictionary<string, FakeChannel> _channels = [];
     private readonly Dictionary<string, FakeInteraction> _interactions = [];
-    private readonly List<SentMessage> _messages = [];
-    private readonly List<RoleChange> _roleChanges = [];
+    private readonly List<FakeSentMessage> _messages = [];
+    private readonly List<FakeRoleChange> _roleChanges = [];
     private readonly Dictionary<string, JsonArray> _commands = [];
 
     private WebApplication? _app;
@@ -39,9 +36,9 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     {
         Options = options;
         _time = options.TimeProvider;
-        _recorder = new RequestRecorder(_time);
-        _rateLimiter = new DiscordRateLimiter(_time);
-        _routes = BuildRoutes();
+        // What Discord's edge answers during an outage: not JSON.
+        _pipeline = new FakeHttpPipeline(_time, _ => ("upstream connect error or disconnect/reset before headers. reset reason: connection termination", "text/plain"));
+        _rateLimiter = new FakeDiscordRateLimiter(_time);
     }
 
     public FakeDiscordOptions Options { get; }
@@ -58,7 +55,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     public static async Task<FakeDiscordServer> StartAsync(FakeDiscordOptions? options = null)
     {
         var server = new FakeDiscordServer(options ?? new FakeDiscordOptions());
-        var (app, baseAddress) = await LoopbackHost.StartAsync(a => a.Run(server.HandleAsync)).ConfigureAwait(false);
+        var (app, baseAddress) = await FakeLoopbackHost.StartAsync(server.MapEndpoints).ConfigureAwait(false);
         server._app = app;
         server.ApiBaseUrl = new Uri(baseAddress, ApiPrefix).ToString();
         return server;
@@ -87,30 +84,12 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         }
     }
 
-    public void AddRole(string guildId, FakeRole role)
-    {
-        lock (_gate)
-        {
-            Guild(guildId).Roles[role.Id] = role;
-        }
-    }
+    public void AddRole(string guildId, FakeRole role) => Locked(() => Guild(guildId).Roles[role.Id] = role);
 
     /// <summary>Adds or replaces a member.</summary>
-    public void AddMember(string guildId, FakeMember member)
-    {
-        lock (_gate)
-        {
-            Guild(guildId).Members[member.UserId] = member;
-        }
-    }
+    public void AddMember(string guildId, FakeMember member) => Locked(() => Guild(guildId).Members[member.UserId] = member);
 
-    public void RemoveMember(string guildId, string userId)
-    {
-        lock (_gate)
-        {
-            Guild(guildId).Members.Remove(userId);
-        }
-    }
+    public void RemoveMember(string guildId, string userId) => Locked(() => Guild(guildId).Members.Remove(userId));
 
     /// <summary>Sets the bot's own roles in a guild (its permissions and highest position come from them).</summary>
     public void SetBotRoles(string guildId, params string[] roleIds)
@@ -150,16 +129,16 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
             var guild = Guild(guildId);
             var member = guild.Members.GetValueOrDefault(userId) ?? throw new InvalidOperationException($"User {userId} is not a member of guild {guildId}; seed it first.");
             var now = _time.GetUtcNow();
-            var id = Snowflake.At(now);
+            var id = FakeSnowflake.At(now);
             var token = "aW50ZXJhY3Rpb246" + id + ":" + Guid.NewGuid().ToString("N");
             data = (JsonObject)data.DeepClone();
-            data["id"] ??= Snowflake.At(now);
+            data["id"] ??= FakeSnowflake.At(now);
             data["type"] ??= 1;
 
-            var memberJson = DiscordJson.Member(member);
+            var memberJson = FakeDiscordJson.Member(member);
             memberJson["permissions"] = PermissionsOf(guild, userId).ToString(CultureInfo.InvariantCulture);
             var channelJson = _channels.TryGetValue(channelId, out var channel)
-                ? DiscordJson.Channel(channel, 0, BotUserId)
+                ? FakeDiscordJson.Channel(channel, 0, BotUserId)
                 : new JsonObject { ["id"] = channelId, ["type"] = 0, ["guild_id"] = guildId };
 
             var payload = new JsonObject
@@ -203,9 +182,9 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     // ---- Rate limits and faults ----------------------------------------------------------------
 
-    /// <summary>Sets a bucket's limit (see <see cref="DiscordBuckets"/>); resets that bucket's windows.</summary>
+    /// <summary>Sets a bucket's limit (see <see cref="FakeDiscordBuckets"/>); resets that bucket's windows.</summary>
     public void SetRateLimit(string bucket, int limit, TimeSpan window, string scope = "user") =>
-        _rateLimiter.Configure(bucket, new RouteLimit(limit, window, scope));
+        _rateLimiter.Configure(bucket, new FakeRouteLimit(limit, window, scope));
 
     /// <summary>Requests per second across all authenticated routes (Discord: 50). Interaction routes are exempt, as Discord documents.</summary>
     public int GlobalRateLimitPerSecond
@@ -215,80 +194,62 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     }
 
     /// <summary>The opaque X-RateLimit-Bucket hash the fake sends for a bucket.</summary>
-    public static string BucketHash(string bucket) => DiscordRateLimiter.HashOf(bucket);
+    public static string BucketHash(string bucket) => FakeDiscordRateLimiter.HashOf(bucket);
 
-    public IReadOnlyList<BucketStats> BucketStatistics() => _rateLimiter.Snapshot();
+    public IReadOnlyList<FakeBucketStats> BucketStatistics() => _rateLimiter.Snapshot();
 
-    public BucketStats StatsFor(string bucket) =>
-        BucketStatistics().FirstOrDefault(s => s.Bucket == bucket) ?? new BucketStats(bucket, BucketHash(bucket), 0, 0, 0, 0);
+    public FakeBucketStats StatsFor(string bucket) =>
+        BucketStatistics().FirstOrDefault(s => s.Bucket == bucket) ?? new FakeBucketStats(bucket, BucketHash(bucket), 0, 0, 0, 0);
 
     /// <summary>401 + 403 + 429 answers across all buckets (what Discord's 10,000-per-10-minutes ban counts).</summary>
     public int InvalidRequestCount => BucketStatistics().Sum(s => s.InvalidRequests);
 
     /// <summary>Applies a fault to the next <paramref name="times"/> requests matching method and path (relative to /api/v10, e.g. "/guilds/*/members/*/roles/*").</summary>
     public void InjectFault(string method, string pathPattern, FakeFault fault, int times = 1) =>
-        _faults.Add(method, pathPattern, fault, times);
+        _pipeline.Faults.Add(method, pathPattern, fault, times);
 
-    public void ClearFaults() => _faults.Clear();
+    public void ClearFaults() => _pipeline.Faults.Clear();
 
     /// <summary>Every request answers <paramref name="status"/> with a non-JSON body until <see cref="ComeBackUp"/>.</summary>
-    public void GoDown(int status = 503) => _faults.BeginOutage(status);
+    public void GoDown(int status = 503) => _pipeline.Faults.BeginOutage(status);
 
-    public void ComeBackUp() => _faults.EndOutage();
+    public void ComeBackUp() => _pipeline.Faults.EndOutage();
 
     // ---- Inspection ----------------------------------------------------------------------------
 
-    public IReadOnlyList<RecordedRequest> Requests => _recorder.Snapshot();
+    public IReadOnlyList<FakeRecordedRequest> Requests => _pipeline.Recorder.Snapshot();
+
+    /// <summary>Every request as it arrived (with its arrival time), with awaitable waits for arrivals.</summary>
+    public FakeRequestRecorder Recorder => _pipeline.Recorder;
 
     /// <summary>Requests whose path (relative to /api/v10) matches, e.g. RequestsTo("PUT", "/guilds/*/members/*/roles/*").</summary>
-    public IReadOnlyList<RecordedRequest> RequestsTo(string method, string pathPattern) =>
-        [.. Requests.Where(r => PathPattern.IsMatch(method, pathPattern, r.Method, Relative(r.Path)))];
+    public IReadOnlyList<FakeRecordedRequest> RequestsTo(string method, string pathPattern) =>
+        [.. Requests.Where(r => IsTo(r, method, pathPattern))];
 
-    public FakeMember? GetMember(string guildId, string userId)
-    {
-        lock (_gate)
-        {
-            return Guild(guildId).Members.GetValueOrDefault(userId);
-        }
-    }
+    private static bool IsTo(FakeRecordedRequest request, string method, string pathPattern) =>
+        FakePathPattern.IsMatch(method, pathPattern, request.Method, Relative(request.Path));
+
+    public FakeMember? GetMember(string guildId, string userId) => Locked(() => Guild(guildId).Members.GetValueOrDefault(userId));
 
     public IReadOnlyList<string> GetMemberRoles(string guildId, string userId) =>
         GetMember(guildId, userId)?.Roles ?? throw new InvalidOperationException($"No member {userId} in guild {guildId}.");
 
-    public IReadOnlyList<RoleChange> RoleChanges
+    public IReadOnlyList<FakeRoleChange> RoleChanges
     {
         get { lock (_gate) { return [.. _roleChanges]; } }
     }
 
     /// <summary>Channel messages, followups and edits, in order.</summary>
-    public IReadOnlyList<SentMessage> Messages
+    public IReadOnlyList<FakeSentMessage> Messages
     {
         get { lock (_gate) { return [.. _messages]; } }
     }
 
-    public InteractionCallback? CallbackFor(string interactionId)
-    {
-        lock (_gate)
-        {
-            return _interactions.GetValueOrDefault(interactionId)?.Callback;
-        }
-    }
+    public FakeInteractionCallback? CallbackFor(string interactionId) => Locked(() => _interactions.GetValueOrDefault(interactionId)?.Callback);
 
-    public IReadOnlyList<SentMessage> EditsOfOriginal(string interactionId)
-    {
-        lock (_gate)
-        {
-            return [.. _interactions[interactionId].Edits];
-        }
-    }
+    public IReadOnlyList<FakeSentMessage> EditsOfOriginal(string interactionId) => Locked<IReadOnlyList<FakeSentMessage>>(() => [.. _interactions[interactionId].Edits]);
 
-    public IReadOnlyList<SentMessage> Followups(string interactionId)
-    {
-        lock (_gate)
-        {
-            return [.. _interactions[interactionId].Followups];
-        }
-    }
+    public IReadOnlyList<FakeSentMessage> Followups(string interactionId) => Locked<IReadOnlyList<FakeSentMessage>>(() => [.. _interactions[interactionId].Followups]);
 
     /// <summary>Registered commands: global when guildId is null. Returns a copy.</summary>
     public JsonArray? RegisteredCommands(string? guildId = null)
@@ -301,28 +262,23 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     /// <summary>Waits (without polling) until the condition on this fake's state holds.</summary>
     public Task WaitUntilAsync(Func<FakeDiscordServer, bool> condition, TimeSpan? timeout = null, string description = "a condition on the fake Discord") =>
-        _signal.WaitUntilAsync(() => condition(this), timeout ?? TimeSpan.FromSeconds(10), description);
+        _pipeline.Signal.WaitUntilAsync(() => condition(this), timeout ?? TimeSpan.FromSeconds(10), description);
 
-    public async Task<RecordedRequest> WaitForRequestAsync(string method, string pathPattern, TimeSpan? timeout = null) =>
+    public async Task<FakeRecordedRequest> WaitForRequestAsync(string method, string pathPattern, TimeSpan? timeout = null) =>
         (await WaitForRequestsAsync(method, pathPattern, 1, timeout).ConfigureAwait(false))[0];
 
-    public async Task<IReadOnlyList<RecordedRequest>> WaitForRequestsAsync(string method, string pathPattern, int count, TimeSpan? timeout = null)
+    /// <summary>Waits until <paramref name="count"/> requests matching method and path (relative to /api/v10) have been answered; returns every match.</summary>
+    public async Task<IReadOnlyList<FakeRecordedRequest>> WaitForRequestsAsync(string method, string pathPattern, int count, TimeSpan? timeout = null)
     {
-        await WaitUntilAsync(d => d.RequestsTo(method, pathPattern).Count(r => r.Status is not null) >= count, timeout, $"{count} answered {method} {pathPattern}").ConfigureAwait(false);
+        await Recorder.WaitForArrivalsAsync(r => r.Status is not null && IsTo(r, method, pathPattern), count, timeout, $"answered {method} {pathPattern}").ConfigureAwait(false);
         return RequestsTo(method, pathPattern);
     }
 
-    public void ClearRecordedRequests() => _recorder.Clear();
+    public void ClearRecordedRequests() => _pipeline.Recorder.Clear();
 
     // ---- Gateway support -----------------------------------------------------------------------
 
-    internal void AttachGateway(string url)
-    {
-        lock (_gate)
-        {
-            _gatewayUrl = url;
-        }
-    }
+    internal void AttachGateway(string url) => Locked(() => _gatewayUrl = url);
 
     internal bool TryUseSessionStart()
     {
@@ -339,23 +295,11 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     }
 
     /// <summary>The guild's members, or null for a guild the fake does not have.</summary>
-    internal IReadOnlyList<FakeMember>? MembersOf(string guildId)
-    {
-        lock (_gate)
-        {
-            return _guilds.TryGetValue(guildId, out var guild) ? [.. guild.Members.Values] : null;
-        }
-    }
+    internal IReadOnlyList<FakeMember>? MembersOf(string guildId) => Locked<IReadOnlyList<FakeMember>?>(() => _guilds.TryGetValue(guildId, out var guild) ? [.. guild.Members.Values] : null);
 
-    internal IReadOnlyList<string> GuildIds()
-    {
-        lock (_gate)
-        {
-            return [.. _guilds.Keys];
-        }
-    }
+    internal IReadOnlyList<string> GuildIds() => Locked<IReadOnlyList<string>>(() => [.. _guilds.Keys]);
 
-    internal JsonObject BotUserJson() => DiscordJson.User(BotUserId, Options.BotUsername, null, bot: true);
+    internal JsonObject BotUserJson() => FakeDiscordJson.User(BotUserId, Options.BotUsername, null, bot: true);
 
     /// <summary>GUILD_CREATE data; offline members are left out of guilds larger than largeThreshold, as Discord does.</summary>
     internal JsonObject GuildCreateJson(string guildId, int largeThreshold, DateTimeOffset now)
@@ -370,7 +314,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
             json["large"] = large;
             json["unavailable"] = false;
             json["member_count"] = guild.Members.Count;
-            json["members"] = new JsonArray([.. members.Select(m => (JsonNode)DiscordJson.Member(m))]);
+            json["members"] = new JsonArray([.. members.Select(m => (JsonNode)FakeDiscordJson.Member(m))]);
             json["channels"] = ChannelsJson(guildId);
             json["threads"] = new JsonArray();
             json["presences"] = new JsonArray();
@@ -388,195 +332,30 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         lock (_gate)
         {
             var member = Guild(guildId).Members.GetValueOrDefault(userId) ?? throw new InvalidOperationException($"No member {userId} in guild {guildId}.");
-            var json = DiscordJson.Member(member);
+            var json = FakeDiscordJson.Member(member);
             json["guild_id"] = guildId;
             return json;
         }
     }
 
-    // ---- Pipeline ------------------------------------------------------------------------------
-
-    private async Task HandleAsync(HttpContext context)
-    {
-        var request = await _recorder.RecordAsync(context).ConfigureAwait(false);
-        try
-        {
-            await AnswerAsync(context, request).ConfigureAwait(false);
-        }
-        finally
-        {
-            _signal.Pulse();
-        }
-    }
-
-    private async Task AnswerAsync(HttpContext context, RecordedRequest request)
-    {
-        var path = request.Path;
-        if (!path.StartsWith(ApiPrefix + "/", StringComparison.Ordinal))
-        {
-            await WriteAsync(context, request, new DiscordResult(404, DiscordJson.Error(0, "404: Not Found"))).ConfigureAwait(false);
-            return;
-        }
-
-        var relative = Relative(path);
-        if (_faults.OutageStatus is int downStatus)
-        {
-            // What Discord's edge answers during an outage: not JSON.
-            await WriteRawAsync(context, request, downStatus, "upstream connect error or disconnect/reset before headers. reset reason: connection termination", "text/plain").ConfigureAwait(false);
-            return;
-        }
-
-        var match = Match(request.Method, relative, out var methodMismatch);
-
-        while (_faults.TryTake(request.Method, relative, out var fault))
-        {
-            switch (fault)
-            {
-                case DelayFault delay:
-                    await Task.Delay(delay.Duration, context.RequestAborted).ConfigureAwait(false);
-                    continue;
-                case AbortFault:
-                    context.Abort();
-                    return;
-                case StatusFault status:
-                    await WriteRawAsync(context, request, status.StatusCode, status.Body, status.ContentType).ConfigureAwait(false);
-                    return;
-                case RateLimitFault limit:
-                    if (match is not null && limit.Scope != "shared")
-                    {
-                        _rateLimiter.CountAnswer(match.Value.Route.Bucket, 429, countRequest: true);
-                    }
-
-                    await WriteTooManyRequestsAsync(context, request, limit.RetryAfterSeconds, limit.Scope, null).ConfigureAwait(false);
-                    return;
-            }
-        }
-
-        if (match is not (var route, var values))
-        {
-            var result = methodMismatch
-                ? new DiscordResult(405, DiscordJson.Error(0, "405: Method Not Allowed"))
-                : new DiscordResult(404, DiscordJson.Error(0, "404: Not Found"));
-            await WriteAsync(context, request, result).ConfigureAwait(false);
-            return;
-        }
-
-        if (route.Authenticated && request.Header("Authorization") != "Bot " + Token)
-        {
-            _rateLimiter.CountAnswer(route.Bucket, 401, countRequest: true);
-            await WriteAsync(context, request, new DiscordResult(401, DiscordJson.Error(0, "401: Unauthorized"))).ConfigureAwait(false);
-            return;
-        }
-
-        // "Interaction endpoints are not bound to the bot's Global Rate Limit." (Discord, Rate Limits)
-        if (route.Global && !_rateLimiter.TryAcquireGlobal(out var globalRetry))
-        {
-            _rateLimiter.CountAnswer(route.Bucket, 429, countRequest: true);
-            await WriteTooManyRequestsAsync(context, request, globalRetry, "global", null).ConfigureAwait(false);
-            return;
-        }
-
-        var major = MajorParameter(route, values);
-        var decision = _rateLimiter.Acquire(route.Bucket, major);
-        if (!decision.Allowed)
-        {
-            await WriteTooManyRequestsAsync(context, request, decision.ResetAfter, decision.Scope, decision).ConfigureAwait(false);
-            return;
-        }
-
-        DiscordResult answer;
-        JsonNode? body = null;
-        if (route.ParsesBody && request.Body.Length > 0)
-        {
-            try
-            {
-                body = JsonNode.Parse(request.Body);
-            }
-            catch (JsonException)
-            {
-                answer = new DiscordResult(400, DiscordJson.Error(50109, "The request body contains invalid JSON."));
-                await WriteAsync(context, request, answer, decision).ConfigureAwait(false);
-                return;
-            }
-        }
-
-        answer = route.Handler(new RouteContext(context, request, values, body));
-        if (answer.Status is 401 or 403)
-        {
-            _rateLimiter.CountAnswer(route.Bucket, answer.Status, countRequest: false);
-        }
-
-        await WriteAsync(context, request, answer, decision).ConfigureAwait(false);
-    }
-
     private static string Relative(string path) =>
         path.StartsWith(ApiPrefix, StringComparison.Ordinal) ? path[ApiPrefix.Length..] : path;
 
-    private static string MajorParameter(Route route, IReadOnlyDictionary<string, string> values) =>
-        route.Segments[0] switch
-        {
-            "guilds" => values["guild"],
-            "channels" => values["channel"],
-            "webhooks" => values["app"] + "/" + values["token"],
-            "interactions" => values["interaction"] + "/" + values["token"],
-            _ => "",
-        };
-
-    private static void AddRateLimitHeaders(HttpResponse response, BucketDecision decision)
+    /// <summary>Reads state under the fake's one lock (handlers run on Kestrel threads while tests seed and read).</summary>
+    private T Locked<T>(Func<T> read)
     {
-        response.Headers["X-RateLimit-Limit"] = decision.Limit.ToString(CultureInfo.InvariantCulture);
-        response.Headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
-        response.Headers["X-RateLimit-Reset"] = DiscordJson.Seconds(decision.ResetAt.ToUnixTimeMilliseconds() / 1000.0);
-        response.Headers["X-RateLimit-Reset-After"] = DiscordJson.Seconds(Math.Max(0, decision.ResetAfter));
-        response.Headers["X-RateLimit-Bucket"] = decision.Hash;
-    }
-
-    private static async Task WriteAsync(HttpContext context, RecordedRequest request, DiscordResult result, BucketDecision? decision = null)
-    {
-        if (decision is { } d)
+        lock (_gate)
         {
-            AddRateLimitHeaders(context.Response, d);
-        }
-
-        context.Response.StatusCode = result.Status;
-        request.Status = result.Status;
-        if (result.Body is not null)
-        {
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(result.Body.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
+            return read();
         }
     }
 
-    private static async Task WriteRawAsync(HttpContext context, RecordedRequest request, int status, string body, string contentType)
+    private void Locked(Action change)
     {
-        context.Response.StatusCode = status;
-        request.Status = status;
-        if (body.Length > 0)
+        lock (_gate)
         {
-            context.Response.ContentType = contentType;
-            await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+            change();
         }
-    }
-
-    /// <summary>429 as Discord documents it: JSON body with retry_after (float seconds) and global, Retry-After, X-RateLimit-Scope, and X-RateLimit-Global on global limits.</summary>
-    private static Task WriteTooManyRequestsAsync(HttpContext context, RecordedRequest request, double retryAfter, string scope, BucketDecision? decision)
-    {
-        var global = scope == "global";
-        var headers = context.Response.Headers;
-        headers["Retry-After"] = Math.Ceiling(retryAfter).ToString(CultureInfo.InvariantCulture);
-        headers["X-RateLimit-Scope"] = scope;
-        if (global)
-        {
-            headers["X-RateLimit-Global"] = "true";
-        }
-
-        var body = new JsonObject
-        {
-            ["message"] = "You are being rate limited.",
-            ["retry_after"] = Math.Round(retryAfter, 3),
-            ["global"] = global,
-        };
-        return WriteAsync(context, request, new DiscordResult(429, body), decision);
     }
 
     private GuildState Guild(string guildId) =>
@@ -596,12 +375,3 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
     }
 }
 
-internal readonly record struct DiscordResult(int Status, JsonNode? Body)
-{
-    public static DiscordResult NoContent => new(204, null);
-
-    public static DiscordResult Ok(JsonNode body) => new(200, body);
-
-    public static DiscordResult Error(int status, int code, string message, JsonObject? errors = null) =>
-        new(status, DiscordJson.Error(code, message, errors));
-}

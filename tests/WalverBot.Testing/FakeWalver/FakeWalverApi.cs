@@ -18,7 +18,7 @@ public sealed class FakeWalverOptions
 }
 
 /// <summary>A verification the fake accepted: our id and the JSON body as sent.</summary>
-public sealed record WalverVerification(string Id, JsonObject Body, DateTimeOffset CreatedAt);
+public sealed record FakeWalverVerification(string Id, JsonObject Body, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// Walver's API (FastAPI-style answers: errors as {"detail": ...}): POST /new with X-API-Key,
@@ -32,11 +32,9 @@ public sealed class FakeWalverApi : IAsyncDisposable
 
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
-    private readonly RequestRecorder _recorder;
-    private readonly FaultPlan _faults = new();
-    private readonly Signal _signal = new();
-    private readonly Dictionary<string, WalverVerification> _verifications = [];
-    private readonly List<WalverVerification> _created = [];
+    private readonly FakeHttpPipeline _pipeline;
+    private readonly Dictionary<string, FakeWalverVerification> _verifications = [];
+    private readonly List<FakeWalverVerification> _created = [];
     private readonly Dictionary<string, (int Count, DateTimeOffset ResetAt)> _windows = [];
     private WebApplication? _app;
 
@@ -44,7 +42,8 @@ public sealed class FakeWalverApi : IAsyncDisposable
     {
         Options = options;
         _time = options.TimeProvider;
-        _recorder = new RequestRecorder(_time);
+        // What a proxy in front of Walver answers while it is down: an HTML page, not JSON.
+        _pipeline = new FakeHttpPipeline(_time, status => ("<html><body><h1>" + status + " Bad Gateway</h1></body></html>", "text/html"));
     }
 
     public FakeWalverOptions Options { get; }
@@ -57,7 +56,11 @@ public sealed class FakeWalverApi : IAsyncDisposable
     public static async Task<FakeWalverApi> StartAsync(FakeWalverOptions? options = null)
     {
         var api = new FakeWalverApi(options ?? new FakeWalverOptions());
-        var (app, baseAddress) = await LoopbackHost.StartAsync(a => a.Run(api.HandleAsync)).ConfigureAwait(false);
+        var (app, baseAddress) = await FakeLoopbackHost.StartAsync(a =>
+        {
+            a.Use(api._pipeline.InvokeAsync);
+            a.Run(api.AnswerAsync);
+        }).ConfigureAwait(false);
         api._app = app;
         api.BaseUrl = baseAddress.ToString().TrimEnd('/');
         return api;
@@ -79,27 +82,30 @@ public sealed class FakeWalverApi : IAsyncDisposable
     {
         lock (_gate)
         {
-            _verifications[id] = new WalverVerification(id, new JsonObject { ["id"] = id }, _time.GetUtcNow());
+            _verifications[id] = new FakeWalverVerification(id, new JsonObject { ["id"] = id }, _time.GetUtcNow());
         }
     }
 
     /// <summary>Faults for the next matching requests, e.g. InjectFault("POST", "/new", FakeFault.Status(500, "Internal Server Error", "text/plain")).</summary>
     public void InjectFault(string method, string pathPattern, FakeFault fault, int times = 1) =>
-        _faults.Add(method, pathPattern, fault, times);
+        _pipeline.Faults.Add(method, pathPattern, fault, times);
 
-    public void GoDown(int status = 502) => _faults.BeginOutage(status);
+    public void GoDown(int status = 502) => _pipeline.Faults.BeginOutage(status);
 
-    public void ComeBackUp() => _faults.EndOutage();
+    public void ComeBackUp() => _pipeline.Faults.EndOutage();
 
-    public IReadOnlyList<RecordedRequest> Requests => _recorder.Snapshot();
+    public IReadOnlyList<FakeRecordedRequest> Requests => _pipeline.Recorder.Snapshot();
+
+    /// <summary>Every request as it arrived, with awaitable waits for arrivals.</summary>
+    public FakeRequestRecorder Recorder => _pipeline.Recorder;
 
     /// <summary>Verifications created through the API, in order.</summary>
-    public IReadOnlyList<WalverVerification> Created
+    public IReadOnlyList<FakeWalverVerification> Created
     {
         get { lock (_gate) { return [.. _created]; } }
     }
 
-    public WalverVerification? Verification(string id)
+    public FakeWalverVerification? Verification(string id)
     {
         lock (_gate)
         {
@@ -108,92 +114,60 @@ public sealed class FakeWalverApi : IAsyncDisposable
     }
 
     public Task WaitUntilAsync(Func<FakeWalverApi, bool> condition, TimeSpan? timeout = null, string description = "a condition on the fake Walver") =>
-        _signal.WaitUntilAsync(() => condition(this), timeout ?? TimeSpan.FromSeconds(10), description);
+        _pipeline.Signal.WaitUntilAsync(() => condition(this), timeout ?? TimeSpan.FromSeconds(10), description);
 
     public Task WaitForRequestsAsync(int count, TimeSpan? timeout = null) =>
         WaitUntilAsync(w => w.Requests.Count(r => r.Status is not null) >= count, timeout, $"{count} answered requests");
 
-    // ---- Pipeline ------------------------------------------------------------------------------
+    // ---- Routes --------------------------------------------------------------------------------
 
-    private async Task HandleAsync(HttpContext context)
+    private async Task AnswerAsync(HttpContext context)
     {
-        var request = await _recorder.RecordAsync(context).ConfigureAwait(false);
-        try
+        var path = context.Request.Path.Value ?? "/";
+        var limited = $"Rate limit exceeded: {Options.RequestsPerMinute} per 1 minute";
+        if (await _pipeline.TryFaultAsync(context, path, _ => WriteJsonAsync(context, 429, new JsonObject { ["error"] = limited })).ConfigureAwait(false))
         {
-            await AnswerAsync(context, request).ConfigureAwait(false);
-        }
-        finally
-        {
-            _signal.Pulse();
-        }
-    }
-
-    private async Task AnswerAsync(HttpContext context, RecordedRequest request)
-    {
-        if (_faults.OutageStatus is int status)
-        {
-            await WriteAsync(context, request, status, "<html><body><h1>" + status + " Bad Gateway</h1></body></html>", "text/html").ConfigureAwait(false);
             return;
         }
 
-        while (_faults.TryTake(request.Method, request.Path, out var fault))
+        if (path.TrimEnd('/') != "/new")
         {
-            switch (fault)
-            {
-                case DelayFault delay:
-                    await Task.Delay(delay.Duration, context.RequestAborted).ConfigureAwait(false);
-                    continue;
-                case AbortFault:
-                    context.Abort();
-                    return;
-                case StatusFault s:
-                    await WriteAsync(context, request, s.StatusCode, s.Body, s.ContentType).ConfigureAwait(false);
-                    return;
-                case RateLimitFault limit:
-                    context.Response.Headers.RetryAfter = Math.Ceiling(limit.RetryAfterSeconds).ToString(CultureInfo.InvariantCulture);
-                    await WriteJsonAsync(context, request, 429, new JsonObject { ["error"] = $"Rate limit exceeded: {Options.RequestsPerMinute} per 1 minute" }).ConfigureAwait(false);
-                    return;
-            }
-        }
-
-        if (request.Path.TrimEnd('/') != "/new")
-        {
-            await WriteJsonAsync(context, request, 404, new JsonObject { ["detail"] = "Not Found" }).ConfigureAwait(false);
+            await WriteJsonAsync(context, 404, new JsonObject { ["detail"] = "Not Found" }).ConfigureAwait(false);
             return;
         }
 
-        if (request.Method != "POST")
+        if (context.Request.Method != "POST")
         {
-            await WriteJsonAsync(context, request, 405, new JsonObject { ["detail"] = "Method Not Allowed" }).ConfigureAwait(false);
+            await WriteJsonAsync(context, 405, new JsonObject { ["detail"] = "Method Not Allowed" }).ConfigureAwait(false);
             return;
         }
 
-        await CreateAsync(context, request).ConfigureAwait(false);
+        await CreateAsync(context).ConfigureAwait(false);
     }
 
     /// <summary>
     /// POST /new. Order follows how a FastAPI app with a key dependency and a rate-limit decorator
     /// answers: API key (401), body validation (422), rate limit (429), then the handler (400, 409, 200).
     /// </summary>
-    private async Task CreateAsync(HttpContext context, RecordedRequest request)
+    private async Task CreateAsync(HttpContext context)
     {
-        var key = request.Header("X-API-Key");
+        var key = context.Request.Headers["X-API-Key"].FirstOrDefault();
         if (key is null)
         {
-            await WriteJsonAsync(context, request, 401, new JsonObject { ["detail"] = "API key required" }).ConfigureAwait(false);
+            await WriteJsonAsync(context, 401, new JsonObject { ["detail"] = "API key required" }).ConfigureAwait(false);
             return;
         }
 
         if (!string.Equals(key, ApiKey, StringComparison.Ordinal))
         {
-            await WriteJsonAsync(context, request, 401, new JsonObject { ["detail"] = "Invalid API key" }).ConfigureAwait(false);
+            await WriteJsonAsync(context, 401, new JsonObject { ["detail"] = "Invalid API key" }).ConfigureAwait(false);
             return;
         }
 
         JsonObject? body;
         try
         {
-            body = JsonNode.Parse(request.Body) as JsonObject;
+            body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false) as JsonObject;
         }
         catch (JsonException)
         {
@@ -203,14 +177,14 @@ public sealed class FakeWalverApi : IAsyncDisposable
         var problems = Validate(body);
         if (problems.Count > 0)
         {
-            await WriteJsonAsync(context, request, 422, new JsonObject { ["detail"] = problems }).ConfigureAwait(false);
+            await WriteJsonAsync(context, 422, new JsonObject { ["detail"] = problems }).ConfigureAwait(false);
             return;
         }
 
         if (!TryTakeRateLimit(context, out var retryAfter))
         {
             context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-            await WriteJsonAsync(context, request, 429, new JsonObject { ["error"] = $"Rate limit exceeded: {Options.RequestsPerMinute} per 1 minute" }).ConfigureAwait(false);
+            await WriteJsonAsync(context, 429, new JsonObject { ["error"] = $"Rate limit exceeded: {Options.RequestsPerMinute} per 1 minute" }).ConfigureAwait(false);
             return;
         }
 
@@ -218,24 +192,24 @@ public sealed class FakeWalverApi : IAsyncDisposable
         var chain = body["chain"]!.GetValue<string>();
         if (!Chains.Contains(chain))
         {
-            await WriteJsonAsync(context, request, 400, new JsonObject { ["detail"] = $"Unsupported chain: {chain}" }).ConfigureAwait(false);
+            await WriteJsonAsync(context, 400, new JsonObject { ["detail"] = $"Unsupported chain: {chain}" }).ConfigureAwait(false);
             return;
         }
 
         var webhook = body["webhook"]?.GetValue<string>();
         if (webhook is null && body["folder_id"] is null)
         {
-            await WriteJsonAsync(context, request, 400, new JsonObject { ["detail"] = "Webhook URL is required for verifications outside a folder" }).ConfigureAwait(false);
+            await WriteJsonAsync(context, 400, new JsonObject { ["detail"] = "Webhook URL is required for verifications outside a folder" }).ConfigureAwait(false);
             return;
         }
 
         if (webhook is not null && !webhook.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
-            await WriteJsonAsync(context, request, 400, new JsonObject { ["detail"] = "Webhook URL must use HTTPS" }).ConfigureAwait(false);
+            await WriteJsonAsync(context, 400, new JsonObject { ["detail"] = "Webhook URL must use HTTPS" }).ConfigureAwait(false);
             return;
         }
 
-        WalverVerification created;
+        FakeWalverVerification created;
         lock (_gate)
         {
             if (_verifications.ContainsKey(id))
@@ -244,7 +218,7 @@ public sealed class FakeWalverApi : IAsyncDisposable
             }
             else
             {
-                created = new WalverVerification(id, (JsonObject)body.DeepClone(), _time.GetUtcNow());
+                created = new FakeWalverVerification(id, (JsonObject)body.DeepClone(), _time.GetUtcNow());
                 _verifications[id] = created;
                 _created.Add(created);
             }
@@ -252,7 +226,7 @@ public sealed class FakeWalverApi : IAsyncDisposable
 
         if (created is null)
         {
-            await WriteJsonAsync(context, request, 409, new JsonObject { ["detail"] = "Verification with this ID already exists" }).ConfigureAwait(false);
+            await WriteJsonAsync(context, 409, new JsonObject { ["detail"] = "Verification with this ID already exists" }).ConfigureAwait(false);
             return;
         }
 
@@ -261,7 +235,7 @@ public sealed class FakeWalverApi : IAsyncDisposable
         answer["verification_url"] = "https://walver.io/verify/" + Uri.EscapeDataString(id);
         answer["created_at"] = created.CreatedAt.ToString("yyyy-MM-ddTHH:mm:ss.ffffff", CultureInfo.InvariantCulture);
         answer["internal_id"] ??= Guid.NewGuid().ToString();
-        await WriteJsonAsync(context, request, 200, answer).ConfigureAwait(false);
+        await WriteJsonAsync(context, 200, answer).ConfigureAwait(false);
     }
 
     private static JsonArray Validate(JsonObject? body)
@@ -364,14 +338,6 @@ public sealed class FakeWalverApi : IAsyncDisposable
         return count <= limit;
     }
 
-    private static Task WriteJsonAsync(HttpContext context, RecordedRequest request, int status, JsonNode body) =>
-        WriteAsync(context, request, status, body.ToJsonString(), "application/json");
-
-    private static async Task WriteAsync(HttpContext context, RecordedRequest request, int status, string body, string contentType)
-    {
-        context.Response.StatusCode = status;
-        request.Status = status;
-        context.Response.ContentType = contentType;
-        await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-    }
+    private static Task WriteJsonAsync(HttpContext context, int status, JsonNode body) =>
+        FakeHttpPipeline.WriteAsync(context, status, body.ToJsonString(), "application/json");
 }

@@ -5,29 +5,29 @@ public abstract record FakeFault
 {
     /// <summary>Answer this status with this body instead of handling the request.</summary>
     public static FakeFault Status(int status, string body = "", string contentType = "application/json") =>
-        new StatusFault(status, body, contentType);
+        new FakeStatusFault(status, body, contentType);
 
     /// <summary>A Cloudflare-style 502: an HTML page, not JSON.</summary>
-    public static FakeFault BadGateway() => new StatusFault(
+    public static FakeFault BadGateway() => new FakeStatusFault(
         502,
         "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>",
         "text/html");
 
     /// <summary>Wait this long (real time) and then handle the request normally.</summary>
-    public static FakeFault Delay(TimeSpan delay) => new DelayFault(delay);
+    public static FakeFault Delay(TimeSpan delay) => new FakeDelayFault(delay);
 
     /// <summary>Drop the TCP connection without answering.</summary>
-    public static FakeFault Abort() => new AbortFault();
+    public static FakeFault Abort() => new FakeAbortFault();
 
     /// <summary>Answer 429 with this retry_after (seconds). Scope is Discord's X-RateLimit-Scope: user, shared or global.</summary>
     public static FakeFault RateLimited(double retryAfterSeconds, string scope = "user") =>
-        new RateLimitFault(retryAfterSeconds, scope);
+        new FakeRateLimitFault(retryAfterSeconds, scope);
 }
 
-public sealed record StatusFault(int StatusCode, string Body, string ContentType) : FakeFault;
+public sealed record FakeStatusFault(int StatusCode, string Body, string ContentType) : FakeFault;
 
-public sealed record DelayFault(TimeSpan Duration) : FakeFault;
+public sealed record FakeDelayFault(TimeSpan Duration) : FakeFault;
 
-public sealed record AbortFault : FakeFault;
+public sealed record FakeAbortFault : FakeFault;
 
-public sealed record RateLimitFault(double RetryAfterSeconds, string Scope) : FakeFault;
+public sealed record FakeRateLimitFault(double RetryAfterSeconds, string Scope) : FakeFault;

@@ -48,7 +48,7 @@ public sealed class CommandScenario : IAsyncDisposable
         }
 
         var bot = await BotScenario.StartAsync(all, startBot: false);
-        bot.Discord.AddRole(GuildId, new FakeRole(ModeratorRoleId, "Moderator", 2, DiscordPermissions.Of(DiscordPermissions.ManageRoles)));
+        bot.Discord.AddRole(GuildId, new FakeRole(ModeratorRoleId, "Moderator", 2, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles)));
         bot.Discord.AddMember(GuildId, new FakeMember(AdminId, "admin") { Roles = [ModeratorRoleId] });
         bot.Discord.AddChannel(new FakeChannel(ChannelId, GuildId, "verify-here"));
         seed?.Invoke(bot.Discord);
@@ -135,7 +135,7 @@ public sealed class CommandScenario : IAsyncDisposable
 }
 
 /// <summary>What the caller saw: the callback (type, time) and the message body of the final answer.</summary>
-public sealed record Answer(InteractionCallback Callback, JsonObject Body, string Content)
+public sealed record Answer(FakeInteractionCallback Callback, JsonObject Body, string Content)
 {
     /// <summary>64 = EPHEMERAL: only the caller sees it (for a deferral, the flag is on the callback).</summary>
     public bool IsEphemeral => Callback.Type == 4

@@ -22,7 +22,7 @@ public sealed class CommandsAdminTests : IAsyncLifetime
     public async Task InitializeAsync() => _s = await CommandScenario.StartAsync(seed: discord =>
     {
         discord.AddRole(GuildId, new FakeRole(AboveBotRoleId, "Whale", 6));
-        discord.AddRole(GuildId, new FakeRole(AdminsRoleId, "Admins", 3, DiscordPermissions.Of(DiscordPermissions.Administrator)));
+        discord.AddRole(GuildId, new FakeRole(AdminsRoleId, "Admins", 3, FakeDiscordPermissions.Of(FakeDiscordPermissions.Administrator)));
         discord.AddChannel(new FakeChannel(MutedChannelId, GuildId, "announcements", BotCanSend: false));
     });
 
@@ -129,7 +129,7 @@ public sealed class CommandsAdminTests : IAsyncLifetime
         Assert.Contains("Linked", link.Content, StringComparison.Ordinal);
         Assert.Contains("https://bot.example.test/webhooks/walver", link.Content, StringComparison.Ordinal);
 
-        await _s.Bot.SendAsync(Testing.FakeWalver.WalverWebhook.For("dashboard-made").WithDiscord("alice").WithSecret(LinkSecret).Signed());
+        await _s.Bot.SendAsync(Testing.FakeWalver.FakeWalverWebhook.For("dashboard-made").WithDiscord("alice").WithSecret(LinkSecret).Signed());
         await _s.Bot.WaitForRolePutsAsync(BotScenario.AliceId);
         await Inbox.WaitForDecisionAsync(_s.Bot, Outcomes.Granted);
 
@@ -392,5 +392,5 @@ public sealed class CommandsAdminTests : IAsyncLifetime
     private static JsonObject Link(string id, string roleId, string? url = null) =>
         Slash("link", [Text("id", id), Role("role", roleId), Text("secret", LinkSecret), .. url is null ? Array.Empty<(string, int, JsonNode)>() : [Text("url", url)]]);
 
-    private static string ContentOf(SentMessage message) => message.Body["content"]?.GetValue<string>() ?? "";
+    private static string ContentOf(FakeSentMessage message) => message.Body["content"]?.GetValue<string>() ?? "";
 }

@@ -55,7 +55,7 @@ public sealed class CommandsCreateTests : IAsyncLifetime
         Assert.Contains(answer.Buttons, b => b["url"]?.GetValue<string>() == url);
 
         // Walver's webhook for that id, with that secret, grants the role.
-        var delivery = await _s.Bot.SendAsync(WalverWebhook.For(id).WithDiscord("alice").WithSecret(secret).Signed());
+        var delivery = await _s.Bot.SendAsync(FakeWalverWebhook.For(id).WithDiscord("alice").WithSecret(secret).Signed());
         Assert.Equal(200, delivery.Status);
         await _s.Bot.WaitForRolePutsAsync(BotScenario.AliceId);
         Assert.Contains(BotScenario.HolderRoleId, _s.Discord.GetMemberRoles(GuildId, BotScenario.AliceId));
@@ -84,7 +84,7 @@ public sealed class CommandsCreateTests : IAsyncLifetime
         // A delivery whose token check is below the minimum grants nothing.
         var id = body["id"]!.GetValue<string>();
         var secret = body["secret"]!.GetValue<string>();
-        await _s.Bot.SendAsync(WalverWebhook.For(id).WithDiscord("alice").WithSecret(secret).Signed().WithToken(token, 1, 5, passed: true));
+        await _s.Bot.SendAsync(FakeWalverWebhook.For(id).WithDiscord("alice").WithSecret(secret).Signed().WithToken(token, 1, 5, passed: true));
         await Inbox.WaitForDecisionAsync(_s.Bot, Outcomes.TokenMismatch);
         Assert.Equal(0, _s.Bot.RolePuts(BotScenario.AliceId));
     }
@@ -104,7 +104,7 @@ public sealed class CommandsCreateTests : IAsyncLifetime
         Assert.Equal(8, code.Length);
         var id = body["id"]!.GetValue<string>();
         var secret = body["secret"]!.GetValue<string>();
-        await _s.Bot.SendAsync(WalverWebhook.For(id).WithDiscord("bob").WithField("walverbot_code", code).WithSecret(secret).Signed());
+        await _s.Bot.SendAsync(FakeWalverWebhook.For(id).WithDiscord("bob").WithField("walverbot_code", code).WithSecret(secret).Signed());
 
         await _s.Bot.WaitForRolePutsAsync(BotScenario.AliceId);
         Assert.Equal(0, _s.Bot.RolePuts(BotScenario.BobId));

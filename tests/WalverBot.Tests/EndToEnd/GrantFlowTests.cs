@@ -25,8 +25,8 @@ public sealed class GrantFlowTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _bot.DisposeAsync();
 
-    private WalverWebhook Gated(string discord = "alice") =>
-        WalverWebhook.For("wb_gated").WithDiscord(discord).WithSecret("gated-secret").Signed();
+    private FakeWalverWebhook Gated(string discord = "alice") =>
+        FakeWalverWebhook.For("wb_gated").WithDiscord(discord).WithSecret("gated-secret").Signed();
 
     [Fact]
     public async Task The_typed_username_gets_the_role_with_an_audit_reason()

@@ -70,7 +70,7 @@ public sealed class WebhookAnswerTests : IAsyncLifetime
         var store = _bot.Services.GetRequiredService<WalverBot.Verifications.VerificationStore>();
         await store.SetEnabledAsync("wb_disabled", false);
 
-        var response = await _bot.SendAsync(WalverWebhook.For("wb_disabled").WithDiscord("alice").WithSecret("other-secret").Signed());
+        var response = await _bot.SendAsync(FakeWalverWebhook.For("wb_disabled").WithDiscord("alice").WithSecret("other-secret").Signed());
 
         Assert.Equal(404, response.Status);
     }

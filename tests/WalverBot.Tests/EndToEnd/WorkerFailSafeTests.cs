@@ -34,8 +34,8 @@ public sealed class WorkerFailSafeTests : IAsyncLifetime
             ["Grants:OneMemberPerWallet"] = "false",
         }, startBot: false);
         _bot.Discord.AddGuild(OtherGuildId, "Other Guild");
-        _bot.Discord.AddRole(OtherGuildId, new FakeRole(OtherRoleId, "Member", 1, DiscordPermissions.Of(DiscordPermissions.ViewChannel)));
-        _bot.Discord.AddRole(OtherGuildId, new FakeRole(OtherBotRoleId, "WalverBot", 5, DiscordPermissions.Of(DiscordPermissions.ManageRoles), Managed: true));
+        _bot.Discord.AddRole(OtherGuildId, new FakeRole(OtherRoleId, "Member", 1, FakeDiscordPermissions.Of(FakeDiscordPermissions.ViewChannel)));
+        _bot.Discord.AddRole(OtherGuildId, new FakeRole(OtherBotRoleId, "WalverBot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles), Managed: true));
         _bot.Discord.SetBotRoles(OtherGuildId, OtherBotRoleId);
         for (var i = 0; i < OtherMembers; i++)
         {
@@ -51,8 +51,8 @@ public sealed class WorkerFailSafeTests : IAsyncLifetime
 
     private static string OtherMemberId(int i) => $"14000000000000001{i:00}";
 
-    private static WalverWebhook OtherGuildWebhook(int i) =>
-        WalverWebhook.For(OtherVerificationId).WithDiscord($"member{i}").WithSecret(OtherSecret).Signed();
+    private static FakeWalverWebhook OtherGuildWebhook(int i) =>
+        FakeWalverWebhook.For(OtherVerificationId).WithDiscord($"member{i}").WithSecret(OtherSecret).Signed();
 
     [Fact]
     public async Task A_verifier_that_throws_for_one_event_does_not_stop_the_other_guilds_grants()

@@ -62,7 +62,7 @@ public sealed class DatabaseLockedTests
         }
 
         var started = System.Diagnostics.Stopwatch.StartNew();
-        WebhookResponse refused;
+        FakeWebhookResponse refused;
         try
         {
             refused = await bot.SendAsync(DrillMembers.Webhook(0)); // the lock is held until the answer is in

@@ -20,7 +20,7 @@ public sealed class DatabaseOwnershipTests
         Assert.Equal("storage unavailable, try again later", refused.Json!["error"]!.GetValue<string>());
         Assert.Contains(bot.Logs.Lines, l => l.Contains("Could not store a webhook", StringComparison.Ordinal) && l.Contains("was deleted", StringComparison.Ordinal));
         // A verification the bot has not read yet is looked up in the lost store: refused the same way, not a 500.
-        Assert.Equal(503, (await bot.SendAsync(WalverWebhook.For("wb_never_seen").WithDiscord("bob").Signed())).Status);
+        Assert.Equal(503, (await bot.SendAsync(FakeWalverWebhook.For("wb_never_seen").WithDiscord("bob").Signed())).Status);
         using var http = new HttpClient();
         var ready = await http.GetAsync($"{bot.BaseUrl}/readyz");
         Assert.Equal(503, (int)ready.StatusCode);

@@ -23,8 +23,8 @@ public static class DrillMembers
         }
     }
 
-    public static WalverWebhook Webhook(int i) =>
-        WalverWebhook.For(BotScenario.VerificationId)
+    public static FakeWalverWebhook Webhook(int i) =>
+        FakeWalverWebhook.For(BotScenario.VerificationId)
             .WithDiscord(Username(i))
             .WithSecret(BotScenario.Secret)
             .WithChain("ethereum")

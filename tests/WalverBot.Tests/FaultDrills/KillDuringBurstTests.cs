@@ -17,8 +17,8 @@ public sealed class KillDuringBurstTests
         DrillMembers.Seed(scenario.Discord, Burst);
         // The drill is about crash safety, not Discord's per-guild limits on member search and role PUTs (10 per 10 s
         // each in the fake, which alone would stretch 60 grants over a minute); the rate-limit benchmark covers those.
-        scenario.Discord.SetRateLimit(WalverBot.Testing.FakeDiscord.DiscordBuckets.MemberRoles, 50, TimeSpan.FromSeconds(1));
-        scenario.Discord.SetRateLimit(WalverBot.Testing.FakeDiscord.DiscordBuckets.MemberSearch, 50, TimeSpan.FromSeconds(1));
+        scenario.Discord.SetRateLimit(WalverBot.Testing.FakeDiscord.FakeDiscordBuckets.MemberRoles, 50, TimeSpan.FromSeconds(1));
+        scenario.Discord.SetRateLimit(WalverBot.Testing.FakeDiscord.FakeDiscordBuckets.MemberSearch, 50, TimeSpan.FromSeconds(1));
         var environment = scenario.With(("Security__Signatures", "Off"), ("Grants__RetryFor", "01:00:00"));
 
         var accepted = new System.Collections.Concurrent.ConcurrentBag<int>();
@@ -27,7 +27,7 @@ public sealed class KillDuringBurstTests
         {
             var url = $"{await bot.WaitForListeningAsync()}/webhooks/walver";
             scenario.Discord.GoDown(503);
-            using var sender = new WalverWebhookSender();
+            using var sender = new FakeWalverWebhookSender();
             var killed = 0;
             await Parallel.ForEachAsync(Enumerable.Range(0, Burst), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
             {

@@ -35,7 +35,7 @@ public sealed class BotScenario : IAsyncDisposable
     public FakeDiscordServer Discord { get; }
     public FakeGatewayServer Gateway { get; }
     public CapturedLogs Logs { get; private set; } = new();
-    public WalverWebhookSender Sender { get; } = new();
+    public FakeWalverWebhookSender Sender { get; } = new();
     public string BaseUrl { get; private set; } = "";
     public string WebhookUrl => $"{BaseUrl}/webhooks/walver";
     public string DatabasePath => Path.Combine(_folder, "walverbot.db");
@@ -53,8 +53,8 @@ public sealed class BotScenario : IAsyncDisposable
         var discord = await FakeDiscordServer.StartAsync();
         var gateway = await FakeGatewayServer.StartAsync(discord, new FakeGatewayOptions { HeartbeatIntervalMs = 1000 });
         discord.AddGuild(GuildId, "Test Guild");
-        discord.AddRole(GuildId, new FakeRole(HolderRoleId, "Holder", 1, DiscordPermissions.Of(DiscordPermissions.ViewChannel)));
-        discord.AddRole(GuildId, new FakeRole(BotRoleId, "WalverBot", 5, DiscordPermissions.Of(DiscordPermissions.ManageRoles), Managed: true));
+        discord.AddRole(GuildId, new FakeRole(HolderRoleId, "Holder", 1, FakeDiscordPermissions.Of(FakeDiscordPermissions.ViewChannel)));
+        discord.AddRole(GuildId, new FakeRole(BotRoleId, "WalverBot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles), Managed: true));
         discord.SetBotRoles(GuildId, BotRoleId);
         discord.AddMember(GuildId, new FakeMember(AliceId, "alice") { GlobalName = "Alice" });
         discord.AddMember(GuildId, new FakeMember(BobId, "bob") { Nick = "alice" });
@@ -126,10 +126,10 @@ public sealed class BotScenario : IAsyncDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
-    public WalverWebhook Webhook(string? discord = "alice") =>
-        WalverWebhook.For(VerificationId).WithDiscord(discord).WithSecret(Secret).Signed();
+    public FakeWalverWebhook Webhook(string? discord = "alice") =>
+        FakeWalverWebhook.For(VerificationId).WithDiscord(discord).WithSecret(Secret).Signed();
 
-    public Task<WebhookResponse> SendAsync(WalverWebhook webhook) => Sender.SendAsync(WebhookUrl, webhook);
+    public Task<FakeWebhookResponse> SendAsync(FakeWalverWebhook webhook) => Sender.SendAsync(WebhookUrl, webhook);
 
     /// <summary>Waits until Discord has seen <paramref name="count"/> role PUTs for the member.</summary>
     public Task WaitForRolePutsAsync(string userId, int count = 1, string roleId = HolderRoleId) =>

@@ -15,7 +15,7 @@ public static class TestWallets
     public static string SolanaAddress => SimpleBase.Base58.Bitcoin.Encode(SolanaKey.PublicKey.Export(KeyBlobFormat.RawPublicKey));
 
     /// <summary>Signs a Walver-style message naming the wallet and the verification, as the wallet on <paramref name="chain"/>.</summary>
-    public static WalverWebhook Signed(this WalverWebhook webhook, string chain = "ethereum")
+    public static FakeWalverWebhook Signed(this FakeWalverWebhook webhook, string chain = "ethereum")
     {
         var wallet = chain == "solana" ? SolanaAddress : EvmAddress;
         var message = $"Walver verification {webhook.Id}\nWallet: {wallet}\nNonce: {Guid.NewGuid():N}";

@@ -62,7 +62,7 @@ public sealed class CheckCommandTests
     public async Task Check_names_each_problem_a_role_above_the_bot_a_server_without_the_bot_the_intent_and_the_missing_key()
     {
         await using var fakes = await BotScenario.StartAsync(startBot: false);
-        fakes.Discord.AddRole(BotScenario.GuildId, new FakeRole("1300000000000000090", "Moderators", 9, DiscordPermissions.Of(DiscordPermissions.ViewChannel)));
+        fakes.Discord.AddRole(BotScenario.GuildId, new FakeRole("1300000000000000090", "Moderators", 9, FakeDiscordPermissions.Of(FakeDiscordPermissions.ViewChannel)));
         fakes.Gateway.Options.GuildMembersIntentEnabled = false;
 
         var (exitCode, output) = await CheckAsync(fakes, new Dictionary<string, string?>

@@ -20,7 +20,7 @@ public sealed class ProcessOperationsTests
         await using var scenario = await ProcessScenario.StartAsync();
         await using var bot = BotProcess.Start(scenario.With(("Logging__Format", "json")));
         var url = await bot.WaitForListeningAsync();
-        using var sender = new WalverWebhookSender();
+        using var sender = new FakeWalverWebhookSender();
 
         Assert.Equal(200, (await sender.SendAsync($"{url}/webhooks/walver", scenario.Fakes.Webhook())).Status);
         await scenario.Fakes.WaitForRolePutsAsync(BotScenario.AliceId);
@@ -65,7 +65,7 @@ public sealed class ProcessOperationsTests
         await using var scenario = await ProcessScenario.StartAsync();
         await using var bot = BotProcess.Start(scenario.Environment);
         var url = await bot.WaitForListeningAsync();
-        using var sender = new WalverWebhookSender();
+        using var sender = new FakeWalverWebhookSender();
         Assert.Equal(200, (await sender.SendAsync($"{url}/webhooks/walver", scenario.Fakes.Webhook())).Status);
 
         var health = await BotProcess.RunAsync(scenario.With(("Urls", url.Replace("127.0.0.1", "0.0.0.0", StringComparison.Ordinal))), CommandTimeout, "--health");
@@ -92,7 +92,7 @@ public sealed class ProcessOperationsTests
         await using (var bot = BotProcess.Start(scenario.Environment))
         {
             var url = await bot.WaitForListeningAsync();
-            using var sender = new WalverWebhookSender();
+            using var sender = new FakeWalverWebhookSender();
             Assert.Equal(200, (await sender.SendAsync($"{url}/webhooks/walver", scenario.Fakes.Webhook())).Status);
             // The fake records a request once answered; the member search is the last REST call before the PUT.
             await scenario.Discord.WaitForRequestAsync("GET", "/guilds/*/members/search");

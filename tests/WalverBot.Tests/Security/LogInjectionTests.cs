@@ -38,10 +38,10 @@ public sealed class LogInjectionTests
         await using var scenario = await ProcessScenario.StartAsync();
         await using var bot = BotProcess.Start(scenario.Environment);
         var url = await bot.WaitForListeningAsync();
-        using var sender = new WalverWebhookSender();
+        using var sender = new FakeWalverWebhookSender();
 
         var forged = "wb_x\n[12:00:00 INF] WalverBot.Grants.GrantLedger: Decision granted for verification wb_test_1\0\0";
-        var answer = await sender.SendAsync($"{url}/webhooks/walver", WalverWebhook.For(forged).WithSecret("x"));
+        var answer = await sender.SendAsync($"{url}/webhooks/walver", FakeWalverWebhook.For(forged).WithSecret("x"));
         Assert.Equal(404, answer.Status);
         await bot.WaitForOutputAsync("Refused a webhook for unknown verification", TimeSpan.FromSeconds(10));
 

@@ -4,7 +4,6 @@ using WalverBot.Storage;
 using WalverBot.Tests.Hosting;
 using WalverBot.Testing.FakeWalver;
 using WalverBot.Webhooks;
-using WalverWebhook = WalverBot.Testing.FakeWalver.WalverWebhook;
 
 namespace WalverBot.Tests.Webhooks;
 
@@ -37,7 +36,7 @@ public sealed class DeliveryKeyTests : IAsyncLifetime
     [Fact]
     public void The_key_follows_the_signed_message_not_the_spelling_of_the_signature()
     {
-        var webhook = WalverWebhook.For("wb_1").Signed();
+        var webhook = FakeWalverWebhook.For("wb_1").Signed();
         var key = WebhookInbox.DeliveryKey(webhook.Id, webhook.WalletAddress, webhook.Signature, webhook.Message);
 
         Assert.All(Respellings(webhook.Signature), s => Assert.Equal(key, WebhookInbox.DeliveryKey(webhook.Id, webhook.WalletAddress, s, webhook.Message)));
@@ -52,7 +51,7 @@ public sealed class DeliveryKeyTests : IAsyncLifetime
         var webhook = _bot.Webhook("alice");
 
         var first = await _bot.SendAsync(webhook);
-        var repeats = new List<WebhookResponse>();
+        var repeats = new List<FakeWebhookResponse>();
         foreach (var signature in Respellings(webhook.Signature))
         {
             repeats.Add(await _bot.SendAsync(webhook.WithSignature(signature).WithDiscord("bob")));

@@ -23,13 +23,17 @@ public sealed record FakeMember(string UserId, string Username)
 public sealed record FakeChannel(string Id, string GuildId, string Name, int Type = 0, bool BotCanSend = true);
 
 /// <summary>A message the bot posted to a channel, a webhook or as an interaction response.</summary>
-public sealed record SentMessage(string Id, string ChannelId, JsonObject Body, DateTimeOffset At);
+public sealed record FakeSentMessage(string Id, string ChannelId, JsonObject Body, DateTimeOffset At)
+{
+    /// <summary>Files uploaded with the message (multipart/form-data), in part order.</summary>
+    public IReadOnlyList<FakeAttachment> Attachments { get; init; } = [];
+}
 
 /// <summary>What the bot answered to an interaction callback.</summary>
-public sealed record InteractionCallback(string InteractionId, int Type, JsonNode? Data, DateTimeOffset At);
+public sealed record FakeInteractionCallback(string InteractionId, int Type, JsonNode? Data, DateTimeOffset At);
 
 /// <summary>A role change Discord accepted.</summary>
-public sealed record RoleChange(string Method, string GuildId, string UserId, string RoleId, string? AuditLogReason, DateTimeOffset At);
+public sealed record FakeRoleChange(string Method, string GuildId, string UserId, string RoleId, string? AuditLogReason, DateTimeOffset At);
 
 /// <summary>An interaction the fake knows about (so its callback and webhook routes work).</summary>
 public sealed class FakeInteraction
@@ -54,15 +58,15 @@ public sealed class FakeInteraction
     /// <summary>The INTERACTION_CREATE dispatch data; send it with the gateway's DispatchAsync.</summary>
     public JsonObject Payload { get; }
 
-    internal InteractionCallback? Callback { get; set; }
+    internal FakeInteractionCallback? Callback { get; set; }
 
-    internal List<SentMessage> Edits { get; } = [];
+    internal List<FakeSentMessage> Edits { get; } = [];
 
-    internal List<SentMessage> Followups { get; } = [];
+    internal List<FakeSentMessage> Followups { get; } = [];
 }
 
 /// <summary>Discord permission bits used by the fake. See Discord's "Permissions" topic.</summary>
-public static class DiscordPermissions
+public static class FakeDiscordPermissions
 {
     public const ulong KickMembers = 1UL << 1;
     public const ulong BanMembers = 1UL << 2;
@@ -78,4 +82,21 @@ public static class DiscordPermissions
     public const ulong All = (1UL << 51) - 1;
 
     public static string Of(params ulong[] bits) => bits.Aggregate(0UL, (acc, bit) => acc | bit).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>A file the bot uploaded with a message (a <c>files[n]</c> part): Id is n, Content the bytes as sent.</summary>
+public sealed record FakeAttachment(string Id, string FileName, string? ContentType, byte[] Content)
+{
+    /// <summary>The content as UTF-8 text, e.g. a CSV.</summary>
+    public string Text => System.Text.Encoding.UTF8.GetString(Content);
+
+    internal JsonObject ToJson() => new()
+    {
+        ["id"] = FakeSnowflake.At(DateTimeOffset.UtcNow),
+        ["filename"] = FileName,
+        ["size"] = Content.Length,
+        ["url"] = "https://cdn.discordapp.com/attachments/0/0/" + Uri.EscapeDataString(FileName),
+        ["proxy_url"] = "https://media.discordapp.net/attachments/0/0/" + Uri.EscapeDataString(FileName),
+        ["content_type"] = ContentType,
+    };
 }

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace WalverBot.Testing.FakeDiscord;
 
 /// <summary>Discord's wire shapes (snake_case, snowflakes as strings), built by hand so they do not depend on our client's models.</summary>
-internal static class DiscordJson
+internal static class FakeDiscordJson
 {
     public static JsonObject User(string id, string username, string? globalName, bool bot) => new()
     {
@@ -61,7 +61,7 @@ internal static class DiscordJson
                 ["id"] = botUserId,
                 ["type"] = 1,
                 ["allow"] = "0",
-                ["deny"] = DiscordPermissions.SendMessages.ToString(CultureInfo.InvariantCulture),
+                ["deny"] = FakeDiscordPermissions.SendMessages.ToString(CultureInfo.InvariantCulture),
             }),
         ["parent_id"] = null,
         ["nsfw"] = false,

@@ -1,7 +1,7 @@
 namespace WalverBot.Testing.FakeDiscord;
 
 /// <summary>Discord snowflakes: milliseconds since the Discord epoch (2015-01-01) shifted left by 22, plus a counter.</summary>
-public static class Snowflake
+public static class FakeSnowflake
 {
     private const long DiscordEpochMs = 1420070400000;
     private static int _increment;

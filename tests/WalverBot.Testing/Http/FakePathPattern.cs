@@ -4,7 +4,7 @@ namespace WalverBot.Testing.Http;
 /// Matches request paths against simple patterns: a segment that is <c>*</c> or <c>{name}</c>
 /// matches any one segment, a final <c>**</c> matches the rest. Method <c>*</c> matches any method.
 /// </summary>
-public static class PathPattern
+public static class FakePathPattern
 {
     public static bool IsMatch(string methodPattern, string pathPattern, string method, string path)
     {

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace WalverBot.Testing.FakeWalver;
 
 /// <summary>What the receiver answered.</summary>
-public sealed record WebhookResponse(int Status, string Body, string? ContentType)
+public sealed record FakeWebhookResponse(int Status, string Body, string? ContentType)
 {
     /// <summary>The body parsed as JSON, or null when it is not JSON.</summary>
     public JsonNode? Json
@@ -25,25 +25,25 @@ public sealed record WebhookResponse(int Status, string Body, string? ContentTyp
 }
 
 /// <summary>POSTs webhooks the way Walver does (JSON body), or hostile raw bodies, to a receiver URL.</summary>
-public sealed class WalverWebhookSender : IDisposable
+public sealed class FakeWalverWebhookSender : IDisposable
 {
     private readonly HttpClient _http;
     private readonly bool _ownsClient;
 
-    public WalverWebhookSender(HttpClient? http = null)
+    public FakeWalverWebhookSender(HttpClient? http = null)
     {
         _ownsClient = http is null;
         _http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    public Task<WebhookResponse> SendAsync(string url, WalverWebhook webhook, CancellationToken cancellationToken = default) =>
+    public Task<FakeWebhookResponse> SendAsync(string url, FakeWalverWebhook webhook, CancellationToken cancellationToken = default) =>
         SendRawAsync(url, webhook.ToJson().ToJsonString(), "application/json", cancellationToken);
 
     /// <summary>Sends any text with any content type (null: no Content-Type header).</summary>
-    public Task<WebhookResponse> SendRawAsync(string url, string body, string? contentType = "application/json", CancellationToken cancellationToken = default) =>
+    public Task<FakeWebhookResponse> SendRawAsync(string url, string body, string? contentType = "application/json", CancellationToken cancellationToken = default) =>
         SendBytesAsync(url, Encoding.UTF8.GetBytes(body), contentType, cancellationToken);
 
-    public async Task<WebhookResponse> SendBytesAsync(string url, byte[] body, string? contentType, CancellationToken cancellationToken = default)
+    public async Task<FakeWebhookResponse> SendBytesAsync(string url, byte[] body, string? contentType, CancellationToken cancellationToken = default)
     {
         using var content = new ByteArrayContent(body);
         if (contentType is not null)
@@ -54,7 +54,7 @@ public sealed class WalverWebhookSender : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
         using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return new WebhookResponse((int)response.StatusCode, text, response.Content.Headers.ContentType?.MediaType);
+        return new FakeWebhookResponse((int)response.StatusCode, text, response.Content.Headers.ContentType?.MediaType);
     }
 
     public void Dispose()

@@ -18,6 +18,12 @@ public sealed class FakeGatewayOptions
     /// <summary>When true, IDENTIFY without a shard count above 1 closes 4011.</summary>
     public bool ShardingRequired { get; set; }
 
+    /// <summary>
+    /// How late a heartbeat may be, beyond heartbeat_interval, before the fake closes the connection with 4009 as
+    /// Discord does (measured in real time from HELLO, then from each heartbeat); null never closes.
+    /// </summary>
+    public int? HeartbeatAllowanceMs { get; set; } = 5_000;
+
     /// <summary>Discord allows 120 gateway sends per 60 s per connection; more closes 4008.</summary>
     public int MaxPayloadsPerMinute { get; set; } = 120;
 
@@ -26,7 +32,7 @@ public sealed class FakeGatewayOptions
 }
 
 /// <summary>One IDENTIFY the bot sent.</summary>
-public sealed record GatewayIdentify(int ConnectionId, string Path, JsonObject Data, DateTimeOffset At)
+public sealed record FakeGatewayIdentify(int ConnectionId, string Path, JsonObject Data, DateTimeOffset At)
 {
     public string? Token => Data["token"]?.GetValue<string>();
 
@@ -36,16 +42,16 @@ public sealed record GatewayIdentify(int ConnectionId, string Path, JsonObject D
 }
 
 /// <summary>One RESUME the bot sent (Path tells whether it used resume_gateway_url).</summary>
-public sealed record GatewayResume(int ConnectionId, string Path, string? Token, string? SessionId, long? Seq, DateTimeOffset At);
+public sealed record FakeGatewayResume(int ConnectionId, string Path, string? Token, string? SessionId, long? Seq, DateTimeOffset At);
 
 /// <summary>One heartbeat (op 1) the bot sent; Sequence is its "d" (null before any dispatch).</summary>
-public sealed record GatewayHeartbeat(int ConnectionId, long? Sequence, DateTimeOffset At);
+public sealed record FakeGatewayHeartbeat(int ConnectionId, long? Sequence, DateTimeOffset At);
 
 /// <summary>A WebSocket connection the bot opened, and how it ended.</summary>
-public sealed record GatewayConnectionInfo(int Id, string Path, string Query, bool Open, int? ServerCloseCode, int? ClientCloseCode, bool Aborted);
+public sealed record FakeGatewayConnectionInfo(int Id, string Path, string Query, bool Open, int? ServerCloseCode, int? ClientCloseCode, bool Aborted);
 
 /// <summary>One Request Guild Members (op 8) the bot sent, with its "d".</summary>
-public sealed record GatewayMemberRequest(int ConnectionId, JsonObject Data, DateTimeOffset At)
+public sealed record FakeGatewayMemberRequest(int ConnectionId, JsonObject Data, DateTimeOffset At)
 {
     public string? GuildId => Data["guild_id"]?.GetValue<string>();
 

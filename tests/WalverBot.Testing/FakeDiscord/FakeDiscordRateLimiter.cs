@@ -4,7 +4,7 @@ using System.Text;
 namespace WalverBot.Testing.FakeDiscord;
 
 /// <summary>Names of the fake's rate-limit buckets. Routes that share a name share a limit and an X-RateLimit-Bucket hash.</summary>
-public static class DiscordBuckets
+public static class FakeDiscordBuckets
 {
     /// <summary>PUT and DELETE /guilds/{g}/members/{u}/roles/{r} (Discord shares one bucket for both).</summary>
     public const string MemberRoles = "member-roles";
@@ -20,10 +20,10 @@ public static class DiscordBuckets
 }
 
 /// <summary>A per-route limit: at most Limit requests per Window for each top-level resource. Scope is reported on 429 (user or shared).</summary>
-public sealed record RouteLimit(int Limit, TimeSpan Window, string Scope = "user");
+public sealed record FakeRouteLimit(int Limit, TimeSpan Window, string Scope = "user");
 
 /// <summary>What one bucket saw, for assertions (Discord bans clients that pile up 401/403/429 answers).</summary>
-public sealed record BucketStats(string Bucket, string Hash, int Requests, int TooManyRequests, int Unauthorized, int Forbidden)
+public sealed record FakeBucketStats(string Bucket, string Hash, int Requests, int TooManyRequests, int Unauthorized, int Forbidden)
 {
     /// <summary>Invalid requests as Discord counts them: 401, 403 and 429 (shared-scope 429s excluded by Discord; counted separately here).</summary>
     public int InvalidRequests => TooManyRequests + Unauthorized + Forbidden;
@@ -34,20 +34,20 @@ public sealed record BucketStats(string Bucket, string Hash, int Requests, int T
 /// (guild, channel, webhook), reset a window after the first request, plus a global per-second
 /// limit. See https://discord.com/developers/docs/topics/rate-limits.
 /// </summary>
-internal sealed class DiscordRateLimiter(TimeProvider time)
+internal sealed class FakeDiscordRateLimiter(TimeProvider time)
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, RouteLimit> _limits = new()
+    private readonly Dictionary<string, FakeRouteLimit> _limits = new()
     {
-        [DiscordBuckets.MemberRoles] = new(10, TimeSpan.FromSeconds(10)),
-        [DiscordBuckets.MemberGet] = new(10, TimeSpan.FromSeconds(1)),
-        [DiscordBuckets.MemberSearch] = new(10, TimeSpan.FromSeconds(10)),
+        [FakeDiscordBuckets.MemberRoles] = new(10, TimeSpan.FromSeconds(10)),
+        [FakeDiscordBuckets.MemberGet] = new(10, TimeSpan.FromSeconds(1)),
+        [FakeDiscordBuckets.MemberSearch] = new(10, TimeSpan.FromSeconds(10)),
         // The classic "5 messages per 5 seconds per channel".
-        [DiscordBuckets.ChannelMessages] = new(5, TimeSpan.FromSeconds(5)),
-        [DiscordBuckets.InteractionCallback] = new(20, TimeSpan.FromSeconds(1)),
-        [DiscordBuckets.Webhook] = new(5, TimeSpan.FromSeconds(2)),
-        [DiscordBuckets.Commands] = new(10, TimeSpan.FromSeconds(10)),
-        [DiscordBuckets.Default] = new(20, TimeSpan.FromSeconds(1)),
+        [FakeDiscordBuckets.ChannelMessages] = new(5, TimeSpan.FromSeconds(5)),
+        [FakeDiscordBuckets.InteractionCallback] = new(20, TimeSpan.FromSeconds(1)),
+        [FakeDiscordBuckets.Webhook] = new(5, TimeSpan.FromSeconds(2)),
+        [FakeDiscordBuckets.Commands] = new(10, TimeSpan.FromSeconds(10)),
+        [FakeDiscordBuckets.Default] = new(20, TimeSpan.FromSeconds(1)),
     };
 
     private readonly Dictionary<(string Bucket, string Major), Window> _windows = [];
@@ -56,7 +56,7 @@ internal sealed class DiscordRateLimiter(TimeProvider time)
 
     public int GlobalLimitPerSecond { get; set; } = 50;
 
-    public void Configure(string bucket, RouteLimit limit)
+    public void Configure(string bucket, FakeRouteLimit limit)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit.Limit);
         lock (_gate)
@@ -98,7 +98,7 @@ internal sealed class DiscordRateLimiter(TimeProvider time)
         }
     }
 
-    public BucketDecision Acquire(string bucket, string major)
+    public FakeBucketDecision Acquire(string bucket, string major)
     {
         lock (_gate)
         {
@@ -122,7 +122,7 @@ internal sealed class DiscordRateLimiter(TimeProvider time)
                 stats.TooManyRequests++;
             }
 
-            return new BucketDecision(allowed, limit.Limit, window.Remaining, window.ResetAt, (window.ResetAt - now).TotalSeconds, HashOf(bucket), limit.Scope);
+            return new FakeBucketDecision(allowed, limit.Limit, window.Remaining, window.ResetAt, (window.ResetAt - now).TotalSeconds, HashOf(bucket), limit.Scope);
         }
     }
 
@@ -145,11 +145,11 @@ internal sealed class DiscordRateLimiter(TimeProvider time)
         }
     }
 
-    public IReadOnlyList<BucketStats> Snapshot()
+    public IReadOnlyList<FakeBucketStats> Snapshot()
     {
         lock (_gate)
         {
-            return [.. _stats.Select(s => new BucketStats(s.Key, HashOf(s.Key), s.Value.Requests, s.Value.TooManyRequests, s.Value.Unauthorized, s.Value.Forbidden))];
+            return [.. _stats.Select(s => new FakeBucketStats(s.Key, HashOf(s.Key), s.Value.Requests, s.Value.TooManyRequests, s.Value.Unauthorized, s.Value.Forbidden))];
         }
     }
 
@@ -193,5 +193,5 @@ internal sealed class DiscordRateLimiter(TimeProvider time)
     }
 }
 
-internal readonly record struct BucketDecision(
+internal readonly record struct FakeBucketDecision(
     bool Allowed, int Limit, int Remaining, DateTimeOffset ResetAt, double ResetAfter, string Hash, string Scope);

@@ -4,13 +4,13 @@ using System.Text.Json.Nodes;
 namespace WalverBot.Testing.FakeWalver;
 
 /// <summary>token_verification as Walver sends it for token-gated verifications.</summary>
-public sealed record WalverTokenVerification(string TokenAddress, decimal RequiredAmount, decimal ActualAmount, bool Passed);
+public sealed record FakeWalverTokenVerification(string TokenAddress, decimal RequiredAmount, decimal ActualAmount, bool Passed);
 
 /// <summary>
 /// The JSON body Walver POSTs to a verification's webhook on completion (Walver's webhook: id, wallet_address,
 /// verification_time, custom_fields, token_verification, signature, message, chain, secret). Immutable; change it with the With… helpers or a `with` expression.
 /// </summary>
-public sealed record WalverWebhook
+public sealed record FakeWalverWebhook
 {
     public required string Id { get; init; }
 
@@ -21,7 +21,7 @@ public sealed record WalverWebhook
     /// <summary>Field id → value; "discord" holds the username the member typed.</summary>
     public IReadOnlyDictionary<string, string?> CustomFields { get; init; } = new Dictionary<string, string?>();
 
-    public WalverTokenVerification? TokenVerification { get; init; }
+    public FakeWalverTokenVerification? TokenVerification { get; init; }
 
     public string Signature { get; init; } = "3yZe7d8Q2nR5kXv9hJ4mW1pL6tB8cF2sA7gD3eK9uN5qV1xM4rT6yH8jP2wC5bL7zS9fG3aE1dR4kU6nQ8mX2vY";
 
@@ -32,23 +32,23 @@ public sealed record WalverWebhook
     /// <summary>The verification's secret, which Walver puts in the body; null leaves the field out.</summary>
     public string? Secret { get; init; }
 
-    public static WalverWebhook For(string verificationId) => new() { Id = verificationId };
+    public static FakeWalverWebhook For(string verificationId) => new() { Id = verificationId };
 
-    public WalverWebhook WithDiscord(string? username) => WithField("discord", username);
+    public FakeWalverWebhook WithDiscord(string? username) => WithField("discord", username);
 
-    public WalverWebhook WithField(string id, string? value) =>
+    public FakeWalverWebhook WithField(string id, string? value) =>
         this with { CustomFields = new Dictionary<string, string?>(CustomFields) { [id] = value } };
 
-    public WalverWebhook WithSecret(string? secret) => this with { Secret = secret };
+    public FakeWalverWebhook WithSecret(string? secret) => this with { Secret = secret };
 
-    public WalverWebhook WithWallet(string wallet) => this with { WalletAddress = wallet };
+    public FakeWalverWebhook WithWallet(string wallet) => this with { WalletAddress = wallet };
 
-    public WalverWebhook WithSignature(string signature) => this with { Signature = signature };
+    public FakeWalverWebhook WithSignature(string signature) => this with { Signature = signature };
 
-    public WalverWebhook WithChain(string chain) => this with { Chain = chain };
+    public FakeWalverWebhook WithChain(string chain) => this with { Chain = chain };
 
-    public WalverWebhook WithToken(string tokenAddress, decimal required, decimal actual, bool? passed = null) =>
-        this with { TokenVerification = new WalverTokenVerification(tokenAddress, required, actual, passed ?? actual >= required) };
+    public FakeWalverWebhook WithToken(string tokenAddress, decimal required, decimal actual, bool? passed = null) =>
+        this with { TokenVerification = new FakeWalverTokenVerification(tokenAddress, required, actual, passed ?? actual >= required) };
 
     public JsonObject ToJson()
     {

@@ -6,7 +6,7 @@ namespace WalverBot.Testing.Http;
 /// segment, a trailing <c>**</c> matches the rest. Method <c>*</c> matches any method.
 /// An outage, while it lasts, answers every request with one status before any queued fault.
 /// </summary>
-internal sealed class FaultPlan
+internal sealed class FakeFaultPlan
 {
     private readonly Lock _gate = new();
     private readonly List<Entry> _entries = [];
@@ -63,7 +63,7 @@ internal sealed class FaultPlan
         {
             foreach (var entry in _entries)
             {
-                if (entry.Remaining > 0 && PathPattern.IsMatch(entry.Method, entry.Pattern, method, path))
+                if (entry.Remaining > 0 && FakePathPattern.IsMatch(entry.Method, entry.Pattern, method, path))
                 {
                     entry.Remaining--;
                     fault = entry.Fault;

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace WalverBot.Testing.Http;
 
 /// <summary>Starts a Kestrel app on 127.0.0.1 with an OS-chosen port, quiet and independent of the working directory.</summary>
-internal static class LoopbackHost
+internal static class FakeLoopbackHost
 {
     public static async Task<(WebApplication App, Uri BaseAddress)> StartAsync(Action<WebApplication> configure)
     {
