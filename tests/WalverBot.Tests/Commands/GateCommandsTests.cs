@@ -75,7 +75,7 @@ public sealed class GateCommandsTests : IAsyncLifetime
 
         // Walver's check of the coin names no token (here EIP-7528's placeholder): the role is granted.
         var secret = body["secret"]!.GetValue<string>();
-        await _s.Bot.SendAsync(WalverWebhook.For(id).WithDiscord("alice").WithSecret(secret).Signed()
+        await _s.Bot.SendAsync(FakeWalverWebhook.For(id).WithDiscord("alice").WithSecret(secret).Signed()
             .WithToken("0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE", 0.5m, 1.2m));
         await _s.Bot.WaitForRolePutsAsync(BotScenario.AliceId);
         Assert.Contains(BotScenario.HolderRoleId, _s.Discord.GetMemberRoles(GuildId, BotScenario.AliceId));

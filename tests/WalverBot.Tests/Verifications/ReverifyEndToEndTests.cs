@@ -53,5 +53,5 @@ public sealed class ReverifyEndToEndTests : IAsyncLifetime
         Assert.Contains("granted 0, pending 0, rejected 0", after.Content, StringComparison.Ordinal); // an expiry is no rejection
     }
 
-    private static string Content(WalverBot.Testing.FakeDiscord.SentMessage message) => message.Body["content"]?.GetValue<string>() ?? "";
+    private static string Content(WalverBot.Testing.FakeDiscord.FakeSentMessage message) => message.Body["content"]?.GetValue<string>() ?? "";
 }

@@ -44,7 +44,7 @@ public sealed class ReverifyExpiryTests : IAsyncLifetime
         _discord = await FakeDiscordServer.StartAsync();
         _discord.AddGuild(Guild, "Test Guild");
         _discord.AddRole(Guild, new FakeRole(Holder, "Holder", 1));
-        _discord.AddRole(Guild, new FakeRole(BotRole, "WalverBot", 5, DiscordPermissions.Of(DiscordPermissions.ManageRoles), Managed: true));
+        _discord.AddRole(Guild, new FakeRole(BotRole, "WalverBot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles), Managed: true));
         _discord.SetBotRoles(Guild, BotRole);
         _discord.AddMember(Guild, new FakeMember(Alice, "alice") { Roles = [Holder] });
         _discord.AddMember(Guild, new FakeMember(Bob, "bob") { Roles = [Holder] });
