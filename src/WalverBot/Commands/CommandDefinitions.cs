@@ -22,6 +22,8 @@ public static class CommandDefinitions
     public const string Status = "status";
     public const string Revoke = "revoke";
     public const string LogChannel = "log-channel";
+    public const string Recheck = "recheck";
+    public const string Holders = "holders";
 
     public const int MaxExpiryDays = 365;
     public const int MinSecretLength = 16;
@@ -74,6 +76,12 @@ public static class CommandDefinitions
                     VerificationOption(required: false)),
                 Sub(LogChannel, "Where the bot posts a short notice per grant and per problem (leave empty to turn off)",
                     new Option(OptionType.Channel, "channel", "The channel for notices", ChannelTypes: PostableChannels)),
+                Sub(Recheck, "Re-check a token-gated verification's holdings now: add and remove tier roles",
+                    VerificationOption(required: true),
+                    new Option(OptionType.Boolean, "dry_run", "Only answer what would be added and removed; change nothing"),
+                    new Option(OptionType.Boolean, "confirm_removals", "Release a paused verification and apply the removals the breaker held back")),
+                Sub(Holders, "The verification's holders as a CSV file (member, wallets, amount, tier, last check)",
+                    VerificationOption(required: true)),
             ],
             DefaultMemberPermissions: AdminPermissions,
             Contexts: [InteractionContextType.Guild],

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using WalverBot.Chains;
+using WalverBot.Discord;
+using WalverBot.Members;
 
 namespace WalverBot.Holdings;
 
@@ -21,6 +23,7 @@ public static class HoldingsServiceCollectionExtensions
         services.AddScoped<RecheckEngine>();
         services.AddSingleton<RecheckScheduler>();
         services.AddHostedService<RecheckWorker>();
+        services.AddGatewayEventHandler<HoldingsRejoinHandler>();
         return services;
     }
 }

@@ -69,5 +69,7 @@ public sealed class CommandRouterTests
         public Task DeferAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task ProgressAsync(string content, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task AttachFilesAsync(string content, IReadOnlyList<FileUpload> files, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
