@@ -118,7 +118,9 @@ public sealed class RecheckEngine(
             await Task.Yield();
         }
 
-        // 2. Decide, for every member read, before anything is sent.
+        // 2. Decide, for every member read, before anything is sent. An admin's confirm_removals on a paused verification
+        // is the second opinion the two strikes stand for: the removals held back go at once.
+        var confirmed = pass.ConfirmRemovals && state.IsPaused;
         var grace = options.Value.Grace;
         var tierRoles = HoldingsTiers.Roles(verification);
         var plans = new List<MemberPlan>();
@@ -135,7 +137,7 @@ public sealed class RecheckEngine(
             List<ulong> remove = [];
             if (losing.Count > 0)
             {
-                if (member?.StrikeAt is { } first && now - first >= grace)
+                if (confirmed || member?.StrikeAt is { } first && now - first >= grace)
                 {
                     remove = losing;
                 }
@@ -154,7 +156,7 @@ public sealed class RecheckEngine(
         var failing = failingHere + struckElsewhere;
         var fraction = options.Value.MaxRemovalFraction;
         var allowed = Math.Max(1, (int)Math.Floor(fraction * holders));
-        if (failingHere > 0 && failing > allowed && !pass.ConfirmRemovals)
+        if (failingHere > 0 && failing > allowed && !confirmed)
         {
             var example = plans.First(p => p.Losing.Count > 0);
             return await PauseAsync(verification, pass, reads.Count, toRead.Count,

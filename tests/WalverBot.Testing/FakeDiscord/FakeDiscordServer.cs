@@ -490,7 +490,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
         {
             try
             {
-                body = JsonNode.Parse(request.Body);
+                body = IsMultipart(request) ? await ReadMultipartAsync(request).ConfigureAwait(false) : JsonNode.Parse(request.Body);
             }
             catch (JsonException)
             {

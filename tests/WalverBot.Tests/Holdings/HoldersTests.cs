@@ -1,0 +1,75 @@
+using System.Text.Json.Nodes;
+using WalverBot.Holdings;
+using WalverBot.Tests.Commands;
+using WalverBot.Tests.Hosting;
+using static WalverBot.Tests.Holdings.HoldingsScenario;
+
+namespace WalverBot.Tests.Holdings;
+
+public sealed class HoldersTests
+{
+    [Theory]
+    [InlineData("alice", "alice")]
+    [InlineData("=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\"")]
+    [InlineData("+1", "'+1")]
+    [InlineData("-2+3", "'-2+3")]
+    [InlineData("@SUM(A1)", "'@SUM(A1)")]
+    [InlineData("a,b", "\"a,b\"")]
+    [InlineData("line\nbreak", "\"line\nbreak\"")]
+    [InlineData("say \"hi\"", "\"say \"\"hi\"\"\"")]
+    public void Fields_are_escaped_per_RFC_4180_and_formulas_neutralised(string value, string written) =>
+        Assert.Equal(written, HoldersCsv.Field(value));
+
+    [Fact]
+    public async Task Holders_answers_a_csv_attachment_through_a_multipart_follow_up()
+    {
+        await using var s = await StartAsync();
+        await s.GrantAsync("alice", BotScenario.AliceId, Wallet(1), 60m);
+        await s.GrantAsync("alice", BotScenario.AliceId, Wallet(2), 50m);
+        await s.GrantAsync("bob", BotScenario.BobId, Wallet(3), 2m);
+
+        var interaction = await s.CommandAsync(CommandScenario.Slash("holders", CommandScenario.Text("verification", VerificationId)),
+            (d, i) => d.Uploads.Count > 0 && d.EditsOfOriginal(i.Id).Count > 0);
+
+        var upload = Assert.Single(s.Discord.Uploads);
+        Assert.Equal("files[0]", upload.FieldName);
+        Assert.Equal("holders-wb_hold.csv", upload.FileName);
+        Assert.StartsWith("text/csv", upload.ContentType);
+        var lines = upload.Content.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("member_id,username,wallets,amount,tier,last_checked,block_or_slot", lines[0]);
+        Assert.Equal(3, lines.Length);
+        var alice = lines[1].Split(',');
+        Assert.Equal([BotScenario.AliceId, "alice", $"{Wallet(1)} {Wallet(2)}", "110", $"{BotScenario.HolderRoleId} {WhaleRoleId}"], alice[..5]);
+        Assert.Equal("1000", alice[6]);
+        Assert.Equal([BotScenario.BobId, "bob", Wallet(3), "2", BotScenario.HolderRoleId], lines[2].Split(',')[..5]);
+        var followup = Assert.Single(s.Discord.Followups(interaction.Id));
+        Assert.Equal(64, followup.Body["flags"]?.GetValue<int>()); // only the admin sees it
+        Assert.Equal("holders-wb_hold.csv", followup.Body["attachments"]?[0]?["filename"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Recheck_dry_run_answers_through_the_command_and_status_shows_the_holdings()
+    {
+        await using var s = await StartAsync();
+        await s.GrantAsync("alice", BotScenario.AliceId, Wallet(1), 5m);
+        s.Chain.SetAmount(Wallet(1), 500m);
+
+        var recheck = await s.CommandAsync(
+            CommandScenario.Slash("recheck", CommandScenario.Text("verification", VerificationId), CommandScenario.Flag("dry_run", true)),
+            (d, i) => d.EditsOfOriginal(i.Id).Any(e => (e.Body["content"]?.GetValue<string>() ?? "").StartsWith("Dry run", StringComparison.Ordinal)));
+        var answer = s.Discord.EditsOfOriginal(recheck.Id)[^1].Body["content"]!.GetValue<string>();
+        Assert.Contains("1 roles would be added", answer);
+        Assert.Contains($"+ <@&{WhaleRoleId}> to <@{BotScenario.AliceId}> (holds 500)", answer);
+        Assert.DoesNotContain(WhaleRoleId, s.RolesOf(BotScenario.AliceId));
+
+        var status = await s.CommandAsync(CommandScenario.Slash("status", CommandScenario.User("member", BotScenario.AliceId)),
+            (d, i) => Content(d, i).Contains("Holdings", StringComparison.Ordinal));
+        var text = Content(s.Discord, status);
+        Assert.Contains($"`{Wallet(1)}`: 5 at block/slot 1000; last check <t:", text);
+        Assert.Contains("next check <t:", text);
+    }
+
+    private static string Content(WalverBot.Testing.FakeDiscord.FakeDiscordServer d, WalverBot.Testing.FakeDiscord.FakeInteraction i) =>
+        d.EditsOfOriginal(i.Id).LastOrDefault()?.Body["content"]?.GetValue<string>()
+        ?? d.CallbackFor(i.Id)?.Data?["content"]?.GetValue<string>() ?? "";
+}
