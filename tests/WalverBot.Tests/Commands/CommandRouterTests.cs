@@ -48,7 +48,7 @@ public sealed class CommandRouterTests
         using var scope = bot.Services.CreateScope();
         var commandTypes = typeof(SlashCommand).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(SlashCommand)) && !t.IsAbstract).ToList();
 
-        Assert.Equal(10, commandTypes.Count);
+        Assert.Equal(12, commandTypes.Count);
         Assert.All(commandTypes, type => Assert.NotNull(scope.ServiceProvider.GetService(typeof(ICommandHandler<>).MakeGenericType(type))));
     }
 

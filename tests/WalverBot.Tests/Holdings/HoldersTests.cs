@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using WalverBot.Commands;
+using WalverBot.Discord.Models;
 using WalverBot.Holdings;
 using WalverBot.Tests.Commands;
 using WalverBot.Tests.Hosting;
@@ -19,6 +21,21 @@ public sealed class HoldersTests
     [InlineData("say \"hi\"", "\"say \"\"hi\"\"\"")]
     public void Fields_are_escaped_per_RFC_4180_and_formulas_neutralised(string value, string written) =>
         Assert.Equal(written, HoldersCsv.Field(value));
+
+    [Fact]
+    public void Recheck_and_holders_parse_their_options()
+    {
+        static InteractionOption Opt(string name, ApplicationCommandOptionType type, string value) => new(name, type, value, [], false);
+        static ParseResult Parse(string sub, params InteractionOption[] options) => CommandParser.Parse(new InteractionData(1, "walver", 1,
+            [new InteractionOption(sub, ApplicationCommandOptionType.SubCommand, null, options, false)], null, null, null, [], null));
+        var id = Opt("verification", ApplicationCommandOptionType.String, "wb_hold");
+
+        Assert.Equal(new RecheckCommand("wb_hold", false, false), Assert.IsType<ParseResult.Parsed>(Parse("recheck", id)).Command);
+        Assert.Equal(new RecheckCommand("wb_hold", true, true), Assert.IsType<ParseResult.Parsed>(Parse("recheck", id,
+            Opt("dry_run", ApplicationCommandOptionType.Boolean, "true"), Opt("confirm_removals", ApplicationCommandOptionType.Boolean, "true"))).Command);
+        Assert.Equal(new HoldersCommand("wb_hold"), Assert.IsType<ParseResult.Parsed>(Parse("holders", id)).Command);
+        Assert.IsType<ParseResult.Invalid>(Parse("holders"));
+    }
 
     [Fact]
     public async Task Holders_answers_a_csv_attachment_through_a_multipart_follow_up()
