@@ -221,6 +221,9 @@ public sealed class GrantLedger(
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE role_grants SET status = 'revoked', revoked_at = @now WHERE id = @Id;
+            -- An admin's revoke ends the holdings re-checks too (else a re-check would give the role back): verifying again starts them.
+            DELETE FROM holdings_members WHERE verification_id = @VerificationId AND user_id = @UserId;
+            DELETE FROM holdings_wallets WHERE verification_id = @VerificationId AND user_id = @UserId;
             INSERT INTO decisions (at, verification_id, guild_id, event_id, user_id, wallet, outcome, reason)
             VALUES (@now, @VerificationId, @GuildId, NULL, @UserId, @wallet, 'revoked', @reason);
             """,

@@ -155,6 +155,15 @@ public sealed class HoldingsStore(Database database, TimeProvider time)
         return rows.ToList();
     }
 
+    /// <summary>Moves the due wallets of a verification that is not re-checked (no gate, no RPC endpoint) one interval on, so they are not looked at every tick.</summary>
+    public async Task PostponeAsync(string verificationId, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE holdings_wallets SET next_check_at = @until WHERE verification_id = @verificationId AND next_check_at <= @now",
+            new { verificationId, now = Database.Format(now), until = Database.Format(until) }, cancellationToken: cancellationToken));
+    }
+
     public async Task<IReadOnlyList<HeldWallet>> WalletsAsync(string verificationId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -7,7 +7,9 @@ namespace WalverBot.Holdings;
 /// What the re-check worker does at each tick, without a host: sends removals left over from a crash, then runs a
 /// pass for each verification with wallets due. One verification's failure does not stop the others.
 /// </summary>
-public sealed class RecheckScheduler(IServiceScopeFactory scopes, HoldingsStore store, IChainReader reader, TimeProvider time, ILogger<RecheckScheduler> logger)
+public sealed class RecheckScheduler(
+    IServiceScopeFactory scopes, HoldingsStore store, IChainReader reader, Microsoft.Extensions.Options.IOptions<RecheckOptions> options, TimeProvider time,
+    ILogger<RecheckScheduler> logger)
 {
     public async Task<int> RunDueAsync(CancellationToken cancellationToken)
     {
@@ -24,6 +26,8 @@ public sealed class RecheckScheduler(IServiceScopeFactory scopes, HoldingsStore 
             var verification = await scope.ServiceProvider.GetRequiredService<VerificationStore>().FindAsync(verificationId, cancellationToken);
             if (verification is null || !HoldingsTiers.IsRechecked(verification, reader))
             {
+                var now = time.GetUtcNow();
+                await store.PostponeAsync(verificationId, now, now + options.Value.Interval, cancellationToken);
                 continue;
             }
 

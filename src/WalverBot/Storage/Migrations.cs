@@ -203,7 +203,7 @@ public static class Migrations
             created_at      TEXT NOT NULL
         );
 
-        INSERT INTO holdings_wallets (verification_id, guild_id, user_id, wallet_address, next_check_at)
+        INSERT OR IGNORE INTO holdings_wallets (verification_id, guild_id, user_id, wallet_address, next_check_at)
         SELECT verification_id, guild_id, user_id, wallet_address, '' FROM role_grants WHERE status = 'granted';
         INSERT INTO holdings_members (verification_id, guild_id, user_id, roles)
         SELECT verification_id, guild_id, user_id, CAST(role_id AS TEXT) FROM role_grants WHERE status = 'granted';

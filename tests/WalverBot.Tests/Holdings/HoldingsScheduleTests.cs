@@ -44,3 +44,33 @@ public sealed class HoldingsScheduleTests
         Assert.Empty(HoldingsTiers.Earned(verification with { MinAmount = null }, 0m)); // a gate without a minimum still needs something held
     }
 }
+
+public sealed class HoldingsMigrationTests
+{
+    [Fact]
+    public async Task Migration_8_takes_over_granted_roles_and_spreads_their_first_check_over_a_day()
+    {
+        await using var db = await WalverBot.Tests.Storage.TestDatabase.CreateAsync();
+        await using var connection = await db.Database.OpenAsync();
+        // A database as version 7 left it, with one role granted and one revoked.
+        await Dapper.SqlMapper.ExecuteAsync(connection, """
+            DROP TABLE holdings_wallets; DROP TABLE holdings_members; DROP TABLE holdings_verifications; DROP TABLE holdings_removals;
+            PRAGMA user_version = 7;
+            INSERT INTO webhook_events (id, delivery_key, verification_id, guild_id, wallet_address, payload, received_at, status, next_attempt_at)
+            VALUES (1, 'k1', 'v', 1, '0xabc', '{}', '2026-01-01T00:00:00.0000000Z', 'done', '2026-01-01T00:00:00.0000000Z'),
+                   (2, 'k2', 'v', 1, '0xdef', '{}', '2026-01-01T00:00:00.0000000Z', 'done', '2026-01-01T00:00:00.0000000Z');
+            INSERT INTO role_grants (verification_id, guild_id, role_id, user_id, wallet_address, event_id, status, granted_at)
+            VALUES ('v', 1, 10, 100, '0xabc', 1, 'granted', '2026-01-01T00:00:00.0000000Z'),
+                   ('v', 1, 10, 101, '0xdef', 2, 'revoked', '2026-01-01T00:00:00.0000000Z');
+            """);
+
+        await WalverBot.Storage.Migrations.ApplyAsync(connection);
+
+        var store = new HoldingsStore(db.Database, TimeProvider.System);
+        var wallet = Assert.Single(await store.WalletsAsync("v", CancellationToken.None));
+        Assert.Equal((100UL, "0xabc"), (wallet.UserId, wallet.WalletAddress));
+        Assert.Null(wallet.CheckedAt);
+        Assert.InRange(wallet.NextCheckAt, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+        Assert.Equal([10UL], Assert.Single(await store.MembersAsync("v", CancellationToken.None)).RoleSet);
+    }
+}

@@ -262,6 +262,67 @@ public sealed class RecheckTests
         Assert.All((await s.DecisionsAsync(Alice)).Take(2), d => Assert.Equal(Outcomes.Regranted, d.Outcome));
     }
 
+    [Fact]
+    public async Task An_admins_revoke_ends_the_re_checks_so_no_pass_gives_the_role_back()
+    {
+        await using var s = await StartAsync();
+        await s.GrantAsync("alice", Alice, Wallet(1), 5m);
+        var ledger = s.Services.GetRequiredService<GrantLedger>();
+        var grant = Assert.Single(await ledger.GrantsForMemberAsync(GuildId, ulong.Parse(Alice), CancellationToken.None));
+        await ledger.RecordRevocationAsync(grant, "revoked by an admin", CancellationToken.None);
+        var puts = s.Bot.RolePuts(Alice);
+
+        var pass = await s.PassAsync();
+
+        Assert.Equal(0, pass.Checked);
+        Assert.Equal(puts, s.Bot.RolePuts(Alice));
+        Assert.Empty(await s.Services.GetRequiredService<HoldingsStore>().WalletsOfMemberAsync(VerificationId, ulong.Parse(Alice), CancellationToken.None));
+    }
+
     private static int RoleRequests(HoldingsScenario s) =>
         s.Discord.RequestsTo("PUT", "/guilds/*/members/*/roles/*").Count + s.Discord.RequestsTo("DELETE", "/guilds/*/members/*/roles/*").Count;
+}
+
+/// <summary>Passes over many wallets: batched reads, and webhooks still accepted and granted while a pass runs.</summary>
+public sealed class RecheckBatchTests
+{
+    [Fact]
+    public async Task Wallets_due_together_are_read_in_batches_of_500_and_a_webhook_is_granted_while_a_pass_reads()
+    {
+        await using var s = await StartAsync();
+        var verification = (await s.Services.GetRequiredService<WalverBot.Verifications.VerificationStore>().FindAsync(VerificationId))!;
+        await using (var connection = await s.Services.GetRequiredService<WalverBot.Storage.Database>().OpenAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            for (var i = 1; i <= 1200; i++)
+            {
+                await HoldingsStore.RecordGrantAsync(connection, transaction, verification, 1_500_000_000_000_000_000UL + (ulong)i, Wallet(1000 + i),
+                    [], new HashSet<ulong> { HolderRole }, s.Time.GetUtcNow(), TimeSpan.FromDays(1));
+                s.Chain.SetAmount(Wallet(1000 + i), 5m);
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        s.Time.Advance(TimeSpan.FromDays(1)); // all 1,200 due at once
+        var accepted = false;
+        s.Chain.BeforeRead = async wallets =>
+        {
+            if (!accepted && wallets.Count > 1)
+            {
+                // Mid-pass: the listener and the grant worker still work.
+                accepted = true;
+                await s.GrantAsync("alice", BotScenario.AliceId, Wallet(1), 5m);
+            }
+        };
+        var calls = s.Chain.Calls;
+
+        var pass = await s.PassAsync(new PassOptions());
+
+        Assert.Equal(1200, pass.Checked);
+        Assert.True(accepted);
+        Assert.Contains(BotScenario.HolderRoleId, s.RolesOf(BotScenario.AliceId));
+        var passReads = s.Chain.Reads.Skip(calls).Where(r => r.Wallets.Count > 1).Select(r => r.Wallets.Count).ToList();
+        Assert.Equal([500, 500, 200], passReads);
+    }
 }
