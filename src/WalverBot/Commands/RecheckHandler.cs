@@ -36,11 +36,12 @@ public sealed class RecheckHandler(VerificationStore verifications, RecheckEngin
         }
 
         await progress.DeferAsync(cancellationToken);
-        var lastShown = time.GetUtcNow();
+        // The first batch shows at once (the admin sees the total), later ones at most every ProgressEvery.
+        var lastShown = DateTimeOffset.MinValue;
         async Task ShowAsync(PassProgress p)
         {
             var now = time.GetUtcNow();
-            if (now - lastShown < ProgressEvery)
+            if (lastShown != DateTimeOffset.MinValue && now - lastShown < ProgressEvery)
             {
                 return;
             }

@@ -90,3 +90,44 @@ public sealed class HoldersTests
         d.EditsOfOriginal(i.Id).LastOrDefault()?.Body["content"]?.GetValue<string>()
         ?? d.CallbackFor(i.Id)?.Data?["content"]?.GetValue<string>() ?? "";
 }
+
+public sealed class RecheckProgressTests
+{
+    [Fact]
+    public async Task A_long_recheck_edits_its_answer_with_wallets_checked_of_total_before_the_final_answer()
+    {
+        await using var s = await StartAsync();
+        var verification = (await s.Services.GetRequiredService<WalverBot.Verifications.VerificationStore>().FindAsync(VerificationId))!;
+        await using (var connection = await s.Services.GetRequiredService<WalverBot.Storage.Database>().OpenAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            for (var i = 1; i <= 1000; i++)
+            {
+                await HoldingsStore.RecordGrantAsync(connection, transaction, verification, 1_500_000_000_000_000_000UL + (ulong)i, Wallet(1000 + i),
+                    [], new HashSet<ulong> { HolderRole }, DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
+                s.Chain.SetAmount(Wallet(1000 + i), 5m);
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        // The second batch of 500 takes a while (a slow RPC), so the pass outlives the 2 s between progress edits.
+        var reads = 0;
+        s.Chain.BeforeRead = async _ =>
+        {
+            if (Interlocked.Increment(ref reads) == 2)
+            {
+                await s.Discord.WaitUntilAsync(d => d.Requests.Any(r => r.Method == "PATCH" && r.Path.EndsWith("/messages/@original", StringComparison.Ordinal)
+                    && r.Body.Contains("500 of 1000 wallets checked", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "a progress edit");
+            }
+        };
+
+        var interaction = await s.CommandAsync(
+            CommandScenario.Slash("recheck", CommandScenario.Text("verification", VerificationId)),
+            (d, i) => d.EditsOfOriginal(i.Id).Any(e => (e.Body["content"]?.GetValue<string>() ?? "").StartsWith("Re-checked", StringComparison.Ordinal)));
+
+        var edits = s.Discord.EditsOfOriginal(interaction.Id).Select(e => e.Body["content"]!.GetValue<string>()).ToList();
+        Assert.Contains(edits, e => e.Contains("500 of 1000 wallets checked, 0 roles added, 0 removed so far", StringComparison.Ordinal));
+        Assert.StartsWith("Re-checked `wb_hold`: 1000 wallets read", edits[^1]);
+    }
+}
