@@ -4,6 +4,7 @@ using WalverBot.Configuration;
 using WalverBot.Discord;
 using WalverBot.Grants;
 using WalverBot.Health;
+using WalverBot.Holdings;
 using WalverBot.Operations;
 using WalverBot.Storage;
 using WalverBot.Verifications;
@@ -79,6 +80,7 @@ public partial class Program
         builder.Services.AddVerifications();
         builder.Services.AddWebhooks();
         builder.Services.AddGrants();
+        builder.Services.AddHoldings();
         builder.Services.AddCommands();
         builder.Services.AddOperations();
         builder.Services.AddHealth();

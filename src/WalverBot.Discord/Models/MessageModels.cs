@@ -141,3 +141,10 @@ public sealed record AllowedMentions(
     /// <summary>No mention pings anyone: the safe default for text holding user input.</summary>
     public static AllowedMentions None { get; } = new(Parse: []);
 }
+
+/// <summary>A file to upload with a message (https://discord.com/developers/docs/reference#uploading-files); not serialized itself.</summary>
+/// <param name="FileName">The attachment's name, e.g. <c>holders.csv</c>.</param>
+/// <param name="ContentType">Its media type, e.g. <c>text/csv</c>.</param>
+/// <param name="Content">The bytes.</param>
+/// <param name="Description">Alt text shown by Discord.</param>
+public sealed record FileUpload(string FileName, string ContentType, ReadOnlyMemory<byte> Content, string? Description = null);

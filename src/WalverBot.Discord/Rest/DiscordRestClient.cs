@@ -111,6 +111,59 @@ internal sealed partial class DiscordRestClient(HttpClient http, ILogger<Discord
             DiscordRoute.Create(HttpMethod.Post, "/webhooks/{application_id}/{interaction_token}", applicationId, interactionToken),
             Body(message, Json.MessageCreate), null, cancellationToken);
 
+    public async Task<DiscordMessage> CreateFollowupMessageWithFilesAsync(ulong applicationId, string interactionToken, MessageCreate message, IReadOnlyList<FileUpload> files, CancellationToken cancellationToken)
+    {
+        var route = DiscordRoute.Create(HttpMethod.Post, "/webhooks/{application_id}/{interaction_token}", applicationId, interactionToken);
+        using var response = await SendCoreAsync(route, Body(message, Json.MessageCreate), null, cancellationToken, files).ConfigureAwait(false);
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<DiscordMessage>(DiscordJson.Options, cancellationToken).ConfigureAwait(false)
+                ?? throw new JsonException("The body was null.");
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            throw new DiscordRestException(route.Name, response.StatusCode, null, $"Discord's answer to {route.Name} was not the expected JSON.", null, ex)
+            {
+                IsUnreadableAnswer = true,
+            };
+        }
+    }
+
+    /// <summary>
+    /// The multipart body of a message with files: <c>payload_json</c> (the message plus one <c>attachments</c> entry
+    /// <c>{id, filename, description}</c> per file) and one <c>files[n]</c> part per file, n being the attachment's id
+    /// (https://discord.com/developers/docs/reference#uploading-files). Built from bytes, so a retry after a 429 sends it again.
+    /// </summary>
+    internal static MultipartFormDataContent MultipartBody(byte[] message, IReadOnlyList<FileUpload> files)
+    {
+        var payload = System.Text.Json.Nodes.JsonNode.Parse(message)!.AsObject();
+        var attachments = new System.Text.Json.Nodes.JsonArray();
+        for (var i = 0; i < files.Count; i++)
+        {
+            var attachment = new System.Text.Json.Nodes.JsonObject { ["id"] = i, ["filename"] = files[i].FileName };
+            if (files[i].Description is { } description)
+            {
+                attachment["description"] = description;
+            }
+
+            attachments.Add(attachment);
+        }
+
+        payload["attachments"] = attachments;
+        var content = new MultipartFormDataContent();
+        var json = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(payload.ToJsonString()));
+        json.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Add(json, "payload_json");
+        for (var i = 0; i < files.Count; i++)
+        {
+            var file = new ByteArrayContent(files[i].Content.ToArray());
+            file.Headers.ContentType = new MediaTypeHeaderValue(files[i].ContentType);
+            content.Add(file, string.Create(CultureInfo.InvariantCulture, $"files[{i}]"), files[i].FileName);
+        }
+
+        return content;
+    }
+
     public async Task<IReadOnlyList<ApplicationCommand>> BulkOverwriteGlobalApplicationCommandsAsync(ulong applicationId, IReadOnlyList<ApplicationCommand> commands, CancellationToken cancellationToken) =>
         await SendAsync<List<ApplicationCommand>>(
             DiscordRoute.Create(HttpMethod.Put, "/applications/{application_id}/commands", applicationId), Body(commands, Json.IReadOnlyListApplicationCommand), null, cancellationToken)
@@ -171,11 +224,16 @@ internal sealed partial class DiscordRestClient(HttpClient http, ILogger<Discord
         using var response = await SendCoreAsync(route, body, auditLogReason, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<HttpResponseMessage> SendCoreAsync(DiscordRoute route, byte[]? body, string? auditLogReason, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendCoreAsync(DiscordRoute route, byte[]? body, string? auditLogReason, CancellationToken cancellationToken,
+        IReadOnlyList<FileUpload>? files = null)
     {
         using var request = new HttpRequestMessage(route.Method, route.Path);
         request.Options.Set(DiscordRoute.OptionsKey, route);
-        if (body is not null)
+        if (files is not null && body is not null)
+        {
+            request.Content = MultipartBody(body, files);
+        }
+        else if (body is not null)
         {
             request.Content = new ByteArrayContent(body);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");

@@ -56,6 +56,13 @@ public interface IDiscordRestClient
     /// <summary><c>POST /webhooks/{application}/{token}</c>: a follow-up message (within the token's 15 minutes).</summary>
     Task<DiscordMessage> CreateFollowupMessageAsync(ulong applicationId, string interactionToken, MessageCreate message, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Sends a follow-up message to an interaction with files attached, as multipart/form-data: the message in
+    /// <c>payload_json</c> with an <c>attachments</c> entry per file, and each file as <c>files[n]</c>
+    /// (https://discord.com/developers/docs/reference#uploading-files).
+    /// </summary>
+    Task<DiscordMessage> CreateFollowupMessageWithFilesAsync(ulong applicationId, string interactionToken, MessageCreate message, IReadOnlyList<FileUpload> files, CancellationToken cancellationToken);
+
     /// <summary><c>PUT /applications/{application}/commands</c>: replaces all global commands; returns them as registered.</summary>
     Task<IReadOnlyList<ApplicationCommand>> BulkOverwriteGlobalApplicationCommandsAsync(ulong applicationId, IReadOnlyList<ApplicationCommand> commands, CancellationToken cancellationToken);
 

@@ -29,6 +29,7 @@ public static class AdminNoticeText
         Outcomes.InternalError,
         Outcomes.UnresolvedMember, Outcomes.BotAccount,
         Outcomes.RevokedReverify,
+        Outcomes.RevokedHoldings, Outcomes.Regranted, Outcomes.RecheckPaused, Outcomes.ChainUnavailable,
     ];
 
     public static bool IsNotable(string outcome) => Notable.Contains(outcome);
@@ -37,7 +38,12 @@ public static class AdminNoticeText
     {
         var member = notice.UserId is { } id ? $"<@{id}>" : "a member";
         var wallet = notice.Wallet is null ? "" : $" (wallet `{notice.Wallet}`)";
-        return notice.Decision.Outcome == Outcomes.Granted
+        if (notice.Decision.Outcome == Outcomes.RecheckPaused)
+        {
+            return $"⏸️ Re-checks of `{notice.VerificationId}` are paused and removed nothing: {notice.Decision.Reason}.";
+        }
+
+        return notice.Decision.Outcome is Outcomes.Granted or Outcomes.Regranted
             ? $"✅ {member}{wallet} verified through `{notice.VerificationId}`: {notice.Decision.Reason}."
             : $"⚠️ `{notice.Decision.Outcome}` for {member}{wallet} through `{notice.VerificationId}`: {notice.Decision.Reason}.";
     }

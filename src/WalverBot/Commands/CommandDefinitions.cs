@@ -23,6 +23,8 @@ public static class CommandDefinitions
     public const string Revoke = "revoke";
     public const string LogChannel = "log-channel";
     public const string Tiers = "tiers";
+    public const string Recheck = "recheck";
+    public const string Holders = "holders";
 
     public const int MaxExpiryDays = 365;
     public const int MaxReverifyDays = 3650;
@@ -93,6 +95,12 @@ public static class CommandDefinitions
                     new Option(OptionType.Role, "role", "The tier's role (leave empty to list the tiers)"),
                     new Option(OptionType.Number, "min_amount", "The least amount (whole tokens or NFT count) for this role", MinValue: 0),
                     new Option(OptionType.Boolean, "remove", "Remove the tier of this role")),
+                Sub(Recheck, "Re-check a token-gated verification's holdings now: add and remove tier roles",
+                    VerificationOption(required: true),
+                    new Option(OptionType.Boolean, "dry_run", "Only answer what would be added and removed; change nothing"),
+                    new Option(OptionType.Boolean, "confirm_removals", "Release a paused verification and apply the removals the breaker held back")),
+                Sub(Holders, "The verification's holders as a CSV file (member, wallets, amount, tier, last check)",
+                    VerificationOption(required: true)),
             ],
             DefaultMemberPermissions: AdminPermissions,
             Contexts: [InteractionContextType.Guild],

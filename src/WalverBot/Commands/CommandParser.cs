@@ -60,6 +60,9 @@ public static partial class CommandParser
                     options.String("verification") is { } id ? VerificationId(id) : null),
                 CommandDefinitions.LogChannel => new LogChannelCommand(options.Id("channel")),
                 CommandDefinitions.Tiers => ParseTiers(options),
+                CommandDefinitions.Recheck => new RecheckCommand(VerificationId(options.RequiredString("verification")),
+                    options.Boolean("dry_run") ?? false, options.Boolean("confirm_removals") ?? false),
+                CommandDefinitions.Holders => new HoldersCommand(VerificationId(options.RequiredString("verification"))),
                 _ => throw new UnknownSubcommand(),
             };
             return new ParseResult.Parsed(command);

@@ -21,6 +21,8 @@ public static class CommandServiceCollectionExtensions
         services.AddScoped<ICommandHandler<EnableVerificationCommand>, EnableVerificationHandler>();
         services.AddScoped<ICommandHandler<MemberStatusCommand>, MemberStatusHandler>();
         services.AddScoped<ICommandHandler<LogChannelCommand>, LogChannelHandler>();
+        services.AddScoped<ICommandHandler<RecheckCommand>, RecheckHandler>();
+        services.AddScoped<ICommandHandler<HoldersCommand>, HoldersHandler>();
         services.AddScoped<PostVerificationHandler>();
         services.AddScoped<ICommandHandler<PostVerificationCommand>, PostVerificationCommandHandler>();
         services.AddScoped<RoleRemovalHandler>();

@@ -11,6 +11,9 @@ public interface IReplyProgress
 
     /// <summary>Shows an intermediate state (deferring first when needed), e.g. "removing roles… 20/80".</summary>
     Task ProgressAsync(string content, CancellationToken cancellationToken);
+
+    /// <summary>Sends files to the caller (only they see them) as a follow-up message, deferring first when needed.</summary>
+    Task AttachFilesAsync(string content, IReadOnlyList<FileUpload> files, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -65,6 +68,22 @@ public sealed class InteractionReply(IDiscordRestClient discord, Interaction int
                 await discord.EditOriginalInteractionResponseAsync(interaction.ApplicationId, interaction.Token,
                     new MessageEdit(Content: Limit(content), AllowedMentions: AllowedMentions.None), cancellationToken);
             }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task AttachFilesAsync(string content, IReadOnlyList<FileUpload> files, CancellationToken cancellationToken)
+    {
+        // A follow-up needs the interaction acknowledged first.
+        await DeferAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await discord.CreateFollowupMessageWithFilesAsync(interaction.ApplicationId, interaction.Token,
+                new MessageCreate(Content: Limit(content), AllowedMentions: AllowedMentions.None, Flags: MessageFlags.Ephemeral), files, cancellationToken);
         }
         finally
         {

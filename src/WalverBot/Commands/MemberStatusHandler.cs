@@ -4,7 +4,8 @@ using WalverBot.Grants;
 namespace WalverBot.Commands;
 
 /// <summary><c>/walver status</c>: a member's wallets, grants with dates, and the last decisions with their reasons.</summary>
-public sealed class MemberStatusHandler(GrantLedger ledger, Verifications.VerificationStore store) : ICommandHandler<MemberStatusCommand>
+public sealed class MemberStatusHandler(GrantLedger ledger, Verifications.VerificationStore store, Holdings.HoldingsStore holdings)
+    : ICommandHandler<MemberStatusCommand>
 {
     private const int DecisionCount = 8;
 
@@ -22,6 +23,8 @@ public sealed class MemberStatusHandler(GrantLedger ledger, Verifications.Verifi
         text.Append("**Wallets:** ").AppendLine(wallets.Count == 0
             ? "none linked"
             : string.Join(", ", wallets.Select(w => $"`{w.WalletAddress}` (via `{w.VerificationId}`, {Date(w.LinkedAt)})")));
+
+        AppendHoldings(text, await holdings.WalletsOfMemberInGuildAsync(context.GuildId, command.UserId, cancellationToken));
 
         text.AppendLine("**Grants:**");
         if (grants.Count == 0)
@@ -55,6 +58,28 @@ public sealed class MemberStatusHandler(GrantLedger ledger, Verifications.Verifi
         await store.FindAsync(grant.VerificationId, cancellationToken) is { ReverifyAfter: { } period, IsTokenGated: false }
             ? $", re-verify by {Date(grant.GrantedAt + period)}"
             : "";
+    /// <summary>Per verification: each linked wallet with its last amount and block/slot, when it was checked and when it is next.</summary>
+    private static void AppendHoldings(StringBuilder text, IReadOnlyList<Holdings.HeldWallet> wallets)
+    {
+        if (wallets.Count == 0)
+        {
+            return;
+        }
+
+        text.AppendLine("**Holdings:**");
+        foreach (var group in wallets.GroupBy(w => w.VerificationId))
+        {
+            var amounts = group.Select(w => w.AmountValue).ToList();
+            var sum = amounts.All(a => a is not null) ? $"{Holdings.HoldingsTiers.Format(amounts.Sum(a => a!.Value))} in total" : "not read yet";
+            text.AppendLine($"- via `{group.Key}`: {sum}");
+            foreach (var w in group)
+            {
+                var amount = w.AmountValue is { } a ? $"{Holdings.HoldingsTiers.Format(a)} at block/slot {w.BlockOrSlot}" : "not read yet";
+                var last = w.CheckedAt is { } at ? Date(at) : "never";
+                text.AppendLine($"  - `{w.WalletAddress}`: {amount}; last check {last}, next check {Date(w.NextCheckAt)}");
+            }
+        }
+    }
 
     /// <summary>Discord renders it in the reader's time zone.</summary>
     private static string Date(DateTimeOffset at) => $"<t:{at.ToUnixTimeSeconds()}:f>";

@@ -35,6 +35,12 @@ public sealed record EnableVerificationCommand(string VerificationId) : SlashCom
 
 public sealed record MemberStatusCommand(ulong UserId) : SlashCommand;
 
+/// <summary><c>/walver recheck</c>: a holdings pass now, optionally without changes or releasing a paused verification.</summary>
+public sealed record RecheckCommand(string VerificationId, bool DryRun, bool ConfirmRemovals) : SlashCommand;
+
+/// <summary><c>/walver holders</c>: the verification's holders as a CSV file.</summary>
+public sealed record HoldersCommand(string VerificationId) : SlashCommand;
+
 public sealed record RevokeMemberCommand(ulong UserId, string? VerificationId) : SlashCommand;
 
 /// <summary>

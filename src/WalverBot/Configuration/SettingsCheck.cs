@@ -33,6 +33,7 @@ public static class SettingsCheck
         (WebhookOptions.SectionName, typeof(WebhookOptions)),
         (StorageOptions.SectionName, typeof(StorageOptions)),
         (GrantOptions.SectionName, typeof(GrantOptions)),
+        (Holdings.RecheckOptions.SectionName, typeof(Holdings.RecheckOptions)),
         (RoleOptions.SectionName, typeof(RoleOptions)),
         (SecurityOptions.SectionName, typeof(SecurityOptions)),
         (DeclaredVerificationsOptions.SectionName, typeof(List<DeclaredVerification>)),

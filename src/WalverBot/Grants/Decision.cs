@@ -25,6 +25,14 @@ public static class Outcomes
     public const string Revoked = "revoked";
     /// <summary>ReverifyAfter passed since the member's last verification of a verification without a token gate: role removed.</summary>
     public const string RevokedReverify = "revoked_reverify";
+    /// <summary>A holdings re-check found the amount below a role's minimum at two checks a grace apart and removed the role.</summary>
+    public const string RevokedHoldings = "revoked_holdings";
+    /// <summary>A role given back after holdings took it away, or to a member who rejoined the server.</summary>
+    public const string Regranted = "regranted";
+    /// <summary>The safe-removal breaker stopped a verification's re-checks from removing anything until an admin confirms.</summary>
+    public const string RecheckPaused = "recheck_paused";
+    /// <summary>The chain could not be read at grant time for <c>Grants:RetryFor</c>; nothing was granted on the payload alone.</summary>
+    public const string ChainUnavailable = "chain_unavailable";
 }
 
 /// <summary>A decision about one webhook event, with the reason an admin reads.</summary>

@@ -57,7 +57,9 @@ public sealed class GrantLedger(
     }
 
     /// <summary>Records a role granted to a member: grant, wallet link, decision, event done.</summary>
-    public async Task RecordGrantAsync(InboxEvent inboxEvent, Verification verification, ulong userId, Decision decision, CancellationToken cancellationToken)
+    /// <param name="alsoWithin">More writes for the same transaction (the holdings re-checks' wallet and roles).</param>
+    public async Task RecordGrantAsync(InboxEvent inboxEvent, Verification verification, ulong userId, Decision decision, CancellationToken cancellationToken,
+        Func<Microsoft.Data.Sqlite.SqliteConnection, System.Data.Common.DbTransaction, Task>? alsoWithin = null)
     {
         var now = Database.Format(time.GetUtcNow());
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -77,6 +79,11 @@ public sealed class GrantLedger(
             VALUES (@guildId, @wallet, @userId, @verificationId, @now)
             ON CONFLICT (guild_id, wallet_address) DO NOTHING;
             """, args, transaction, cancellationToken: cancellationToken));
+        if (alsoWithin is not null)
+        {
+            await alsoWithin(connection, transaction);
+        }
+
         await InsertDecisionAsync(connection, transaction, inboxEvent, userId, decision, now, cancellationToken);
         await SetStatusAsync(connection, transaction, inboxEvent.Id, EventStatus.Done, null, null, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -180,7 +187,8 @@ public sealed class GrantLedger(
                 (SELECT COUNT(*) FROM role_grants g WHERE g.verification_id = v.id AND g.status = 'granted') AS Granted,
                 (SELECT COUNT(*) FROM webhook_events e WHERE e.verification_id = v.id AND e.status IN ('pending', 'waiting_member')) AS Pending,
                 (SELECT COUNT(*) FROM decisions d WHERE d.verification_id = v.id
-                    AND d.outcome NOT IN ('granted', 'duplicate', 'pending_member', 'unresolved_member', 'revoked', 'revoked_reverify')) AS Rejected
+                    AND d.outcome NOT IN ('granted', 'duplicate', 'pending_member', 'unresolved_member', 'revoked', 'revoked_reverify',
+                        'revoked_holdings', 'regranted', 'recheck_paused')) AS Rejected
             FROM verifications v WHERE v.guild_id = @guildId
             """, new { guildId }, cancellationToken: cancellationToken));
         return rows.ToDictionary(r => r.VerificationId);
@@ -213,6 +221,9 @@ public sealed class GrantLedger(
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("""
             UPDATE role_grants SET status = 'revoked', revoked_at = @now WHERE id = @Id;
+            -- An admin's revoke ends the holdings re-checks too (else a re-check would give the role back): verifying again starts them.
+            DELETE FROM holdings_members WHERE verification_id = @VerificationId AND user_id = @UserId;
+            DELETE FROM holdings_wallets WHERE verification_id = @VerificationId AND user_id = @UserId;
             INSERT INTO decisions (at, verification_id, guild_id, event_id, user_id, wallet, outcome, reason)
             VALUES (@now, @VerificationId, @GuildId, NULL, @UserId, @wallet, 'revoked', @reason);
             """,

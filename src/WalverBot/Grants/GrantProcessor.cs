@@ -27,7 +27,10 @@ public sealed class GrantProcessor(
     IOptions<GrantOptions> grantOptions,
     IOptions<RoleOptions> roleOptions,
     TimeProvider time,
-    ILogger<GrantProcessor> logger)
+    ILogger<GrantProcessor> logger,
+    Chains.IChainReader chainReader,
+    Holdings.HoldingsStore holdings,
+    IOptions<Holdings.RecheckOptions> recheckOptions)
 {
     /// <summary>
     /// Unexpected exceptions an event may meet before it is finished as <see cref="Outcomes.InternalError"/>. With the
@@ -189,23 +192,130 @@ public sealed class GrantProcessor(
             return;
         }
 
-        if (found.Roles.Contains(verification.RoleId))
+        var chain = await ChainCheckAsync(inboxEvent, verification, webhook, userId, cancellationToken);
+        if (chain is null)
         {
-            await ledger.RecordGrantAsync(inboxEvent, verification, userId,
-                new Decision(Outcomes.Granted, "the member already had the role"), cancellationToken);
             return;
         }
 
-        await discord.AddGuildMemberRoleAsync(verification.GuildId, userId, verification.RoleId,
-            AuditReason(verification, inboxEvent.WalletAddress), cancellationToken);
+        var membership = (await holdings.MembershipsOfMemberAsync(verification.GuildId, userId, cancellationToken))
+            .FirstOrDefault(m => m.VerificationId == verification.Id);
+        var now = time.GetUtcNow();
+        var alsoWithin = (Microsoft.Data.Sqlite.SqliteConnection connection, System.Data.Common.DbTransaction transaction) =>
+            Holdings.HoldingsStore.RecordGrantAsync(connection, transaction, verification, userId, inboxEvent.WalletAddress, chain.Reads,
+                chain.Roles, now, recheckOptions.Value.Interval);
+        var missing = chain.Roles.Where(r => !found.Roles.Contains(r)).ToList();
+        if (missing.Count == 0)
+        {
+            await ledger.RecordGrantAsync(inboxEvent, verification, userId,
+                new Decision(Outcomes.Granted, $"the member already had the role{chain.Describe}"), cancellationToken, alsoWithin);
+            return;
+        }
+
+        foreach (var roleId in missing)
+        {
+            if (roleId != verification.RoleId &&
+                RoleSafety.Check(verification.GuildId, roleId, view.Roles, view.BotRoleIds, roleOptions.Value.AllowPrivileged) is { } tierUnsafe)
+            {
+                logger.LogWarning("Verification {VerificationId} cannot give tier role {RoleId} in guild {GuildId}: {Reason}", verification.Id, roleId, verification.GuildId, tierUnsafe);
+                continue;
+            }
+
+            await discord.AddGuildMemberRoleAsync(verification.GuildId, userId, roleId,
+                AuditReason(verification, inboxEvent.WalletAddress), cancellationToken);
+        }
+
         if (inboxEvent.Attempts > 0)
         {
             // A retry went through: Discord is back, so the other events waiting out a backoff need not wait longer.
             await inbox.RetryNowAsync(cancellationToken);
         }
 
+        // Given back after a re-check took it away: the admin reads that holdings came back, not a first verification.
+        var outcome = membership is not null && missing.Any(membership.RevokedSet.Contains) ? Outcomes.Regranted : Outcomes.Granted;
         await ledger.RecordGrantAsync(inboxEvent, verification, userId,
-            new Decision(Outcomes.Granted, $"wallet verified; role assigned{TypedNameMismatch(verification, typed, found)}"), cancellationToken);
+            new Decision(outcome, $"wallet verified; role assigned{chain.Describe}{TypedNameMismatch(verification, typed, found)}"), cancellationToken, alsoWithin);
+    }
+
+    /// <summary>The roles to grant, with what the chain showed; null when the event was decided or rescheduled here.</summary>
+    private sealed record ChainGrant(IReadOnlySet<ulong> Roles, IReadOnlyList<Holdings.WalletRead> Reads, string Describe);
+
+    /// <summary>
+    /// Where the verification is token-gated and the chain has an RPC endpoint, the bot reads the balance itself: Walver's
+    /// "passed" is necessary, not sufficient. The amount that counts is the sum over the member's linked wallets of this
+    /// verification, and only the tiers it earns are granted. Without an endpoint the payload's check (GrantGate) stands.
+    /// </summary>
+    private async Task<ChainGrant?> ChainCheckAsync(InboxEvent inboxEvent, Verification verification, WalverWebhook webhook, ulong userId, CancellationToken cancellationToken)
+    {
+        if (!Holdings.HoldingsTiers.IsRechecked(verification, chainReader))
+        {
+            return new ChainGrant(new HashSet<ulong> { verification.RoleId }, [], "");
+        }
+
+        var wallet = KnownChains.NormalizeAddress(inboxEvent.WalletAddress);
+        var others = await holdings.WalletsOfMemberAsync(verification.Id, userId, cancellationToken);
+        List<string> wallets = [wallet, .. others.Select(w => w.WalletAddress).Where(w => w != wallet)];
+        Chains.HoldingsSnapshot snapshot;
+        try
+        {
+            snapshot = await chainReader.ReadAsync(Holdings.HoldingsTiers.Token(verification), wallets, cancellationToken);
+            if (snapshot.Amounts.Count != wallets.Count)
+            {
+                throw new Chains.ChainReadException(verification.Chain!, $"the chain answered {snapshot.Amounts.Count} amounts for {wallets.Count} wallets");
+            }
+        }
+        catch (Chains.ChainReadException ex)
+        {
+            await ChainRetryLaterAsync(inboxEvent, ex, cancellationToken);
+            return null;
+        }
+
+        var own = snapshot.Amounts[0].Amount;
+        var sum = snapshot.Amounts.Sum(a => a.Amount);
+        var block = snapshot.BlockOrSlot;
+        if (webhook.TokenVerification is { } claim && claim.ActualAmount > own)
+        {
+            await FinishAsync(inboxEvent, Decision.Reject(Outcomes.TokenMismatch,
+                $"the delivery claims {Holdings.HoldingsTiers.Format(claim.ActualAmount)} held, the chain shows {Holdings.HoldingsTiers.Format(own)} at block/slot {block}"),
+                cancellationToken, userId);
+            return null;
+        }
+
+        var earned = Holdings.HoldingsTiers.Earned(verification, sum);
+        var over = wallets.Count == 1 ? "" : $" over {wallets.Count} linked wallets";
+        if (!earned.Contains(verification.RoleId))
+        {
+            await FinishAsync(inboxEvent, Decision.Reject(Outcomes.NotPassed,
+                $"the chain shows {Holdings.HoldingsTiers.Format(sum)} held{over} at block/slot {block}; the verification needs {Holdings.HoldingsTiers.Format(verification.MinAmount ?? 0m)}"),
+                cancellationToken, userId);
+            return null;
+        }
+
+        var tiers = earned.Count > 1 ? $", tier roles {string.Join(", ", earned.Where(r => r != verification.RoleId).Select(r => $"<@&{r}>"))}" : "";
+        return new ChainGrant(earned,
+            [.. wallets.Select((w, i) => new Holdings.WalletRead(w, snapshot.Amounts[i].Amount, block))],
+            $"; the chain shows {Holdings.HoldingsTiers.Format(sum)} held{over} at block/slot {block}{tiers}");
+    }
+
+    /// <summary>A chain that cannot be read is like a Discord outage: the event is retried with backoff, never rejected, never granted on the payload alone.</summary>
+    private async Task ChainRetryLaterAsync(InboxEvent inboxEvent, Chains.ChainReadException ex, CancellationToken cancellationToken)
+    {
+        var attempt = inboxEvent.Attempts + 1;
+        var reason = $"the chain could not be read ({ex.Message})";
+        var retryFor = grantOptions.Value.RetryFor;
+        if (time.GetUtcNow() - inboxEvent.ReceivedAt >= retryFor)
+        {
+            logger.LogError("Giving up on event {EventId} of verification {VerificationId} after {Attempts} attempts over {RetryFor}: {Reason}",
+                inboxEvent.Id, inboxEvent.VerificationId, attempt, retryFor, reason);
+            await ledger.RecordOutcomeAsync(inboxEvent, EventStatus.Failed,
+                Decision.Reject(Outcomes.ChainUnavailable, $"{reason}; gave up after {attempt} attempts over {retryFor}, nothing granted"), null, reason, null, cancellationToken);
+            return;
+        }
+
+        var delay = RetryDelay.For(attempt, null);
+        logger.LogWarning("Event {EventId} of verification {VerificationId}: {Reason}; attempt {Attempt}, retrying in {Delay}",
+            inboxEvent.Id, inboxEvent.VerificationId, reason, attempt, delay);
+        await inbox.RescheduleAsync(inboxEvent.Id, time.GetUtcNow() + delay, reason, cancellationToken);
     }
 
     /// <summary>Security:Signatures — Enforce refuses a bad signature, Warn logs it and goes on, Off skips the check.</summary>

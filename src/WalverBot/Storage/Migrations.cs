@@ -154,12 +154,67 @@ public static class Migrations
         ALTER TABLE verifications ADD COLUMN tiers TEXT NULL;
         ALTER TABLE verifications ADD COLUMN reverify_after TEXT NULL;
         """,
+
+        // 8: holdings re-checks. Per verification, every linked wallet with its last amount (decimal text), block/slot and
+        // schedule; per member the tier roles the verification holds for them, those it took away, and the two-strikes
+        // state; per verification the breaker's pause and the last block/slot acted on; removals written before their
+        // DELETE is sent (deleted once Discord answered), so a crash repeats an idempotent DELETE, never a decision.
+        // Roles already granted are taken over; their first check is spread over a day by the code step.
+        """
+        CREATE TABLE holdings_wallets (
+            verification_id TEXT NOT NULL,
+            guild_id        INTEGER NOT NULL,
+            user_id         INTEGER NOT NULL,
+            wallet_address  TEXT NOT NULL,
+            amount          TEXT NULL,
+            block_or_slot   INTEGER NULL,
+            checked_at      TEXT NULL,
+            next_check_at   TEXT NOT NULL,
+            PRIMARY KEY (verification_id, wallet_address)
+        );
+        CREATE INDEX ix_holdings_wallets_due ON holdings_wallets (next_check_at);
+        CREATE INDEX ix_holdings_wallets_member ON holdings_wallets (guild_id, user_id);
+
+        CREATE TABLE holdings_members (
+            verification_id TEXT NOT NULL,
+            guild_id        INTEGER NOT NULL,
+            user_id         INTEGER NOT NULL,
+            roles           TEXT NOT NULL DEFAULT '',
+            revoked_roles   TEXT NOT NULL DEFAULT '',
+            strike_at       TEXT NULL,
+            PRIMARY KEY (verification_id, user_id)
+        );
+        CREATE INDEX ix_holdings_members_member ON holdings_members (guild_id, user_id);
+
+        CREATE TABLE holdings_verifications (
+            verification_id TEXT PRIMARY KEY,
+            paused_reason   TEXT NULL,
+            paused_at       TEXT NULL,
+            last_block      INTEGER NULL
+        );
+
+        CREATE TABLE holdings_removals (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            verification_id TEXT NOT NULL,
+            guild_id        INTEGER NOT NULL,
+            user_id         INTEGER NOT NULL,
+            role_id         INTEGER NOT NULL,
+            reason          TEXT NOT NULL,
+            created_at      TEXT NOT NULL
+        );
+
+        INSERT OR IGNORE INTO holdings_wallets (verification_id, guild_id, user_id, wallet_address, next_check_at)
+        SELECT verification_id, guild_id, user_id, wallet_address, '' FROM role_grants WHERE status = 'granted';
+        INSERT INTO holdings_members (verification_id, guild_id, user_id, roles)
+        SELECT verification_id, guild_id, user_id, CAST(role_id AS TEXT) FROM role_grants WHERE status = 'granted';
+        """,
     ];
 
     /// <summary>Steps that need code (hashing) after their SQL, in the same transaction, by version.</summary>
     private static readonly Dictionary<int, Func<SqliteConnection, System.Data.Common.DbTransaction, Task>> CodeSteps = new()
     {
         [5] = Webhooks.WebhookInbox.RekeyByMessageAsync,
+        [8] = Holdings.HoldingsStore.ScheduleTakenOverAsync,
     };
 
     public static int LatestVersion => Steps.Length;

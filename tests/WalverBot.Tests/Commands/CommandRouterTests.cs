@@ -48,7 +48,7 @@ public sealed class CommandRouterTests
         using var scope = bot.Services.CreateScope();
         var commandTypes = typeof(SlashCommand).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(SlashCommand)) && !t.IsAbstract).ToList();
 
-        Assert.Equal(11, commandTypes.Count);
+        Assert.Equal(13, commandTypes.Count);
         Assert.All(commandTypes, type => Assert.NotNull(scope.ServiceProvider.GetService(typeof(ICommandHandler<>).MakeGenericType(type))));
     }
 
@@ -69,5 +69,7 @@ public sealed class CommandRouterTests
         public Task DeferAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task ProgressAsync(string content, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task AttachFilesAsync(string content, IReadOnlyList<FileUpload> files, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -34,6 +34,10 @@ public sealed class SettingRangeTests
     [InlineData("Walver:ApiKey=key-with-a-line-break\n", "Walver:ApiKey is malformed")] // an HTTP header value cannot hold one
     [InlineData("Discord:CommandGuildIds:0=0", "Discord:CommandGuildIds:0 must be a Discord id")]
     [InlineData("Walver:BaseUrl=ftp://walver.io", "Walver:BaseUrl must be an absolute http(s) URL")]
+    [InlineData("Rechecks:MaxRemovalFraction=0", "Rechecks:MaxRemovalFraction must be a number above 0 and at most 1")]
+    [InlineData("Rechecks:MaxRemovalFraction=1.5", "Rechecks:MaxRemovalFraction must be a number above 0 and at most 1")]
+    [InlineData("Rechecks:Interval=00:00:10", "Rechecks:Interval must be a time span of at least one minute")]
+    [InlineData("Rechecks:Grace=-01:00:00", "Rechecks:Grace must be a time span of at least zero")]
     public void An_unusable_value_is_named(string setting, string expected)
     {
         var failure = Assert.Single(FailuresOf(setting));

@@ -61,7 +61,7 @@ public sealed class CommandsAdminTests : IAsyncLifetime
         Assert.Equal("268435456", walver["default_member_permissions"]!.GetValue<string>());
         Assert.Equal([0], walver["contexts"]!.AsArray().Select(c => c!.GetValue<int>()));
         var subcommands = walver["options"]!.AsArray().Select(o => o!["name"]!.GetValue<string>()).ToList();
-        Assert.Equal(["create", "link", "list", "post", "disable", "enable", "status", "revoke", "log-channel", "tiers"], subcommands);
+        Assert.Equal(["create", "link", "list", "post", "disable", "enable", "status", "revoke", "log-channel", "tiers", "recheck", "holders"], subcommands);
         var create = walver["options"]!.AsArray().Single(o => o!["name"]!.GetValue<string>() == "create")!;
         var chain = create["options"]!.AsArray().Single(o => o!["name"]!.GetValue<string>() == "chain")!;
         Assert.Equal(["arbitrum", "avalanche", "base", "bsc", "ethereum", "optimism", "polygon", "solana"],
