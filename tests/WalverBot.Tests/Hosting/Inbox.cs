@@ -70,6 +70,35 @@ public static class Inbox
             () => ReadStateAsync(databasePath), state => state.IsDrained && state.Events >= atLeast,
             $"the inbox to be drained with at least {atLeast} event(s)", timeout);
 
+    /// <summary>
+    /// On a scenario's fake clock: waits until no pending event is due at the clock's now, i.e. the worker has taken
+    /// every due event and stored its outcome or its next attempt. The step a test makes before it moves the clock on.
+    /// </summary>
+    public static Task WaitUntilNothingDueAsync(BotScenario bot, TimeSpan? timeout = null)
+    {
+        var clock = bot.Time ?? throw new InvalidOperationException("the scenario runs on real time: start it with a FakeTimeProvider");
+        return Eventually.UntilAsync(
+            async () =>
+            {
+                await using var connection = new SqliteConnection($"Data Source={bot.DatabasePath};Mode=ReadOnly;Pooling=False");
+                await connection.OpenAsync();
+                return await connection.ExecuteScalarAsync<int>(
+                    "SELECT COUNT(*) FROM webhook_events WHERE status = 'pending' AND next_attempt_at <= @now",
+                    new { now = Database.Format(clock.GetUtcNow()) });
+            },
+            due => due == 0, $"the worker to handle every event due at {clock.GetUtcNow():HH:mm:ss.fff} on the fake clock", timeout,
+            due => $"{due} event(s) still due");
+    }
+
+    /// <summary>When the earliest pending event falls due again, if any.</summary>
+    public static async Task<DateTimeOffset?> NextRetryAsync(string databasePath)
+    {
+        await using var connection = new SqliteConnection($"Data Source={databasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        var next = await connection.ExecuteScalarAsync<string?>("SELECT MIN(next_attempt_at) FROM webhook_events WHERE status = 'pending'");
+        return next is null ? null : DateTimeOffset.Parse(next, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <inheritdoc cref="WaitUntilDrainedAsync(string, int, TimeSpan?)"/>
     public static Task<State> WaitUntilDrainedAsync(BotScenario bot, int atLeast = 1, TimeSpan? timeout = null) =>
         WaitUntilDrainedAsync(bot.DatabasePath, atLeast, timeout);
