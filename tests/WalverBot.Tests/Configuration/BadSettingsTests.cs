@@ -83,17 +83,9 @@ public sealed partial class BadSettingsTests
         ["DOTNET_gcServer"] = "0",
     };
 
-    /// <summary>
-    /// Every case's run of the bot, started together when the first case runs (at most four processes at a time), each
-    /// awaited by its own case: a run is mostly a wait for the runtime to load, and theory cases run one after another.
-    /// </summary>
-    private static readonly Lazy<IReadOnlyDictionary<(string Variable, string Value), Task<(int ExitCode, string Output)>>> Runs = new(() =>
-    {
-        var gate = new SemaphoreSlim(4);
-        return BadValues.Select(row => ((string)row[0], (string)row[1])).Distinct().ToDictionary(run => run, run => RunAsync(run.Item1, run.Item2, gate));
-    });
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string variable, string value, SemaphoreSlim gate)
+    [Theory]
+    [MemberData(nameof(BadValues))]
+    public async Task A_bad_value_stops_the_start_with_one_line_naming_the_key(string variable, string value, string key, string accepts)
     {
         var environment = ValidEnvironment();
         foreach (var spoiled in environment.Keys.Where(k => k.StartsWith(variable + "__", StringComparison.OrdinalIgnoreCase)).ToList())
@@ -107,22 +99,8 @@ public sealed partial class BadSettingsTests
         }
 
         environment[variable] = value;
-        await gate.WaitAsync();
-        try
-        {
-            return await BotProcess.RunAsync(environment, TimeSpan.FromSeconds(60));
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
 
-    [Theory]
-    [MemberData(nameof(BadValues))]
-    public async Task A_bad_value_stops_the_start_with_one_line_naming_the_key(string variable, string value, string key, string accepts)
-    {
-        var (exitCode, output) = await Runs.Value[(variable, value)];
+        var (exitCode, output) = await BotProcess.RunAsync(environment, TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, exitCode);
         var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
