@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using WalverBot.Discord.Gateway;
 using WalverBot.Discord.Models;
+using WalverBot.Testing.Waiting;
 
 namespace WalverBot.Discord.Tests.Gateway;
 
@@ -124,19 +125,8 @@ public sealed class GatewayDispatchTests
          "nick":{{(nick is null ? "null" : $"\"{nick}\"")}},"roles":[],"joined_at":"2024-06-01T09:30:00.000000+00:00"}
         """).RootElement.Clone();
 
-    private static async Task EventuallyAsync(Func<bool> condition, string description)
-    {
-        var deadline = DateTime.UtcNow + Timeouts.Signal;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting for {description}.");
-            }
-
-            await Task.Delay(5);
-        }
-    }
+    private static Task EventuallyAsync(Func<bool> condition, string description) =>
+        Eventually.UntilAsync(condition, description, Timeouts.Signal);
 
     private sealed class DispatchWorld : IAsyncDisposable
     {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using WalverBot.Discord.Gateway;
 using WalverBot.Discord.Models;
 using WalverBot.Discord.Tests.Rest.Fakes;
+using WalverBot.Testing.Waiting;
 
 namespace WalverBot.Discord.Tests.Gateway;
 
@@ -472,18 +473,6 @@ public class GatewayShardTests
     }
 
     internal static async Task<T> EventuallyAsync<T>(Func<T?> probe)
-        where T : class
-    {
-        var deadline = DateTime.UtcNow + Timeouts.Signal;
-        while (true)
-        {
-            if (probe() is { } value)
-            {
-                return value;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "the expected state was not reached");
-            await Task.Delay(5);
-        }
-    }
+        where T : class =>
+        (await Eventually.UntilAsync(probe, value => value is not null, "the expected state", Timeouts.Signal))!;
 }

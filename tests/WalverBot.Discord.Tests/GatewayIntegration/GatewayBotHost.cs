@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using WalverBot.Discord.Gateway;
 using WalverBot.Discord.Models;
 using WalverBot.Testing.FakeDiscord;
+using WalverBot.Testing.Waiting;
 using ListLoggerProvider = WalverBot.Discord.Tests.Gateway.ListLoggerProvider;
 
 namespace WalverBot.Discord.Tests.GatewayIntegration;
@@ -88,19 +89,8 @@ internal sealed class GatewayWorld : IAsyncDisposable
     }
 
     /// <summary>Waits (polling real time, no fixed sleep) until <paramref name="condition"/> holds.</summary>
-    public static async Task EventuallyAsync(Func<bool> condition, string description, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? WaitTimeout);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting for {description}.");
-            }
-
-            await Task.Delay(5);
-        }
-    }
+    public static Task EventuallyAsync(Func<bool> condition, string description, TimeSpan? timeout = null) =>
+        Eventually.UntilAsync(condition, description, timeout ?? WaitTimeout);
 
     public Task WaitForReadyAsync() => EventuallyAsync(() => Status.IsReady, "the gateway status to be ready");
 

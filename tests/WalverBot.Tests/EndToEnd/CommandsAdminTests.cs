@@ -377,15 +377,7 @@ public sealed class CommandsAdminTests : IAsyncLifetime
         Assert.Contains("no verification `no-such-thing` in this server", answer.Content, StringComparison.Ordinal);
     }
 
-    private async Task WaitForLogAsync(string text)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!_s.Bot.Logs.Lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no log line with '{text}'");
-            await Task.Delay(25);
-        }
-    }
+    private Task WaitForLogAsync(string text) => _s.Bot.Logs.WaitForLineAsync(text);
 
     private const string LinkSecret = "dashboard-secret-0123456789";
 

@@ -249,13 +249,8 @@ public sealed class GrantFlowTests : IAsyncLifetime
         Assert.DoesNotContain("gated-secret", text, StringComparison.Ordinal);
     }
 
-    private async Task WaitForDecisionCountAsync(string outcome, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while ((await Inbox.DecisionsAsync(_bot)).Count(d => d.Outcome == outcome) < count)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} '{outcome}' decisions");
-            await Task.Delay(25);
-        }
-    }
+    private Task WaitForDecisionCountAsync(string outcome, int count) =>
+        Eventually.UntilAsync(
+            () => Inbox.DecisionsAsync(_bot), all => all.Count(d => d.Outcome == outcome) >= count, $"{count} '{outcome}' decision(s)",
+            describe: all => $"decisions [{string.Join("; ", all.Select(d => $"{d.Outcome}: {d.Reason}"))}]");
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using WalverBot.Grants;
 using WalverBot.Tests.Hosting;
 using WalverBot.Testing.FakeDiscord;
@@ -52,11 +53,25 @@ public sealed class PendingGrantTests
     [Fact]
     public async Task A_pending_grant_expires_with_a_decision()
     {
-        await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?> { ["Grants:PendingTtl"] = "00:00:01" });
-
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?> { ["Grants:PendingTtl"] = "01:00:00" }, time: clock);
         await bot.SendAsync(bot.Webhook("dave"));
+        await Inbox.WaitForDecisionAsync(bot, Outcomes.PendingMember);
+        var waitingSince = clock.GetUtcNow();
+
+        clock.Advance(TimeSpan.FromHours(1));
+        // A wait the worker computed just before the jump would end a whole step late on this clock; wake it as a webhook would.
+        bot.Services.GetRequiredService<GrantSignal>().Notify();
 
         var expired = await Inbox.WaitForDecisionAsync(bot, Outcomes.PendingExpired);
         Assert.Contains("did not join", expired.Reason, StringComparison.Ordinal);
+        Assert.Equal(waitingSince + TimeSpan.FromHours(1), await DecidedAtAsync(bot, Outcomes.PendingExpired)); // no sooner than the TTL
+    }
+
+    private static async Task<DateTimeOffset> DecidedAtAsync(BotScenario bot, string outcome)
+    {
+        await using var connection = await bot.Services.GetRequiredService<WalverBot.Storage.Database>().OpenAsync();
+        var at = await Dapper.SqlMapper.ExecuteScalarAsync<string>(connection, "SELECT at FROM decisions WHERE outcome = @outcome", new { outcome });
+        return DateTimeOffset.Parse(at!, System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -169,38 +169,11 @@ public sealed class WorkerFailSafeTests : IAsyncLifetime
         }
     }
 
-    private async Task WaitForLogAsync(string text)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!_bot.Logs.Lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"no log line with '{text}' within 15 s");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    private Task WaitForLogAsync(string text) => _bot.Logs.WaitForLineAsync(text);
 
     /// <summary>Polls the first event of a verification until its stored row shows <paramref name="done"/>.</summary>
-    private async Task<EventRow> WaitForEventAsync(string verificationId, Func<EventRow, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        var row = await EventAsync(verificationId);
-        while (!done(row))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{what} was not stored within 15 s (status {row.Status}, attempts {row.Attempts})");
-            }
-
-            await Task.Delay(20);
-            row = await EventAsync(verificationId);
-        }
-
-        return row;
-    }
+    private Task<EventRow> WaitForEventAsync(string verificationId, Func<EventRow, bool> done, string what) =>
+        Eventually.UntilAsync(() => EventAsync(verificationId), done, $"{what} to be stored", describe: row => $"status {row.Status}, attempts {row.Attempts}");
 
     private async Task ExecuteAsync(string sql)
     {

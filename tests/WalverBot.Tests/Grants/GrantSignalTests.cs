@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using WalverBot.Grants;
 
 namespace WalverBot.Tests.Grants;
@@ -45,6 +46,20 @@ public class GrantSignalTests
         var signal = new GrantSignal();
 
         Assert.False(await signal.WaitAsync(TimeSpan.FromMilliseconds(20), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Wait_WithoutNotify_EndsWhenTheInjectedClockPassesTheTimeout()
+    {
+        var time = new FakeTimeProvider();
+        var signal = new GrantSignal(time);
+        var waiting = signal.WaitAsync(TimeSpan.FromMinutes(10), CancellationToken.None);
+
+        time.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromTicks(1));
+        Assert.False(waiting.IsCompleted); // real time plays no part: only the clock ends the wait
+        time.Advance(TimeSpan.FromTicks(1));
+
+        Assert.False(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
     [Fact]

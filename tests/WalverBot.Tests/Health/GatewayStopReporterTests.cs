@@ -49,19 +49,8 @@ public sealed class GatewayStopReporterTests
 
     private static List<string> Repeats(CapturedLogs logs) => [.. logs.Lines.Where(l => l.Contains("Discord gateway still stopped", StringComparison.Ordinal))];
 
-    private static async Task WaitForRepeatsAsync(CapturedLogs logs, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (Repeats(logs).Count < count)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"expected {count} repeated advice line(s); logs:\n{logs.All}");
-            }
-
-            await Task.Delay(5);
-        }
-    }
+    private static Task WaitForRepeatsAsync(CapturedLogs logs, int count) =>
+        Eventually.UntilAsync(() => Repeats(logs).Count >= count, $"{count} repeated advice line(s)", observed: () => $"logs:\n{logs.All}");
 
     private sealed class StubGatewayStatus : IGatewayStatus
     {

@@ -91,19 +91,7 @@ public sealed class ReadinessTests
         Assert.Equal(1, bot.RolePuts(BotScenario.AliceId));
     }
 
-    private static async Task WaitForLogAsync(BotScenario bot, string text)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!bot.Logs.Lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"no log line with: {text}\n{bot.Logs.All}");
-            }
-
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitForLogAsync(BotScenario bot, string text) => bot.Logs.WaitForLineAsync(text, TimeSpan.FromSeconds(20));
 
     [Fact]
     public async Task Readiness_is_503_while_the_database_cannot_take_a_write_and_200_again_after()

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 using WalverBot.Testing.FakeDiscord;
 using WalverBot.Testing.FakeWalver;
 
@@ -9,6 +11,8 @@ namespace WalverBot.Tests.Hosting;
 /// <summary>
 /// The real bot on a loopback port, against a fake Discord (REST + gateway) with one guild, a
 /// "Holder" role below the bot's role, and a few members. Each scenario has its own database file.
+/// Started with a <see cref="FakeTimeProvider"/>, the bot and the fakes read time from it alone, so a test
+/// advances through retries, expiries and outages instead of waiting them out.
 /// </summary>
 public sealed class BotScenario : IAsyncDisposable
 {
@@ -25,15 +29,19 @@ public sealed class BotScenario : IAsyncDisposable
     private WebApplication? _app;
     private bool _gatewayStopped;
 
-    private BotScenario(FakeDiscordServer discord, FakeGatewayServer gateway, Dictionary<string, string?> settings)
+    private BotScenario(FakeDiscordServer discord, FakeGatewayServer gateway, Dictionary<string, string?> settings, FakeTimeProvider? time)
     {
         Discord = discord;
         Gateway = gateway;
         _settings = settings;
+        Time = time;
     }
 
     public FakeDiscordServer Discord { get; }
     public FakeGatewayServer Gateway { get; }
+
+    /// <summary>The clock of the bot and the fakes when the scenario was started with one; null when they use real time.</summary>
+    public FakeTimeProvider? Time { get; }
     public CapturedLogs Logs { get; private set; } = new();
     public FakeWalverWebhookSender Sender { get; } = new();
     public string BaseUrl { get; private set; } = "";
@@ -48,9 +56,9 @@ public sealed class BotScenario : IAsyncDisposable
     public IDictionary<string, string?> Settings => _settings;
 
     /// <summary>Starts the fakes and the bot with one declared verification (<see cref="VerificationId"/> → Holder).</summary>
-    public static async Task<BotScenario> StartAsync(IDictionary<string, string?>? settings = null, bool startBot = true)
+    public static async Task<BotScenario> StartAsync(IDictionary<string, string?>? settings = null, bool startBot = true, FakeTimeProvider? time = null)
     {
-        var discord = await FakeDiscordServer.StartAsync();
+        var discord = await FakeDiscordServer.StartAsync(time is null ? null : new FakeDiscordOptions { TimeProvider = time });
         var gateway = await FakeGatewayServer.StartAsync(discord, new FakeGatewayOptions { HeartbeatIntervalMs = 1000 });
         discord.AddGuild(GuildId, "Test Guild");
         discord.AddRole(GuildId, new FakeRole(HolderRoleId, "Holder", 1, FakeDiscordPermissions.Of(FakeDiscordPermissions.ViewChannel)));
@@ -72,7 +80,7 @@ public sealed class BotScenario : IAsyncDisposable
             all[key] = value;
         }
 
-        var scenario = new BotScenario(discord, gateway, all);
+        var scenario = new BotScenario(discord, gateway, all, time);
         if (startBot)
         {
             await scenario.StartBotAsync();
@@ -99,11 +107,18 @@ public sealed class BotScenario : IAsyncDisposable
         }
 
         var logs = Logs;
+        var time = Time;
         _app = Program.BuildApp(
             [.. args.Select(pair => $"--{pair.Key}={pair.Value}")],
             builder =>
             {
                 builder.Logging.AddProvider(logs);
+                if (time is not null)
+                {
+                    builder.Services.RemoveAll<TimeProvider>();
+                    builder.Services.AddSingleton<TimeProvider>(time);
+                }
+
                 Configure?.Invoke(builder);
             });
         await Program.PrepareAsync(_app);
@@ -136,35 +151,19 @@ public sealed class BotScenario : IAsyncDisposable
         Discord.WaitUntilAsync(d => RolePuts(userId, roleId) >= count, TimeSpan.FromSeconds(15), $"{count} role PUT(s) for {userId}");
 
     /// <summary>Waits until the bot's gateway view of the guild has the role at the position.</summary>
-    public async Task WaitForRoleCacheAsync(string roleId, int position)
+    public Task WaitForRoleCacheAsync(string roleId, int position)
     {
         var cache = Services.GetRequiredService<WalverBot.Discord.Gateway.IGuildCache>();
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (cache.GetGuild(ulong.Parse(GuildId))?.Roles.GetValueOrDefault(ulong.Parse(roleId))?.Position != position)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"role {roleId} never reached position {position} in the bot's guild view");
-            }
-
-            await Task.Delay(20);
-        }
+        return Eventually.UntilAsync(
+            () => cache.GetGuild(ulong.Parse(GuildId))?.Roles.GetValueOrDefault(ulong.Parse(roleId))?.Position, p => p == position,
+            $"role {roleId} at position {position} in the bot's guild view", describe: p => $"position {p?.ToString() ?? "(no such role)"}");
     }
 
     /// <summary>Waits until the bot's gateway session is READY and the guild has arrived.</summary>
-    public async Task WaitForGatewayAsync()
+    public Task WaitForGatewayAsync()
     {
         var cache = Services.GetRequiredService<WalverBot.Discord.Gateway.IGuildCache>();
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (cache.GetGuild(ulong.Parse(GuildId))?.BotMember is null)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("the bot never received the guild over the gateway");
-            }
-
-            await Task.Delay(20);
-        }
+        return Eventually.UntilAsync(() => cache.GetGuild(ulong.Parse(GuildId))?.BotMember is not null, "the guild over the bot's gateway session");
     }
 
     /// <summary>Takes Discord's gateway away for good: every connection attempt fails from now on.</summary>

@@ -12,6 +12,12 @@ public sealed class CapturedLogs : ILoggerProvider
 
     public string All => string.Join('\n', _lines);
 
+    /// <summary>Waits until a line contains <paramref name="text"/>; a timeout shows the last lines.</summary>
+    public Task WaitForLineAsync(string text, TimeSpan? timeout = null) =>
+        Eventually.UntilAsync(
+            () => _lines.Any(l => l.Contains(text, StringComparison.Ordinal)), $"a log line with '{text}'", timeout,
+            () => "log:\n" + string.Join('\n', Lines.TakeLast(40)));
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()

@@ -74,13 +74,18 @@ public sealed class PendingGrantTests
         Assert.Empty(gateway.Requests); // nothing before the first interval has passed
 
         // Advance the fake clock until a pass has run; no real waiting stands in for the ten minutes.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (await StatusAsync(db.Database, daveEvent) != EventStatus.Pending || await StatusAsync(db.Database, taraEvent) != EventStatus.Pending)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no re-check pass woke the grants");
-            time.Advance(TimeSpan.FromMinutes(10));
-            await Task.Delay(10);
-        }
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                var woken = (await StatusAsync(db.Database, daveEvent), await StatusAsync(db.Database, taraEvent));
+                if (woken is not (EventStatus.Pending, EventStatus.Pending))
+                {
+                    time.Advance(TimeSpan.FromMinutes(10));
+                }
+
+                return woken;
+            },
+            woken => woken is (EventStatus.Pending, EventStatus.Pending), "a re-check pass to wake dave's and tara's grants", TimeSpan.FromSeconds(10));
 
         await worker.StopAsync(CancellationToken.None);
         Assert.Equal(EventStatus.WaitingMember, await StatusAsync(db.Database, lookAlike));

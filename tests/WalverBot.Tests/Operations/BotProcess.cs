@@ -107,15 +107,13 @@ public sealed partial class BotProcess : IAsyncDisposable
 
     public async Task WaitForOutputAsync(string text, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!_output.Any(l => l.Contains(text, StringComparison.Ordinal)))
-        {
-            if (DateTime.UtcNow > deadline || _process.HasExited)
-            {
-                throw new TimeoutException($"no output line with \"{text}\":\n{AllOutput}");
-            }
+        bool Seen() => _output.Any(l => l.Contains(text, StringComparison.Ordinal));
 
-            await Task.Delay(50);
+        // An exited process writes no more: stop waiting then too.
+        await Eventually.UntilAsync(() => Seen() || _process.HasExited, $"an output line with \"{text}\"", timeout, () => AllOutput);
+        if (!Seen())
+        {
+            throw new TimeoutException($"the bot exited without an output line with \"{text}\":\n{AllOutput}");
         }
     }
 

@@ -117,15 +117,10 @@ public sealed class InboxGaugesTests
         return seen;
     }
 
-    private static async Task WaitForAsync(IServiceProvider services, long backlog)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!(Scrape(services).TryGetValue("walverbot.inbox.backlog", out var value) && value == backlog))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the backlog gauge never showed {backlog}");
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitForAsync(IServiceProvider services, long backlog) =>
+        Eventually.UntilAsync(
+            () => Scrape(services).TryGetValue("walverbot.inbox.backlog", out var value) ? value : (double?)null, value => value == backlog,
+            $"the backlog gauge to show {backlog}", TimeSpan.FromSeconds(10), value => $"backlog gauge {value?.ToString() ?? "absent"}");
 
     private static async Task InsertEventAsync(Database database, string status, int attempts, DateTimeOffset receivedAt)
     {

@@ -94,9 +94,10 @@ public sealed class ProcessOperationsTests
             var url = await bot.WaitForListeningAsync();
             using var sender = new FakeWalverWebhookSender();
             Assert.Equal(200, (await sender.SendAsync($"{url}/webhooks/walver", scenario.Fakes.Webhook())).Status);
-            // The fake records a request once answered; the member search is the last REST call before the PUT.
-            await scenario.Discord.WaitForRequestAsync("GET", "/guilds/*/members/search");
-            await Task.Delay(500);
+            // The fake records a request when it arrives, before the delay fault holds it: the worker is inside the PUT.
+            await Eventually.UntilAsync(
+                () => scenario.Discord.RequestsTo("PUT", "/guilds/*/members/*/roles/*").Count == 1, "the role PUT to reach Discord (and hang there)",
+                timeout: TimeSpan.FromSeconds(30), observed: () => string.Join(", ", scenario.Discord.Requests));
 
             var stopwatch = System.Diagnostics.Stopwatch.StartNew();
             await bot.TerminateAsync(TimeSpan.FromSeconds(15));

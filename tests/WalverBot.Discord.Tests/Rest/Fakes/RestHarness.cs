@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using WalverBot.Discord.Rest;
+using WalverBot.Testing.Waiting;
 
 namespace WalverBot.Discord.Tests.Rest.Fakes;
 
@@ -129,17 +130,6 @@ internal static class TestWait
     public static Task Within(this Task task) => task.WaitAsync(HangGuard);
 
     /// <summary>Waits (in real time, briefly yielding) until background work has reached a state.</summary>
-    public static async Task UntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + HangGuard;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The condition was never met.");
-            }
-
-            await Task.Delay(1);
-        }
-    }
+    public static Task UntilAsync(Func<bool> condition, string what = "the background work to reach the state") =>
+        Eventually.UntilAsync(condition, what, HangGuard);
 }
