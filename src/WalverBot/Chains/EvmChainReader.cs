@@ -64,12 +64,13 @@ public sealed class EvmChainReader(JsonRpcClient rpc, ChainReadTuning tuning)
             {
                 Target = target,
                 AllowFailure = true,
-                CallData = (standard switch
+                // Nethereum encodes by the message's static type, so each kind is encoded where its type is known.
+                CallData = standard switch
                 {
-                    TokenStandards.Erc1155 => (FunctionMessage)new Erc1155BalanceOf { Account = wallet.Trim(), Id = tokenId },
-                    TokenStandards.Native => new GetEthBalance { Address = wallet.Trim() },
-                    _ => new BalanceOf { Owner = wallet.Trim() },
-                }).GetCallData(),
+                    TokenStandards.Erc1155 => new Erc1155BalanceOf { Account = wallet.Trim(), Id = tokenId }.GetCallData(),
+                    TokenStandards.Native => new GetEthBalance { Address = wallet.Trim() }.GetCallData(),
+                    _ => new BalanceOf { Owner = wallet.Trim() }.GetCallData(),
+                },
             }).ToList();
 
             var answer = await EthCallAsync(Multicall3Address, new Aggregate3Function { Calls = calls }.GetCallData(), blockTag, cancellationToken).ConfigureAwait(false);

@@ -3,23 +3,18 @@ using Microsoft.Extensions.Options;
 
 namespace WalverBot.Chains;
 
-/// <summary>
-/// One token bucket per RPC endpoint (<c>Chains:{chain}:RequestsPerSecond</c>), refilled by the host's
-/// <see cref="TimeProvider"/> so tests count requests instead of measuring time.
-/// </summary>
+/// <summary>One token bucket per RPC endpoint (<c>Chains:{chain}:RequestsPerSecond</c>), refilled every second.</summary>
 public sealed class RpcRateLimiters : IDisposable
 {
-    private readonly Dictionary<string, (TokenBucketRateLimiter Bucket, ITimer Refill)> _limiters = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, TokenBucketRateLimiter> _limiters = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
     private readonly IOptions<ChainsOptions> _options;
     private readonly ChainReadTuning _tuning;
-    private readonly TimeProvider _time;
 
-    public RpcRateLimiters(IOptions<ChainsOptions> options, IOptions<ChainReadTuning> tuning, TimeProvider time)
+    public RpcRateLimiters(IOptions<ChainsOptions> options, IOptions<ChainReadTuning> tuning)
     {
         _options = options;
         _tuning = tuning.Value;
-        _time = time;
     }
 
     public RateLimiter For(string chain)
@@ -28,7 +23,7 @@ public sealed class RpcRateLimiters : IDisposable
         {
             if (_limiters.TryGetValue(chain, out var existing))
             {
-                return existing.Bucket;
+                return existing;
             }
 
             var rate = _options.Value.TryGet(chain, out var endpoint) ? endpoint.RequestsPerSecond : ChainsOptions.DefaultRequestsPerSecond;
@@ -37,12 +32,11 @@ public sealed class RpcRateLimiters : IDisposable
                 TokenLimit = rate,
                 TokensPerPeriod = rate,
                 ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                AutoReplenishment = false,
+                AutoReplenishment = true,
                 QueueLimit = _tuning.RateLimitQueue,
                 QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             });
-            var refill = _time.CreateTimer(_ => bucket.TryReplenish(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-            _limiters[chain] = (bucket, refill);
+            _limiters[chain] = bucket;
             return bucket;
         }
     }
@@ -51,9 +45,8 @@ public sealed class RpcRateLimiters : IDisposable
     {
         lock (_gate)
         {
-            foreach (var (bucket, refill) in _limiters.Values)
+            foreach (var bucket in _limiters.Values)
             {
-                refill.Dispose();
                 bucket.Dispose();
             }
 
