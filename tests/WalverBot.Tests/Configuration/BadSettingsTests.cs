@@ -62,6 +62,9 @@ public sealed partial class BadSettingsTests
         { "Verifications__0__MinAmount", "lots", "Verifications:0:MinAmount", "a dot for decimals" },
         { "Verifications__0__Binding", "email", "Verifications:0:Binding", "username or code" },
         { "Verifications__0__Url", "http://walver.example/v/1", "Verifications:0:Url", "https://" },
+        { "Chains__ethereum__RpcUrl", "mainnet.example-rpc.test/v3/not-a-key", "Chains:ethereum:RpcUrl", "absolute http(s) URL" },
+        { "Chains__ethereum__RequestsPerSecond", "0", "Chains:ethereum:RequestsPerSecond", "whole number above 0" },
+        { "Chains__dogecoin__RpcUrl", "https://doge.example.test", "Chains:dogecoin", "ethereum" },
     };
 
     /// <summary>A configuration the bot starts with; each case spoils one key of it. Discord is a closed loopback port.</summary>
@@ -144,7 +147,8 @@ public sealed partial class BadSettingsTests
     /// <summary>The concrete key a case sets for a documented key: list items as index 0, Serilog overrides for Microsoft.</summary>
     private static string Sample(string key) => key
         .Replace("{i}", "0", StringComparison.Ordinal)
-        .Replace("{namespace}", "Microsoft", StringComparison.Ordinal);
+        .Replace("{namespace}", "Microsoft", StringComparison.Ordinal)
+        .Replace("{chain}", "ethereum", StringComparison.Ordinal);
 
     /// <summary>The keys in the first column of README's configuration table, plus each field of a declared verification.</summary>
     private static HashSet<string> DocumentedKeys()
