@@ -59,7 +59,7 @@ public static class ChainCoverage
             var database = services.GetRequiredService<Database>();
             gated = File.Exists(Path.GetFullPath(database.DataSource)) ? await GatedChainsAsync(database, cancellationToken) : new Dictionary<string, int>();
         }
-        catch (SqliteException)
+        catch (Exception ex) when (ex is SqliteException or StoreUnavailableException)
         {
             return; // the database line already says what is wrong
         }
@@ -81,9 +81,10 @@ public sealed class ChainCoverageReporter(Database database, IOptions<ChainsOpti
         {
             gated = await ChainCoverage.GatedChainsAsync(database, cancellationToken);
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (ex is SqliteException or StoreUnavailableException)
         {
-            logger.LogWarning("Cannot list the chains of token-gated verifications (SQLite error {Code})", ex.SqliteErrorCode);
+            // Not a reason to stop the bot: webhooks must still be accepted; the store's own checks report the cause.
+            logger.LogWarning("Cannot list the chains of token-gated verifications: {Reason}", ex.Message);
             return;
         }
 

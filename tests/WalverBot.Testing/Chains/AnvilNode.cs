@@ -132,10 +132,6 @@ public sealed class AnvilNode : IAsyncDisposable
     public Task TransferErc1155Async(string token, string from, string to, BigInteger id, BigInteger amount) =>
         SendAsync("ERC1155PresetMinterPauser", token, from, "safeTransferFrom", from, to, id, amount, Array.Empty<byte>());
 
-    /// <summary>Sends a mint without waiting for its receipt (the bench mints thousands); anvil mines it at once.</summary>
-    public Task<string> SendMintErc20Async(string token, string to, BigInteger amount) =>
-        Web3.Eth.GetContract(Abi("ERC20PresetMinterPauser"), token).GetFunction("mint").SendTransactionAsync(Deployer, Gas, null, to, amount);
-
     private async Task<string> DeployAsync(string contract, params object[] arguments)
     {
         var (abi, bytecode) = Artifact(contract);
