@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using WalverBot.Chains;
 using WalverBot.Commands;
 using WalverBot.Configuration;
 using WalverBot.Discord;
@@ -78,6 +79,7 @@ public partial class Program
         builder.Services.AddWalverBotDiscord();
         builder.Services.AddWalver();
         builder.Services.AddVerifications();
+        builder.Services.AddChains();
         builder.Services.AddWebhooks();
         builder.Services.AddGrants();
         builder.Services.AddHoldings();

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using WalverBot.Chains;
 using WalverBot.Discord;
 using WalverBot.Members;
 
@@ -16,8 +14,6 @@ public static class HoldingsServiceCollectionExtensions
             .Validate(o => o.Grace >= TimeSpan.Zero && o.Grace <= MaxSpan, "Rechecks:Grace must be a time span of at least zero and at most 3650.00:00:00, e.g. 01:00:00")
             .Validate(o => o.MaxRemovalFraction > 0 && o.MaxRemovalFraction <= 1, "Rechecks:MaxRemovalFraction must be a number above 0 and at most 1, e.g. 0.1")
             .ValidateOnStart();
-        // The chain readers register the real IChainReader; until then no chain is read.
-        services.TryAddSingleton<IChainReader, NoChainReader>();
         services.AddSingleton<HoldingsStore>();
         services.AddSingleton<RecheckLocks>();
         services.AddScoped<RecheckEngine>();

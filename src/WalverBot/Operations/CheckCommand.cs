@@ -35,6 +35,7 @@ public static class CheckCommand
         var storedVerifications = await CheckDatabaseAsync(services, report, cancellationToken);
         await CheckDiscordAsync(services, report, storedVerifications, cancellationToken);
         CheckWalver(services, report);
+        await WalverBot.Chains.ChainCoverage.CheckAsync(services, report, cancellationToken);
 
         output.WriteLine(report.Problems == 0
             ? $"check: everything needed to grant roles is in place ({report.Warnings} warning(s))"

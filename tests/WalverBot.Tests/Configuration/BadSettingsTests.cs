@@ -71,6 +71,9 @@ public sealed partial class BadSettingsTests
         { "Verifications__0__Tiers__0__MinAmount", "1", "Verifications:0:Tiers:0:MinAmount", "above the verification's MinAmount (1.5)" },
         { "Verifications__0__Tiers__0__RoleId", "1100000000000000002", "Verifications:0:Tiers:0:RoleId", "a different role" },
         { "Verifications__0__ReverifyAfter", "90.00:00:00", "Verifications:0:ReverifyAfter", "without a token gate" },
+        { "Chains__ethereum__RpcUrl", "mainnet.example-rpc.test/v3/not-a-key", "Chains:ethereum:RpcUrl", "absolute http(s) URL" },
+        { "Chains__ethereum__RequestsPerSecond", "0", "Chains:ethereum:RequestsPerSecond", "whole number above 0" },
+        { "Chains__dogecoin__RpcUrl", "https://doge.example.test", "Chains:dogecoin", "ethereum" },
     };
 
     /// <summary>A configuration the bot starts with; each case spoils one key of it. Discord is a closed loopback port.</summary>
@@ -155,7 +158,8 @@ public sealed partial class BadSettingsTests
     /// <summary>The concrete key a case sets for a documented key: list items as index 0, Serilog overrides for Microsoft.</summary>
     private static string Sample(string key) => key
         .Replace("{i}", "0", StringComparison.Ordinal)
-        .Replace("{namespace}", "Microsoft", StringComparison.Ordinal);
+        .Replace("{namespace}", "Microsoft", StringComparison.Ordinal)
+        .Replace("{chain}", "ethereum", StringComparison.Ordinal);
 
     /// <summary>The keys in the first column of README's configuration table, plus each field of a declared verification.</summary>
     private static HashSet<string> DocumentedKeys()

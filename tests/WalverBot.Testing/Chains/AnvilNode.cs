@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Numerics;
+using System.Text.Json;
+using Nethereum.Hex.HexTypes;
+using Nethereum.JsonRpc.Client;
+using Nethereum.RPC.Eth.DTOs;
+using Nethereum.Web3;
+
+namespace WalverBot.Testing.Chains;
+
+/// <summary>
+/// A real local EVM chain: anvil on a free 127.0.0.1 port (killed on dispose), with Multicall3 at its canonical address
+/// and helpers that deploy OpenZeppelin 4.9.6's preset tokens and mint or transfer through anvil's unlocked dev accounts.
+/// Every transaction is mined at once (anvil's automine).
+/// </summary>
+public sealed class AnvilNode : IAsyncDisposable
+{
+    public const string Multicall3Address = "0xcA11bde05977b3631167028862bE2a173976CA11";
+    private static readonly HexBigInteger Gas = new(5_000_000);
+
+    private readonly Process _process;
+
+    private AnvilNode(Process process, Uri rpcUrl, Web3 web3, string[] accounts)
+    {
+        _process = process;
+        RpcUrl = rpcUrl;
+        Web3 = web3;
+        Accounts = accounts;
+    }
+
+    public Uri RpcUrl { get; }
+
+    public Web3 Web3 { get; }
+
+    /// <summary>anvil's unlocked dev accounts; the first deploys and mints.</summary>
+    public IReadOnlyList<string> Accounts { get; }
+
+    public string Deployer => Accounts[0];
+
+    public static async Task<AnvilNode> StartAsync(CancellationToken cancellationToken = default)
+    {
+        ChainHarness.EnsureInstalled();
+        var port = FreePort();
+        var start = new ProcessStartInfo(ChainHarness.AnvilPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "10", "--silent" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("anvil did not start");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var rpcUrl = new Uri($"http://127.0.0.1:{port}/");
+        var web3 = new Web3(rpcUrl.ToString());
+        try
+        {
+            // Wait for the fact (anvil answers), not for a time.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(TimeSpan.FromSeconds(30));
+            string[]? accounts = null;
+            while (accounts is null)
+            {
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"anvil exited with code {process.ExitCode} at start");
+                }
+
+                try
+                {
+                    accounts = await web3.Eth.Accounts.SendRequestAsync();
+                }
+                catch (RpcClientUnknownException)
+                {
+                    await Task.Delay(50, deadline.Token);
+                }
+            }
+
+            var node = new AnvilNode(process, rpcUrl, web3, accounts);
+            await node.InstallMulticall3Async();
+            return node;
+        }
+        catch
+        {
+            Kill(process);
+            throw;
+        }
+    }
+
+    /// <summary>Puts Multicall3's published runtime bytecode at its canonical address (see Multicall3.README.md).</summary>
+    private async Task InstallMulticall3Async()
+    {
+        var code = (await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Chains", "Multicall3.runtime.hex"))).Trim();
+        await RpcAsync("anvil_setCode", Multicall3Address, code);
+    }
+
+    public Task RpcAsync(string method, params object[] parameters) =>
+        Web3.Client.SendRequestAsync(new RpcRequest(Guid.NewGuid().ToString("N"), method, parameters));
+
+    public async Task<ulong> BlockNumberAsync() => (ulong)(await Web3.Eth.Blocks.GetBlockNumber.SendRequestAsync()).Value;
+
+    public async Task SetBalanceAsync(string account, BigInteger wei) => await RpcAsync("anvil_setBalance", account, new HexBigInteger(wei).HexValue);
+
+    public Task<string> DeployErc20Async(string name = "Test Token", string symbol = "TST") =>
+        DeployAsync("ERC20PresetMinterPauser", name, symbol);
+
+    public Task<string> DeployErc721Async(string name = "Test NFT", string symbol = "TNFT") =>
+        DeployAsync("ERC721PresetMinterPauserAutoId", name, symbol, "https://nft.example.test/");
+
+    public Task<string> DeployErc1155Async() => DeployAsync("ERC1155PresetMinterPauser", "https://items.example.test/{id}.json");
+
+    public Task MintErc20Async(string token, string to, BigInteger amount) => SendAsync("ERC20PresetMinterPauser", token, Deployer, "mint", to, amount);
+
+    public Task TransferErc20Async(string token, string from, string to, BigInteger amount) => SendAsync("ERC20PresetMinterPauser", token, from, "transfer", to, amount);
+
+    public Task MintErc721Async(string token, string to) => SendAsync("ERC721PresetMinterPauserAutoId", token, Deployer, "mint", to);
+
+    public Task TransferErc721Async(string token, string from, string to, BigInteger tokenId) =>
+        SendAsync("ERC721PresetMinterPauserAutoId", token, from, "transferFrom", from, to, tokenId);
+
+    public Task MintErc1155Async(string token, string to, BigInteger id, BigInteger amount) =>
+        SendAsync("ERC1155PresetMinterPauser", token, Deployer, "mint", to, id, amount, Array.Empty<byte>());
+
+    public Task TransferErc1155Async(string token, string from, string to, BigInteger id, BigInteger amount) =>
+        SendAsync("ERC1155PresetMinterPauser", token, from, "safeTransferFrom", from, to, id, amount, Array.Empty<byte>());
+
+    private async Task<string> DeployAsync(string contract, params object[] arguments)
+    {
+        var (abi, bytecode) = Artifact(contract);
+        var receipt = await Web3.Eth.DeployContract.SendRequestAndWaitForReceiptAsync(abi, bytecode, Deployer, Gas, null, arguments);
+        if (receipt.Status.Value != 1 || receipt.ContractAddress is null)
+        {
+            throw new InvalidOperationException($"deploying {contract} failed");
+        }
+
+        return receipt.ContractAddress;
+    }
+
+    private async Task SendAsync(string contract, string address, string from, string function, params object[] arguments)
+    {
+        var receipt = await Web3.Eth.GetContract(Abi(contract), address).GetFunction(function)
+            .SendTransactionAndWaitForReceiptAsync(from, Gas, null, null, arguments);
+        if (receipt.Status.Value != 1)
+        {
+            throw new InvalidOperationException($"{contract}.{function} reverted");
+        }
+    }
+
+    private static string Abi(string contract) => Artifact(contract).Abi;
+
+    private static (string Abi, string Bytecode) Artifact(string contract)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(ChainHarness.ContractPath(contract)));
+        return (json.RootElement.GetProperty("abi").GetRawText(), json.RootElement.GetProperty("bytecode").GetString()!);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        process.Dispose();
+    }
+
+    /// <summary>Stops anvil as a down endpoint would be: the port then refuses connections.</summary>
+    public void Stop() => Kill(_process);
+
+    public ValueTask DisposeAsync()
+    {
+        Kill(_process);
+        return ValueTask.CompletedTask;
+    }
+}
