@@ -147,8 +147,14 @@ public sealed class BotScenario : IAsyncDisposable
     public Task<FakeWebhookResponse> SendAsync(FakeWalverWebhook webhook) => Sender.SendAsync(WebhookUrl, webhook);
 
     /// <summary>Waits until Discord has seen <paramref name="count"/> role PUTs for the member.</summary>
+    /// <remarks>
+    /// Waits for answered PUTs: the fake records a request when it arrives, before it changes the member's roles, so a
+    /// wait for arrivals could return before <c>GetMemberRoles</c> shows the role.
+    /// </remarks>
     public Task WaitForRolePutsAsync(string userId, int count = 1, string roleId = HolderRoleId) =>
-        Discord.WaitUntilAsync(d => RolePuts(userId, roleId) >= count, TimeSpan.FromSeconds(15), $"{count} role PUT(s) for {userId}");
+        Discord.WaitUntilAsync(
+            d => d.RequestsTo("PUT", $"/guilds/{GuildId}/members/{userId}/roles/{roleId}").Count(r => r.Status is not null) >= count,
+            TimeSpan.FromSeconds(15), $"{count} answered role PUT(s) for {userId}");
 
     /// <summary>Waits until the bot's gateway view of the guild has the role at the position.</summary>
     public Task WaitForRoleCacheAsync(string roleId, int position)
