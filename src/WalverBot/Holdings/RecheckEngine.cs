@@ -45,8 +45,11 @@ public sealed class RecheckEngine(
     TimeProvider time,
     ILogger<RecheckEngine> logger)
 {
-    /// <summary>Wallets per ReadAsync: large enough for the readers' batching, small enough to yield between batches.</summary>
-    public const int BatchSize = 500;
+    /// <summary>
+    /// Wallets per ReadAsync: the EVM reader's wallets per eth_call (ChainReadTuning.EvmWalletsPerCall), so a batch costs
+    /// one eth_blockNumber and one eth_call (500 wallets per request; at 500 it was 250), and small enough to yield between batches.
+    /// </summary>
+    public const int BatchSize = 1000;
 
     public async Task<PassResult> RunAsync(Verification verification, PassOptions pass, Func<PassProgress, Task>? progress, CancellationToken cancellationToken)
     {

@@ -101,7 +101,7 @@ public sealed class RecheckProgressTests
         await using (var connection = await s.Services.GetRequiredService<WalverBot.Storage.Database>().OpenAsync())
         await using (var transaction = await connection.BeginTransactionAsync())
         {
-            for (var i = 1; i <= 1000; i++)
+            for (var i = 1; i <= 2000; i++)
             {
                 await HoldingsStore.RecordGrantAsync(connection, transaction, verification, 1_500_000_000_000_000_000UL + (ulong)i, Wallet(1000 + i),
                     [], new HashSet<ulong> { HolderRole }, DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
@@ -111,14 +111,14 @@ public sealed class RecheckProgressTests
             await transaction.CommitAsync();
         }
 
-        // The second batch of 500 takes a while (a slow RPC), so the pass outlives the 2 s between progress edits.
+        // The second batch of 1,000 takes a while (a slow RPC), so the pass outlives the 2 s between progress edits.
         var reads = 0;
         s.Chain.BeforeRead = async _ =>
         {
             if (Interlocked.Increment(ref reads) == 2)
             {
                 await s.Discord.WaitUntilAsync(d => d.Requests.Any(r => r.Method == "PATCH" && r.Path.EndsWith("/messages/@original", StringComparison.Ordinal)
-                    && r.Body.Contains("500 of 1000 wallets checked", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "a progress edit");
+                    && r.Body.Contains("1000 of 2000 wallets checked", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "a progress edit");
             }
         };
 
@@ -127,7 +127,7 @@ public sealed class RecheckProgressTests
             (d, i) => d.EditsOfOriginal(i.Id).Any(e => (e.Body["content"]?.GetValue<string>() ?? "").StartsWith("Re-checked", StringComparison.Ordinal)));
 
         var edits = s.Discord.EditsOfOriginal(interaction.Id).Select(e => e.Body["content"]!.GetValue<string>()).ToList();
-        Assert.Contains(edits, e => e.Contains("500 of 1000 wallets checked, 0 roles added, 0 removed so far", StringComparison.Ordinal));
-        Assert.StartsWith("Re-checked `wb_hold`: 1000 wallets read", edits[^1]);
+        Assert.Contains(edits, e => e.Contains("1000 of 2000 wallets checked, 0 roles added, 0 removed so far", StringComparison.Ordinal));
+        Assert.StartsWith("Re-checked `wb_hold`: 2000 wallets read", edits[^1]);
     }
 }

@@ -287,7 +287,7 @@ public sealed class RecheckTests
 public sealed class RecheckBatchTests
 {
     [Fact]
-    public async Task Wallets_due_together_are_read_in_batches_of_500_and_a_webhook_is_granted_while_a_pass_reads()
+    public async Task Wallets_due_together_are_read_in_batches_of_1000_and_a_webhook_is_granted_while_a_pass_reads()
     {
         await using var s = await StartAsync();
         var verification = (await s.Services.GetRequiredService<WalverBot.Verifications.VerificationStore>().FindAsync(VerificationId))!;
@@ -323,6 +323,6 @@ public sealed class RecheckBatchTests
         Assert.True(accepted);
         Assert.Contains(BotScenario.HolderRoleId, s.RolesOf(BotScenario.AliceId));
         var passReads = s.Chain.Reads.Skip(calls).Where(r => r.Wallets.Count > 1).Select(r => r.Wallets.Count).ToList();
-        Assert.Equal([500, 500, 200], passReads);
+        Assert.Equal([1000, 200], passReads);
     }
 }
