@@ -83,6 +83,7 @@ public sealed class ChainCoverageTests
     }
 
     [Fact]
+    [Trait("Needs", "anvil")]
     public async Task Check_reads_the_chain_id_of_an_evm_endpoint()
     {
         await using var anvil = await AnvilNode.StartAsync();

@@ -6,6 +6,7 @@ using WalverBot.Testing.Chains;
 namespace WalverBot.Tests.Chains;
 
 /// <summary>The EVM reader against a real chain (anvil) with OpenZeppelin 4.9.6's preset tokens and Multicall3.</summary>
+[Trait("Needs", "anvil")]
 public sealed class EvmChainReaderTests(AnvilFixture anvil) : IClassFixture<AnvilFixture>
 {
     private static readonly BigInteger Ether = BigInteger.Pow(10, 18);
