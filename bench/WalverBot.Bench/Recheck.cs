@@ -28,7 +28,8 @@ public static class RecheckBench
     private const string VerificationId = "wb_recheck";
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static async Task RunAsync(int wallets, int runs, string folder, Action<string> line)
+    /// <param name="loadedRuns">Extra passes run while webhooks arrive (8 connections), after an idle load window of the same kind.</param>
+    public static async Task RunAsync(int wallets, int runs, int loadedRuns, string folder, Action<string> line)
     {
         await using var node = await AnvilNode.StartAsync();
         var token = await node.DeployErc20Async("Bench Token", "BNCH");
@@ -41,7 +42,9 @@ public static class RecheckBench
         await using var proxy = CountingProxy.Start(node.RpcUrl);
         var discord = await FakeDiscordServer.StartAsync();
         await using var gateway = await FakeGatewayServer.StartAsync(discord, new FakeGatewayOptions { HeartbeatIntervalMs = 41_250 });
-        BotUnderTest.SeedGuild(discord, 0);
+        BotUnderTest.SeedGuild(discord, 1000);
+        discord.SetRateLimit(FakeDiscordBuckets.MemberRoles, 100_000, TimeSpan.FromSeconds(1));
+        discord.SetRateLimit(FakeDiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
         var settings = new Dictionary<string, string>
         {
             ["Discord:Token"] = discord.Token,
@@ -51,6 +54,14 @@ public static class RecheckBench
             ["Webhook:PublicBaseUrl"] = "https://bot.example.test",
             ["Chains:ethereum:RpcUrl"] = proxy.Url,
             ["Logging:LogLevel:Default"] = "Warning",
+            // An ungated verification for the webhook load: its grants need no chain read.
+            ["Security:Signatures"] = "Off",
+            ["Webhook:RateLimitPerMinute"] = "100000000",
+            ["Verifications:0:Id"] = BotUnderTest.VerificationId,
+            ["Verifications:0:GuildId"] = BotUnderTest.GuildId,
+            ["Verifications:0:RoleId"] = BotUnderTest.RoleId,
+            ["Verifications:0:Secret"] = BotUnderTest.Secret,
+            ["Verifications:0:Chain"] = "ethereum",
         };
         var app = bot::Program.BuildApp([.. settings.Select(p => $"--{p.Key}={p.Value}")], builder =>
         {
@@ -113,6 +124,16 @@ public static class RecheckBench
                      $"{pass.Checked / (double)Math.Max(1, proxy.Requests):0} wallets per request; peak RSS of the process during the pass {rows[^1].PeakMb:0} MB");
             }
 
+            if (loadedRuns > 0)
+            {
+                await LoadedPassesAsync(app, verification, wallets, loadedRuns, line);
+            }
+
+            if (runs == 0)
+            {
+                return;
+            }
+
             line($"recheck: median of {runs}: {Median(rows.Select(r => r.Seconds)):0.00} s for {wallets} wallets, {Median(rows.Select(r => (double)r.Requests)):0} requests " +
                  $"({wallets / Median(rows.Select(r => (double)r.Requests)):0} wallets per request; goal ≥ 500), peak RSS {Median(rows.Select(r => r.PeakMb)):0} MB");
         }
@@ -121,6 +142,47 @@ public static class RecheckBench
             await app.StopAsync();
             await app.DisposeAsync();
             await discord.DisposeAsync();
+        }
+    }
+
+    private static async Task LoadedPassesAsync(WebApplication app, Verification verification, int wallets, int passes, Action<string> line)
+    {
+        var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!;
+        var baseUrl = addresses.Addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal);
+        var next = 0;
+        HttpRequestMessage Hook(int _)
+        {
+            var n = Interlocked.Increment(ref next);
+            var body = WalverBot.Testing.FakeWalver.FakeWalverWebhook.For(BotUnderTest.VerificationId).WithDiscord(BotUnderTest.Username(n % 1000))
+                .WithSecret(BotUnderTest.Secret).WithChain("ethereum").WithWallet($"0x{n:x40}").WithSignature($"0x{n:x130}").ToString();
+            return new HttpRequestMessage(HttpMethod.Post, $"{baseUrl}/webhooks/walver") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        }
+
+        using var http = Load.Client(8);
+        await Load.RunAsync("warm", http, 8, TimeSpan.FromSeconds(3), Hook, s => s == HttpStatusCode.OK);
+        var idle = await Load.RunAsync("idle", http, 8, TimeSpan.FromSeconds(20), Hook, s => s == HttpStatusCode.OK);
+        line($"recheck: webhooks with no pass running: {idle.PerSecond:0} accepted/s, p99 {idle.Percentile(99):0.0} ms, {idle.Failures} not 200 (20 s, 8 connections)");
+        for (var run = 0; run < passes; run++)
+        {
+            var watch = Stopwatch.StartNew();
+            var passing = Task.Run(async () =>
+            {
+                using var scope = app.Services.CreateScope();
+                return await scope.ServiceProvider.GetRequiredService<RecheckEngine>().RunAsync(verification, new PassOptions(Manual: true), null, CancellationToken.None);
+            });
+            // Two windows: the first ~40 s of a 100,000-wallet pass are reads, the rest is the apply phase's commits.
+            var early = await Load.RunAsync("pass-early", http, 8, TimeSpan.FromSeconds(30), Hook, s => s == HttpStatusCode.OK);
+            var late = await Load.RunAsync("pass-late", http, 8, TimeSpan.FromSeconds(30), Hook, s => s == HttpStatusCode.OK);
+            var stillRunning = !passing.IsCompleted;
+            var pass = await passing;
+            line($"recheck under load {run + 1}: pass of {pass.Checked} wallets in {watch.Elapsed.TotalSeconds:0.0} s (removed {pass.Removed.Count}, paused: {pass.PausedReason ?? "no"}); " +
+                 $"webhooks 0-30 s: {early.PerSecond:0} accepted/s, p99 {early.Percentile(99):0.0} ms, {early.Failures} not 200; " +
+                 $"30-60 s: {late.PerSecond:0} accepted/s, p99 {late.Percentile(99):0.0} ms, {late.Failures} not 200; pass still running at 60 s: {stillRunning}");
+            if (pass.Checked != wallets)
+            {
+                throw new InvalidOperationException($"the loaded pass read {pass.Checked} of {wallets} wallets");
+            }
         }
     }
 
