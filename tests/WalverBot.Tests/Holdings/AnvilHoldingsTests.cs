@@ -188,6 +188,30 @@ public sealed class AnvilHoldingsTests(AnvilFixture anvil) : IClassFixture<Anvil
         Assert.Empty(s.Discord.RequestsTo("DELETE", "/guilds/*/members/*/roles/*"));
     }
 
+    [Fact]
+    public async Task An_admins_walver_recheck_reads_the_chain_and_adds_the_tier_a_real_mint_earned()
+    {
+        var token = await Node.DeployErc20Async();
+        await Node.MintErc20Async(token, Wallet(1), Ether * 60);
+        await using var s = await AnvilBot.StartAsync(Node, TokenStandards.Erc20, token);
+        await s.GrantAsync("alice", Alice, Wallet(1), claimed: 60m);
+        Assert.DoesNotContain(Whale, s.RolesOf(Alice));
+        await Node.MintErc20Async(token, Wallet(1), Ether * 50);
+
+        await s.Bot.Gateway.WaitForReadyAsync();
+        var interaction = s.Discord.CreateCommandInteraction(BotScenario.GuildId, HoldingsScenario.LogChannelId, HoldingsScenario.AdminId,
+            Commands.CommandScenario.Slash("recheck", Commands.CommandScenario.Text("verification", "wb_anvil")));
+        await s.Bot.Gateway.DispatchAsync("INTERACTION_CREATE", interaction.Payload);
+        await s.Discord.WaitUntilAsync(d => d.EditsOfOriginal(interaction.Id).Any(e => (e.Body["content"]?.GetValue<string>() ?? "").StartsWith("Re-checked", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(20), "the recheck's final answer");
+
+        Assert.StartsWith("Re-checked `wb_anvil`: 1 wallets read", s.Discord.EditsOfOriginal(interaction.Id)[^1].Body["content"]!.GetValue<string>());
+        Assert.Superset(new HashSet<string> { Holder, Whale }, s.RolesOf(Alice));
+        var decision = (await s.DecisionsAsync(Alice))[0];
+        Assert.Equal(Outcomes.Granted, decision.Outcome);
+        Assert.Contains("holds 110", decision.Reason);
+    }
+
     /// <summary>
     /// The bot with <c>Chains:ethereum:RpcUrl</c> on anvil (the real chain readers) and a token-gated verification
     /// (Holder ≥ 1, Whale ≥ 100 unless told otherwise); the bot's own re-check worker is left out so that the test's clock
@@ -217,6 +241,8 @@ public sealed class AnvilHoldingsTests(AnvilFixture anvil) : IClassFixture<Anvil
             }, startBot: false);
             bot.Discord.AddRole(BotScenario.GuildId, new FakeRole(Whale, "Whale", 2, FakeDiscordPermissions.Of(FakeDiscordPermissions.ViewChannel)));
             bot.Discord.AddChannel(new FakeChannel(HoldingsScenario.LogChannelId, BotScenario.GuildId, "walver-log"));
+            bot.Discord.AddRole(BotScenario.GuildId, new FakeRole(HoldingsScenario.ModeratorRoleId, "Moderator", 3, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles)));
+            bot.Discord.AddMember(BotScenario.GuildId, new FakeMember(HoldingsScenario.AdminId, "admin") { Roles = [HoldingsScenario.ModeratorRoleId] });
             bot.Configure = builder =>
             {
                 var worker = builder.Services.Single(d => d.ImplementationType == typeof(RecheckWorker));
