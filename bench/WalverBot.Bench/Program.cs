@@ -8,7 +8,7 @@ using WalverBot.Testing.FakeDiscord;
 using WalverBot.Testing.FakeWalver;
 
 // WalverBot benchmarks: the real bot process (Release) against the fake Discord on loopback.
-accept|accept|wrk|e2e|ratelimit|memory|startup] [--seconds N] [--connections N]
+// Usage: dotnet run -c Release --project bench/WalverBot.Bench -- [all|accept|wrk|e2e|ratelimit|memory|startup|recheck] [--seconds N] [--connections N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var seconds = Option("--seconds", 10);
 var connections = Option("--connections", 16);
