@@ -298,25 +298,8 @@ public sealed class GrantProcessor(
     }
 
     /// <summary>A chain that cannot be read is like a Discord outage: the event is retried with backoff, never rejected, never granted on the payload alone.</summary>
-    private async Task ChainRetryLaterAsync(InboxEvent inboxEvent, Chains.ChainReadException ex, CancellationToken cancellationToken)
-    {
-        var attempt = inboxEvent.Attempts + 1;
-        var reason = $"the chain could not be read ({ex.Message})";
-        var retryFor = grantOptions.Value.RetryFor;
-        if (time.GetUtcNow() - inboxEvent.ReceivedAt >= retryFor)
-        {
-            logger.LogError("Giving up on event {EventId} of verification {VerificationId} after {Attempts} attempts over {RetryFor}: {Reason}",
-                inboxEvent.Id, inboxEvent.VerificationId, attempt, retryFor, reason);
-            await ledger.RecordOutcomeAsync(inboxEvent, EventStatus.Failed,
-                Decision.Reject(Outcomes.ChainUnavailable, $"{reason}; gave up after {attempt} attempts over {retryFor}, nothing granted"), null, reason, null, cancellationToken);
-            return;
-        }
-
-        var delay = RetryDelay.For(attempt, null);
-        logger.LogWarning("Event {EventId} of verification {VerificationId}: {Reason}; attempt {Attempt}, retrying in {Delay}",
-            inboxEvent.Id, inboxEvent.VerificationId, reason, attempt, delay);
-        await inbox.RescheduleAsync(inboxEvent.Id, time.GetUtcNow() + delay, reason, cancellationToken);
-    }
+    private Task ChainRetryLaterAsync(InboxEvent inboxEvent, Chains.ChainReadException ex, CancellationToken cancellationToken) =>
+        RetryOrGiveUpAsync(inboxEvent, $"the chain could not be read ({ex.Message})", Outcomes.ChainUnavailable, ", nothing granted", null, cancellationToken);
 
     /// <summary>Security:Signatures — Enforce refuses a bad signature, Warn logs it and goes on, Off skips the check.</summary>
     private Decision? CheckSignature(Verification verification, WalverWebhook webhook)
@@ -379,21 +362,25 @@ public sealed class GrantProcessor(
     private Task WaitForMemberAsync(InboxEvent inboxEvent, MemberQuery query, CancellationToken cancellationToken) =>
         WaitForMemberAsync(inboxEvent, query is MemberQuery.ById, cancellationToken);
 
-    private async Task RetryLaterAsync(InboxEvent inboxEvent, DiscordRestException ex, CancellationToken cancellationToken)
+    private Task RetryLaterAsync(InboxEvent inboxEvent, DiscordRestException ex, CancellationToken cancellationToken) =>
+        RetryOrGiveUpAsync(inboxEvent, $"Discord did not answer ({Describe(ex)})", Outcomes.DiscordError, "", ex.RetryAfter, cancellationToken);
+
+    /// <summary>Retries a transient failure with backoff until <c>Grants:RetryFor</c> has passed since the event arrived, then records <paramref name="outcome"/>.</summary>
+    private async Task RetryOrGiveUpAsync(
+        InboxEvent inboxEvent, string reason, string outcome, string givenUpNote, TimeSpan? retryAfter, CancellationToken cancellationToken)
     {
         var attempt = inboxEvent.Attempts + 1;
-        var reason = $"Discord did not answer ({Describe(ex)})";
         var retryFor = grantOptions.Value.RetryFor;
         if (time.GetUtcNow() - inboxEvent.ReceivedAt >= retryFor)
         {
             logger.LogError("Giving up on event {EventId} of verification {VerificationId} after {Attempts} attempts over {RetryFor}: {Reason}",
                 inboxEvent.Id, inboxEvent.VerificationId, attempt, retryFor, reason);
             await ledger.RecordOutcomeAsync(inboxEvent, EventStatus.Failed,
-                Decision.Reject(Outcomes.DiscordError, $"{reason}; gave up after {attempt} attempts over {retryFor}"), null, reason, null, cancellationToken);
+                Decision.Reject(outcome, $"{reason}; gave up after {attempt} attempts over {retryFor}{givenUpNote}"), null, reason, null, cancellationToken);
             return;
         }
 
-        var delay = RetryDelay.For(attempt, ex.RetryAfter);
+        var delay = RetryDelay.For(attempt, retryAfter);
         logger.LogWarning("Event {EventId} of verification {VerificationId}: {Reason}; attempt {Attempt}, retrying in {Delay}",
             inboxEvent.Id, inboxEvent.VerificationId, reason, attempt, delay);
         await inbox.RescheduleAsync(inboxEvent.Id, time.GetUtcNow() + delay, reason, cancellationToken);
