@@ -22,6 +22,9 @@ public static class LoggingSetup
                 .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.Hosting.Lifetime", Serilog.Events.LogEventLevel.Information)
                 .MinimumLevel.Override("System.Net.Http.HttpClient", Serilog.Events.LogEventLevel.Warning)
+                // Polly (the chain RPC clients' retries) logs every attempt at Information: one line per RPC request, 200
+                // lines per 100,000 wallets re-checked. Retries and failures it logs at Warning and above still show.
+                .MinimumLevel.Override("Polly", Serilog.Events.LogEventLevel.Warning)
                 // One warning per refused connection turns a connection flood into a log flood; RejectedConnectionsReporter sums them up.
                 .MinimumLevel.Override("Microsoft.AspNetCore.Server.Kestrel.Connections", Serilog.Events.LogEventLevel.Error)
                 .ReadFrom.Configuration(configuration)
