@@ -249,6 +249,25 @@ public sealed class HoldingsStore(Database database, TimeProvider time)
     /// Writes one member's check: reads, roles, strike, schedules, decisions, and the removals to send, all in one
     /// transaction; the removals come back with ids to clear once Discord answered.
     /// </summary>
+    /// <summary>
+    /// Whether another enabled verification gives the member this role: as its own role (role_grants) or as a tier role
+    /// its re-checks hold (holdings_members.roles, comma-separated ids).
+    /// </summary>
+    public async Task<bool> RoleHeldElsewhereAsync(ulong guildId, ulong userId, ulong roleId, string verificationId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""
+            SELECT EXISTS (SELECT 1 FROM role_grants g JOIN verifications v ON v.id = g.verification_id
+                           WHERE g.guild_id = @guildId AND g.user_id = @userId AND g.role_id = @roleId AND g.status = 'granted'
+                             AND g.verification_id <> @verificationId AND v.enabled = 1)
+                OR EXISTS (SELECT 1 FROM holdings_members m JOIN verifications v ON v.id = m.verification_id
+                           WHERE m.guild_id = @guildId AND m.user_id = @userId AND m.verification_id <> @verificationId AND v.enabled = 1
+                             AND ',' || m.roles || ',' LIKE '%,' || @role || ',%')
+            """,
+            new { guildId, userId, roleId, role = roleId.ToString(CultureInfo.InvariantCulture), verificationId },
+            cancellationToken: cancellationToken));
+    }
+
     public async Task<IReadOnlyList<PendingRemoval>> ApplyAsync(MemberUpdate update, CancellationToken cancellationToken)
     {
         var now = Database.Format(time.GetUtcNow());

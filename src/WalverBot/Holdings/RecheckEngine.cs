@@ -240,8 +240,15 @@ public sealed class RecheckEngine(
         foreach (var roleId in plan.Remove)
         {
             var minimum = HoldingsTiers.Format(HoldingsTiers.MinimumFor(verification, roleId));
-            decisions.Add(new Decision(Outcomes.RevokedHoldings,
-                $"holds {HoldingsTiers.Format(plan.Sum)} over {walletCount} wallet(s) at block/slot {block}, below {minimum} for <@&{roleId}> at two checks at least {grace} apart; role removed"));
+            var why = $"holds {HoldingsTiers.Format(plan.Sum)} over {walletCount} wallet(s) at block/slot {block}, below {minimum} for <@&{roleId}> at two checks at least {grace} apart";
+            if (await store.RoleHeldElsewhereAsync(verification.GuildId, plan.UserId, roleId, verification.Id, cancellationToken))
+            {
+                // Another enabled verification gave the member the same role: removing it on Discord would undo that one too.
+                decisions.Add(new Decision(Outcomes.RevokedHoldings, $"{why}; this verification no longer gives the role, kept on Discord because another verification gives it too"));
+                continue;
+            }
+
+            decisions.Add(new Decision(Outcomes.RevokedHoldings, $"{why}; role removed"));
             removals.Add((roleId, $"WalverBot: holds {HoldingsTiers.Format(plan.Sum)}, below {minimum}, at two checks (verification {verification.Id})"));
         }
 

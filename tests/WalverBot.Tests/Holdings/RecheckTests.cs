@@ -58,6 +58,36 @@ public sealed class RecheckTests
     }
 
     [Fact]
+    public async Task A_role_another_verification_also_gives_stays_on_discord_when_the_holdings_fall()
+    {
+        await using var s = await StartAsync();
+        await s.GrantAsync("alice", Alice, Wallet(1), 5m);
+        // An ungated verification gives Alice the same Holder role.
+        const string otherSecret = "another-verifications-secret-0123456789";
+        await s.Services.GetRequiredService<WalverBot.Verifications.VerificationStore>().UpsertAsync(new WalverBot.Verifications.Verification
+        {
+            Id = "wb_other", GuildId = ulong.Parse(BotScenario.GuildId), RoleId = HolderRole,
+            SecretHash = WalverBot.Verifications.SecretHasher.Hash(otherSecret), Source = "command",
+        });
+        var before = (await s.DecisionsAsync(Alice)).Count;
+        Assert.Equal(200, (await s.Bot.SendAsync(WalverBot.Testing.FakeWalver.FakeWalverWebhook.For("wb_other").WithDiscord("alice").WithSecret(otherSecret).Signed())).Status);
+        Assert.Equal(Outcomes.Granted, (await s.WaitForDecisionAsync(Alice, before + 1)).Outcome);
+
+        s.Chain.SetAmount(Wallet(1), 0.5m);
+        s.Chain.Block = 1001;
+        Assert.Equal(1, (await s.PassAsync()).Strikes);
+        s.Time.Advance(TimeSpan.FromHours(1));
+        var second = await s.PassAsync();
+
+        Assert.Single(second.Removed); // wb_hold no longer gives the role ...
+        Assert.Equal(0, s.Deletes(Alice, Holder)); // ... but Discord is not asked to remove it
+        Assert.Contains(Holder, s.RolesOf(Alice));
+        var decision = (await s.DecisionsAsync(Alice))[0];
+        Assert.Equal(Outcomes.RevokedHoldings, decision.Outcome);
+        Assert.Contains("kept on Discord because another verification gives it too", decision.Reason);
+    }
+
+    [Fact]
     public async Task Tier_up_adds_at_once_and_tier_down_removes_only_the_higher_tier_after_the_grace()
     {
         await using var s = await StartAsync();
