@@ -204,13 +204,6 @@ public sealed class SolanaChainReaderTests
         Assert.Contains("Chains:polygon:RpcUrl", ex.Message, StringComparison.Ordinal);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, Func<string>? state = null)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "waited 20 s for " + state?.Invoke());
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, Func<string>? state = null) =>
+        WalverBot.Testing.Waiting.Eventually.UntilAsync(condition, "a condition on the RPC fake", TimeSpan.FromSeconds(20), state);
 }

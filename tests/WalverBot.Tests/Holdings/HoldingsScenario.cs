@@ -10,6 +10,7 @@ using WalverBot.Testing.Chains;
 using WalverBot.Testing.FakeDiscord;
 using WalverBot.Testing.FakeWalver;
 using WalverBot.Tests.Hosting;
+using WalverBot.Testing.Waiting;
 using WalverBot.Verifications;
 
 namespace WalverBot.Tests.Holdings;
@@ -111,22 +112,10 @@ public sealed class HoldingsScenario : IAsyncDisposable
 
     public async Task<DecisionEntry> WaitForDecisionAsync(string userId, int count, string? outcome = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            var decisions = await DecisionsAsync(userId);
-            if (decisions.Count >= count && (outcome is null || decisions[0].Outcome == outcome))
-            {
-                return decisions[0];
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"no decision #{count} ({outcome}) about {userId}; have: {string.Join(", ", decisions.Select(d => d.Outcome))}");
-            }
-
-            await Task.Delay(20);
-        }
+        var decisions = await Eventually.UntilAsync(() => DecisionsAsync(userId),
+            d => d.Count >= count && (outcome is null || d[0].Outcome == outcome), $"decision #{count} ({outcome}) about {userId}",
+            describe: d => "have: " + string.Join(", ", d.Select(x => x.Outcome)));
+        return decisions[0];
     }
 
     /// <summary>The decisions about a member, newest first.</summary>

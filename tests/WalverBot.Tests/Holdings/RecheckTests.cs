@@ -3,6 +3,7 @@ using WalverBot.Holdings;
 using WalverBot.Tests.Hosting;
 using WalverBot.Testing.FakeDiscord;
 using WalverBot.Testing.Http;
+using WalverBot.Testing.Waiting;
 using static WalverBot.Tests.Holdings.HoldingsScenario;
 
 namespace WalverBot.Tests.Holdings;
@@ -219,12 +220,7 @@ public sealed class RecheckTests
         using var crash = new CancellationTokenSource();
         var crashing = s.PassAsync(new PassOptions(), crash.Token);
         var store = s.Services.GetRequiredService<HoldingsStore>();
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while ((await store.PendingRemovalsAsync(CancellationToken.None)).Count == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the first removal was never recorded");
-            await Task.Delay(20);
-        }
+        await Eventually.UntilAsync(async () => (await store.PendingRemovalsAsync(CancellationToken.None)).Count > 0, "the first removal recorded");
 
         await crash.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => crashing);
