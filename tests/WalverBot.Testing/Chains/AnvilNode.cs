@@ -49,41 +49,36 @@ public sealed class AnvilNode : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "10", "--silent" })
+        foreach (var argument in new[] { "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "10" })
         {
             start.ArgumentList.Add(argument);
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("anvil did not start");
-        process.OutputDataReceived += (_, _) => { };
+        // anvil prints "Listening on 127.0.0.1:<port>" once its RPC server accepts requests: the fact to wait for.
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data?.StartsWith("Listening on ", StringComparison.Ordinal) == true)
+            {
+                listening.TrySetResult();
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"anvil exited with code {process.ExitCode} at start"));
+        if (!process.Start())
+        {
+            throw new InvalidOperationException("anvil did not start");
+        }
+
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var rpcUrl = new Uri($"http://127.0.0.1:{port}/");
         var web3 = new Web3(rpcUrl.ToString());
         try
         {
-            // Wait for the fact (anvil answers), not for a time.
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(TimeSpan.FromSeconds(30));
-            string[]? accounts = null;
-            while (accounts is null)
-            {
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException($"anvil exited with code {process.ExitCode} at start");
-                }
-
-                try
-                {
-                    accounts = await web3.Eth.Accounts.SendRequestAsync();
-                }
-                catch (RpcClientUnknownException)
-                {
-                    await Task.Delay(50, deadline.Token);
-                }
-            }
-
+            await listening.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+            var accounts = await web3.Eth.Accounts.SendRequestAsync();
             var node = new AnvilNode(process, rpcUrl, web3, accounts);
             await node.InstallMulticall3Async();
             return node;
