@@ -35,12 +35,7 @@ public sealed class GatewayStopReporter : BackgroundService
             for (var repeat = 1; ; repeat++)
             {
                 // Due times count from the stop, so a late wake-up never shifts the next line.
-                var due = stop.At + (AdviceInterval * repeat);
-                var wait = due - _time.GetUtcNow();
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, _time, stoppingToken);
-                }
+                await _time.DelayUntilAsync(stop.At + (AdviceInterval * repeat), stoppingToken);
 
                 var stoppedFor = TimeSpan.FromSeconds(Math.Round((_time.GetUtcNow() - stop.At).TotalSeconds));
                 _logger.LogCritical(

@@ -3,6 +3,7 @@ using Dapper;
 using WalverBot.Commands;
 using WalverBot.Discord.Rest;
 using WalverBot.Grants;
+using WalverBot.Operations;
 using WalverBot.Security;
 using WalverBot.Storage;
 
@@ -235,27 +236,27 @@ public sealed class ReverifyWorker(IServiceProvider services, TimeProvider time,
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            var wait = MaxWait;
+            var due = time.GetUtcNow() + MaxWait;
             try
             {
                 // A scope per pass: the REST client is a typed HttpClient, meant to be short-lived.
                 await using var scope = services.CreateAsyncScope();
                 var pass = await scope.ServiceProvider.GetRequiredService<ReverifyExpiry>().RunOnceAsync(stoppingToken);
-                if (pass.NextDue is { } due)
+                if (pass.NextDue is { } nextDue)
                 {
-                    var until = due - time.GetUtcNow();
-                    wait = until < MinWait ? MinWait : until > MaxWait ? MaxWait : until;
+                    var now = time.GetUtcNow();
+                    due = nextDue < now + MinWait ? now + MinWait : nextDue > now + MaxWait ? now + MaxWait : nextDue;
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning("Re-verify expiry pass failed, next try in {Wait}: {Error}", MinWait, ex.Message);
-                wait = MinWait;
+                due = time.GetUtcNow() + MinWait;
             }
 
             try
             {
-                await Task.Delay(wait, time, stoppingToken);
+                await time.DelayUntilAsync(due, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
