@@ -25,6 +25,8 @@ public sealed class ReverifyEndToEndTests : IAsyncLifetime
         await _s.AskAsync(AdminId, Slash("log-channel", Channel("channel", ChannelId)), c => c.Contains("Notices go to", StringComparison.Ordinal));
         await _s.Bot.SendAsync(_s.Bot.Webhook("alice"));
         await _s.Bot.WaitForRolePutsAsync(BotScenario.AliceId);
+        // The PUT is answered before the grant is recorded: status reads the record.
+        await Inbox.WaitForDecisionAsync(_s.Bot, WalverBot.Grants.Outcomes.Granted);
         Assert.Single(_s.Bot.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<ReverifyWorker>());
         var list = await _s.AskAsync(AdminId, Slash("list"));
         Assert.Contains("no token gate · re-verify every 90 day(s)", list.Content, StringComparison.Ordinal);
