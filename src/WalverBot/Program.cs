@@ -28,28 +28,13 @@ public partial class Program
             await app.RunAsync();
             return Environment.ExitCode;
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (StartupErrors.Lines(ex) is { } lines)
         {
-            StartupErrors.Report(ex);
-            return StartupErrors.ConfigurationExitCode;
-        }
-        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
-        {
-            foreach (var inner in ex.InnerExceptions.Cast<OptionsValidationException>())
+            foreach (var line in lines)
             {
-                StartupErrors.Report(inner);
+                Console.Error.WriteLine(line);
             }
 
-            return StartupErrors.ConfigurationExitCode;
-        }
-        catch (StartupException ex)
-        {
-            StartupErrors.Report(ex);
-            return StartupErrors.ConfigurationExitCode;
-        }
-        catch (InvalidOperationException ex) when (StartupErrors.IsBinderFailure(ex))
-        {
-            StartupErrors.Report(ex);
             return StartupErrors.ConfigurationExitCode;
         }
     }

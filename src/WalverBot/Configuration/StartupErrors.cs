@@ -11,24 +11,27 @@ public static partial class StartupErrors
     /// <summary>Exit code for a missing or invalid setting.</summary>
     public const int ConfigurationExitCode = 2;
 
-    /// <summary>One clear line per problem on standard error, no stack trace.</summary>
-    public static void Report(OptionsValidationException ex)
+    /// <summary>
+    /// The lines an operator sees for a failure that means "fix the configuration" (one per problem, each starting
+    /// "WalverBot cannot start:", no stack trace, no secret's value), or null for any other failure.
+    /// </summary>
+    public static IReadOnlyList<string>? Lines(Exception exception) => exception switch
     {
-        foreach (var failure in ex.Failures.Distinct())
-        {
-            Console.Error.WriteLine($"WalverBot cannot start: {failure}");
-        }
-    }
+        OptionsValidationException invalid => [.. invalid.Failures.Distinct().Select(Line)],
+        AggregateException all when all.InnerExceptions.Count > 0 && all.InnerExceptions.All(e => e is OptionsValidationException) =>
+            [.. all.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures.Distinct()).Select(Line)],
+        StartupException startup => [Line(startup.Message)],
+        InvalidOperationException binder when BinderFailure(binder.Message) is { } failure => [Line(failure)],
+        _ => null,
+    };
 
-    public static void Report(StartupException ex) => Console.Error.WriteLine($"WalverBot cannot start: {ex.Message}");
+    private static string Line(string problem) => $"WalverBot cannot start: {problem}";
 
     /// <summary>
     /// The configuration binder's "cannot convert" failure, for a key <see cref="SettingsCheck"/> does not know yet
     /// (its message carries the value, which may be a secret, so it is never printed as is).
     /// </summary>
     public static bool IsBinderFailure(InvalidOperationException ex) => BinderFailure(ex.Message) is not null;
-
-    public static void Report(InvalidOperationException ex) => Console.Error.WriteLine($"WalverBot cannot start: {BinderFailure(ex.Message)}");
 
     /// <summary>"{key} must be a value of type {type}" from the binder's message, without the value.</summary>
     public static string? BinderFailure(string message) =>

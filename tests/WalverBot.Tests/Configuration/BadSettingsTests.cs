@@ -5,9 +5,11 @@ using WalverBot.Tests.Operations;
 namespace WalverBot.Tests.Configuration;
 
 /// <summary>
-/// Every documented key given a bad value, through the real start (WalverBot.dll as a process, configured by
-/// environment variables as an operator's container is): exit code 2, one line naming the key and what it
-/// accepts, no stack trace, no secret.
+/// Every documented key given a bad value: one line naming the key and what it accepts, no secret. Each case goes
+/// through the start's checks in this process (the bot built and its settings validated, as <c>Main</c> does before
+/// it opens the database; milliseconds each); the cases those checks leave to later steps, and one case of each kind
+/// besides, go through the whole start (WalverBot.dll as a process, configured by environment variables as an
+/// operator's container is; about a second each): exit code 2, that one line, no stack trace.
 /// </summary>
 public sealed partial class BadSettingsTests
 {
@@ -97,9 +99,64 @@ public sealed partial class BadSettingsTests
         ["DOTNET_gcServer"] = "0",
     };
 
+    /// <summary>
+    /// The cases run as a process: one per kind of key (a secret, an address read from ASPNETCORE_URLS, a logging
+    /// level, a certificate file, a declared verification, an RPC URL that may carry a key, the database), to show
+    /// the whole start prints the checks' line; and any case the in-process checks leave to later steps of the start.
+    /// </summary>
+    private static readonly HashSet<string> ThroughTheProcess = new(StringComparer.Ordinal)
+    {
+        "Discord__Token", "ASPNETCORE_URLS", "Serilog__MinimumLevel__Default", "Kestrel__Certificates__Default__Path",
+        "Verifications__0__Secret", "Chains__ethereum__RpcUrl", "ConnectionStrings__WalverBot",
+    };
+
+    public static TheoryData<string, string, string, string> ProcessCases { get; } = Subset(BadValues, row => ThroughTheProcess.Contains((string)row[0]));
+
     [Theory]
     [MemberData(nameof(BadValues))]
+    public async Task The_start_names_a_bad_value_in_one_line_saying_what_the_key_accepts(string variable, string value, string key, string accepts)
+    {
+        var problems = await CheckedStartAsync(Spoil(variable, value));
+
+        if (problems.Count == 0)
+        {
+            Assert.True(ThroughTheProcess.Contains(variable), $"building and validating the bot lets {variable}={value} through: add {variable} to ThroughTheProcess so the whole start shows who catches it");
+            return;
+        }
+
+        var line = Assert.Single(problems);
+        Assert.StartsWith("WalverBot cannot start: " + key + " ", line, StringComparison.Ordinal);
+        Assert.Contains(accepts, line, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', line);
+        Assert.DoesNotContain(Token, line, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, line, StringComparison.Ordinal);
+        if (key is "Discord:Token" or "Walver:ApiKey")
+        {
+            Assert.DoesNotContain(value, line, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ProcessCases))]
     public async Task A_bad_value_stops_the_start_with_one_line_naming_the_key(string variable, string value, string key, string accepts)
+    {
+        var (exitCode, output) = await BotProcess.RunAsync(Spoil(variable, value), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.StartsWith("WalverBot cannot start: " + key + " ", line, StringComparison.Ordinal);
+        Assert.Contains(accepts, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, output, StringComparison.Ordinal);
+        if (key is "Discord:Token" or "Walver:ApiKey")
+        {
+            Assert.DoesNotContain(value, output, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>The valid environment with one variable spoiled.</summary>
+    private static Dictionary<string, string> Spoil(string variable, string value)
     {
         var environment = ValidEnvironment();
         foreach (var spoiled in environment.Keys.Where(k => k.StartsWith(variable + "__", StringComparison.OrdinalIgnoreCase)).ToList())
@@ -113,20 +170,42 @@ public sealed partial class BadSettingsTests
         }
 
         environment[variable] = value;
+        return environment;
+    }
 
-        var (exitCode, output) = await BotProcess.RunAsync(environment, TimeSpan.FromSeconds(60));
-
-        Assert.Equal(2, exitCode);
-        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        Assert.StartsWith("WalverBot cannot start: " + key + " ", line, StringComparison.Ordinal);
-        Assert.Contains(accepts, line, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
-        Assert.DoesNotContain(Token, output, StringComparison.Ordinal);
-        Assert.DoesNotContain(Secret, output, StringComparison.Ordinal);
-        if (key is "Discord:Token" or "Walver:ApiKey")
+    /// <summary>
+    /// What the start prints for these settings before it opens the database: the bot built (the settings check) and
+    /// its options validated, the lines mapped as <c>Main</c> maps them. The variables become command-line arguments
+    /// as the environment provider reads them (ASPNETCORE_ without its prefix, __ as :).
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> CheckedStartAsync(Dictionary<string, string> environment)
+    {
+        var arguments = environment
+            .Where(p => !p.Key.StartsWith("DOTNET_", StringComparison.Ordinal))
+            .Select(p => (p.Key.StartsWith("ASPNETCORE_", StringComparison.Ordinal) ? p.Key["ASPNETCORE_".Length..] : p.Key).Replace("__", ":", StringComparison.Ordinal) + "=" + p.Value)
+            .Select(p => "--" + p)
+            .ToArray();
+        try
         {
-            Assert.DoesNotContain(value, output, StringComparison.Ordinal);
+            await using var app = Program.BuildApp(arguments);
+            app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+            return [];
         }
+        catch (Exception ex) when (StartupErrors.Lines(ex) is { } lines)
+        {
+            return lines;
+        }
+    }
+
+    private static TheoryData<string, string, string, string> Subset(TheoryData<string, string, string, string> all, Func<object[], bool> keep)
+    {
+        var subset = new TheoryData<string, string, string, string>();
+        foreach (var row in all.Where(keep))
+        {
+            subset.Add((string)row[0], (string)row[1], (string)row[2], (string)row[3]);
+        }
+
+        return subset;
     }
 
     [Fact]
