@@ -1,6 +1,10 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using WalverBot.Discord.Models;
+using WalverBot.Grants;
+using WalverBot.Members;
 using WalverBot.ScaleOut;
 using WalverBot.Storage;
 using WalverBot.Tests.Storage;
@@ -151,6 +155,26 @@ public sealed class InboxClaimTests
         Assert.Empty(await new WebhookInbox(Instance(db), time).DueAsync(10, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_member_join_wakes_waiting_grants_only_in_guilds_of_this_instances_shards()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var time = new FakeTimeProvider(Start);
+        var mine = GuildOnShard(0, 2);
+        var theirs = GuildOnShard(1, 2);
+        var ids = await InsertAsync(db.Database, EventStatus.WaitingMember, mine, theirs);
+        var shards = new ShardOwnership(2, [0]);
+        var inbox = new WebhookInbox(Instance(db), time, shards);
+        var signal = new GrantSignal();
+        var join = new MemberJoinHandler(inbox, signal, new PendingMembers(inbox, signal), NullLogger<MemberJoinHandler>.Instance, shards);
+        var dave = new GuildMember(new DiscordUser(1400000000000000004, "dave"), null, []);
+
+        await join.HandleAsync(new GuildMemberAddEvent(theirs, dave), CancellationToken.None);
+        await join.HandleAsync(new GuildMemberAddEvent(mine, dave), CancellationToken.None);
+
+        Assert.Equal([EventStatus.Pending, EventStatus.WaitingMember], [await StatusAsync(db.Database, ids[0]), await StatusAsync(db.Database, ids[1])]);
+    }
+
     [Theory]
     [InlineData(1UL, 1)]
     [InlineData(4194304UL, 2)]
@@ -201,6 +225,12 @@ public sealed class InboxClaimTests
         }
 
         return [.. ids.Order()];
+    }
+
+    private static async Task<string> StatusAsync(Database database, long id)
+    {
+        await using var connection = await database.OpenAsync();
+        return await connection.ExecuteScalarAsync<string>("SELECT status FROM webhook_events WHERE id = @id", new { id }) ?? "";
     }
 
     private static async Task<string?> ClaimedByAsync(Database database, long id)
