@@ -23,8 +23,7 @@ public sealed class CommandRegistrar(
     IJobLeader? leader = null)
 {
     private readonly IJobLeader _leader = leader ?? new ProcessJobLeader();
-    // 0 = none (snowflakes are never 0).
-    private ulong _applicationId;
+    // The application id of a READY this instance did not register for; 0 = none (snowflakes are never 0).
     private ulong _skippedApplicationId;
 
     public const string GlobalScope = "global";
@@ -37,13 +36,9 @@ public sealed class CommandRegistrar(
 
     public static string GuildScope(ulong guildId) => "guild:" + guildId.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The application id the last READY carried; null before the first.</summary>
-    public ulong? ApplicationId => Interlocked.Read(ref _applicationId) is var id and not 0 ? id : null;
-
     /// <summary>A session is READY: registers if this instance holds the job, else remembers the id for a takeover.</summary>
     public Task OnReadyAsync(ulong applicationId, CancellationToken cancellationToken)
     {
-        Interlocked.Exchange(ref _applicationId, applicationId);
         if (!_leader.IsHeld(OnceOnlyJobs.CommandRegistration))
         {
             Interlocked.Exchange(ref _skippedApplicationId, applicationId);

@@ -68,6 +68,8 @@ public sealed class GrantWorker(
                 }
             }
         }
+
+        await inbox.ReleaseClaimsAsync(logger);
     }
 
     /// <summary>

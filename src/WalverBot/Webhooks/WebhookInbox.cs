@@ -166,6 +166,26 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
         return held.ToHashSet();
     }
 
+    /// <summary>
+    /// Gives up this instance's claims on unfinished events once the worker has stopped, so another instance of their
+    /// shard (or this one restarted) takes them at once instead of after the lease. Best effort: if the database cannot
+    /// be reached, the leases run out on their own.
+    /// </summary>
+    public async Task ReleaseClaimsAsync(ILogger logger)
+    {
+        try
+        {
+            await using var connection = await database.OpenAsync();
+            await connection.ExecuteAsync(
+                "UPDATE webhook_events SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = @me AND status IN ('pending', 'waiting_member')",
+                new { me = database.InstanceId });
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Could not release this instance's claims on unfinished events ({Error}); they are free when their lease runs out", ex.Message);
+        }
+    }
+
     /// <summary>When the next event of this instance's shards falls due or the next wait for a member runs out, if any.</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
     {

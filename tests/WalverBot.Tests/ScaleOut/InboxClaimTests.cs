@@ -101,6 +101,22 @@ public sealed class InboxClaimTests
     }
 
     [Fact]
+    public async Task A_stopping_instance_releases_its_unfinished_claims_so_another_takes_them_at_once()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var time = new FakeTimeProvider(Start);
+        var ids = await InsertAsync(db.Database, GuildOnShard(0, 1), GuildOnShard(0, 1, n: 1));
+        var stopping = new WebhookInbox(Instance(db), time);
+        var other = new WebhookInbox(Instance(db), time);
+        Assert.Equal(ids, Ids(await stopping.DueAsync(10, CancellationToken.None)));
+        Assert.Empty(await other.DueAsync(10, CancellationToken.None));
+
+        await stopping.ReleaseClaimsAsync(NullLogger.Instance);
+
+        Assert.Equal(ids, Ids(await other.DueAsync(10, CancellationToken.None)));
+    }
+
+    [Fact]
     public async Task A_finished_event_is_never_taken_over_even_after_its_lease_runs_out()
     {
         await using var db = await TestDatabase.CreateAsync();
