@@ -7,6 +7,7 @@ using WalverBot.Grants;
 using WalverBot.Health;
 using WalverBot.Holdings;
 using WalverBot.Operations;
+using WalverBot.ScaleOut;
 using WalverBot.Storage;
 using WalverBot.Verifications;
 using WalverBot.Walver;
@@ -61,6 +62,7 @@ public partial class Program
         builder.AddWalverBotLogging();
 
         builder.Services.AddStorage();
+        builder.Services.AddScaleOut();
         builder.Services.AddWalverBotDiscord();
         builder.Services.AddWalver();
         builder.Services.AddVerifications();

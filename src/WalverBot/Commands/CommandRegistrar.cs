@@ -4,20 +4,28 @@ using WalverBot.Discord;
 using WalverBot.Discord.Gateway;
 using WalverBot.Discord.Models;
 using WalverBot.Discord.Rest;
+using WalverBot.ScaleOut;
 
 namespace WalverBot.Commands;
 
 /// <summary>
 /// Registers the slash commands with a bulk overwrite: globally, or only in <c>Discord:CommandGuildIds</c> (which
 /// update instantly while setting up). A scope is overwritten only when the definitions' hash differs from the
-/// one stored in SQLite, so restarts and reconnects cost no calls; scopes no longer wanted are emptied.
+/// one stored in SQLite, so restarts and reconnects cost no calls; scopes no longer wanted are emptied. Only the
+/// instance holding <see cref="OnceOnlyJobs.CommandRegistration"/> registers; another one that takes the job over later
+/// registers then (<see cref="CommandRegistrationJob"/>) with the application id its own READY gave.
 /// </summary>
 public sealed class CommandRegistrar(
     IDiscordRestClient discord,
     CommandStore store,
     IOptions<SlashCommandOptions> options,
-    ILogger<CommandRegistrar> logger)
+    ILogger<CommandRegistrar> logger,
+    IJobLeader? leader = null)
 {
+    private readonly IJobLeader _leader = leader ?? new ProcessJobLeader();
+    // The application id of a READY this instance did not register for; 0 = none (snowflakes are never 0).
+    private ulong _skippedApplicationId;
+
     public const string GlobalScope = "global";
 
     // READY arrives once per shard and again after each new session; one registration at a time.
@@ -27,6 +35,23 @@ public sealed class CommandRegistrar(
     private const string InProgress = "in-progress";
 
     public static string GuildScope(ulong guildId) => "guild:" + guildId.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A session is READY: registers if this instance holds the job, else remembers the id for a takeover.</summary>
+    public Task OnReadyAsync(ulong applicationId, CancellationToken cancellationToken)
+    {
+        if (!_leader.IsHeld(OnceOnlyJobs.CommandRegistration))
+        {
+            Interlocked.Exchange(ref _skippedApplicationId, applicationId);
+            logger.LogInformation("Slash commands are registered by the instance that holds the once-only job {Job}, not this one", OnceOnlyJobs.CommandRegistration);
+            return Task.CompletedTask;
+        }
+
+        return RegisterAsync(applicationId, cancellationToken);
+    }
+
+    /// <summary>Registers for a READY that came while another instance held the job (called when this one takes it over).</summary>
+    public Task RegisterSkippedAsync(CancellationToken cancellationToken) =>
+        Interlocked.Exchange(ref _skippedApplicationId, 0) is var applicationId and not 0 ? RegisterAsync(applicationId, cancellationToken) : Task.CompletedTask;
 
     public async Task RegisterAsync(ulong applicationId, CancellationToken cancellationToken)
     {
@@ -103,5 +128,21 @@ public sealed class CommandRegistrar(
 public sealed class CommandRegistrationHandler(CommandRegistrar registrar) : IGatewayEventHandler<ReadyEvent>
 {
     public Task HandleAsync(ReadyEvent gatewayEvent, CancellationToken cancellationToken) =>
-        registrar.RegisterAsync(gatewayEvent.ApplicationId, cancellationToken);
+        registrar.OnReadyAsync(gatewayEvent.ApplicationId, cancellationToken);
+}
+
+/// <summary>
+/// Holds (or waits for) <see cref="OnceOnlyJobs.CommandRegistration"/>: when this instance takes the job over after a
+/// READY already passed (the previous holder stopped), it registers at once instead of waiting for the next READY.
+/// </summary>
+public sealed class CommandRegistrationJob(CommandRegistrar registrar, IJobLeader leader, TimeProvider time, ILogger<CommandRegistrationJob> logger)
+    : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        leader.RunOnceOnlyAsync(OnceOnlyJobs.CommandRegistration, async held =>
+        {
+            await registrar.RegisterSkippedAsync(held);
+            // Later READYs register through CommandRegistrationHandler while the job stays here.
+            await Task.Delay(Timeout.Infinite, held);
+        }, time, logger, stoppingToken);
 }

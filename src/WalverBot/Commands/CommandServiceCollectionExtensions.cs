@@ -10,6 +10,7 @@ public static class CommandServiceCollectionExtensions
         services.AddSingleton<CommandStore>();
         services.AddSingleton<CommandRegistrar>();
         services.AddGatewayEventHandler<CommandRegistrationHandler>();
+        services.AddHostedService<CommandRegistrationJob>();
         services.AddGatewayEventHandler<InteractionHandler>();
 
         services.AddScoped<CommandRouter>();

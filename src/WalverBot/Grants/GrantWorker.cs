@@ -68,6 +68,8 @@ public sealed class GrantWorker(
                 }
             }
         }
+
+        await inbox.ReleaseClaimsAsync(logger);
     }
 
     /// <summary>
@@ -78,6 +80,7 @@ public sealed class GrantWorker(
     private async Task<int> ProcessAsync(IReadOnlyList<InboxEvent> due, CancellationToken stoppingToken)
     {
         var unrecorded = 0;
+        var claims = new InboxClaims(inbox, time, due.Select(e => e.Id));
         await Parallel.ForEachAsync(
             due.GroupBy(e => e.GuildId),
             new ParallelOptions { MaxDegreeOfParallelism = ParallelGuilds, CancellationToken = stoppingToken },
@@ -85,6 +88,11 @@ public sealed class GrantWorker(
             {
                 foreach (var inboxEvent in guildEvents)
                 {
+                    if (!await claims.StartAsync(inboxEvent.Id, token))
+                    {
+                        continue; // its lease ran out in a slow batch and another instance took it over
+                    }
+
                     var started = time.GetTimestamp();
                     try
                     {

@@ -48,13 +48,19 @@ public sealed class RecheckScheduler(
     }
 }
 
-/// <summary>Runs <see cref="RecheckScheduler"/> every <see cref="Tick"/>; thin on purpose.</summary>
-public sealed class RecheckWorker(RecheckScheduler scheduler, TimeProvider time, ILogger<RecheckWorker> logger) : BackgroundService
+/// <summary>
+/// Runs <see cref="RecheckScheduler"/> every <see cref="Tick"/>, on one instance at a time
+/// (<see cref="ScaleOut.OnceOnlyJobs.HoldingsRechecks"/>); thin on purpose.
+/// </summary>
+public sealed class RecheckWorker(RecheckScheduler scheduler, TimeProvider time, ILogger<RecheckWorker> logger, ScaleOut.IJobLeader? leader = null) : BackgroundService
 {
     /// <summary>How often due wallets are looked for: each is checked within this of its point in the interval.</summary>
     public static readonly TimeSpan Tick = TimeSpan.FromSeconds(30);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        ScaleOut.OnceOnlyJobRunner.RunOnceOnlyAsync(leader ?? new ScaleOut.ProcessJobLeader(), ScaleOut.OnceOnlyJobs.HoldingsRechecks, RunAsync, time, logger, stoppingToken);
+
+    private async Task RunAsync(CancellationToken stoppingToken)
     {
         try
         {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using WalverBot.Discord.Gateway;
 using WalverBot.Discord.Models;
 using WalverBot.Grants;
+using WalverBot.ScaleOut;
 using WalverBot.Webhooks;
 
 namespace WalverBot.Members;
@@ -17,7 +18,7 @@ namespace WalverBot.Members;
 /// username query per waiting name (at most 50 names per guild and pass), paced by the session's send limit.
 /// </summary>
 public sealed class PendingGrantReconciler(
-    WebhookInbox inbox, IGuildMemberRequests gateway, GrantSignal signal, ILogger<PendingGrantReconciler> logger)
+    WebhookInbox inbox, IGuildMemberRequests gateway, GrantSignal signal, ILogger<PendingGrantReconciler> logger, ShardOwnership? shards = null)
 {
     private const string IdPrefix = "id:";
     private const string NamePrefix = "name:";
@@ -44,10 +45,13 @@ public sealed class PendingGrantReconciler(
         return woken;
     }
 
-    /// <summary>Reconciles one guild's waiting grants; returns how many became due. A pass already running for the guild is not doubled.</summary>
+    /// <summary>
+    /// Reconciles one guild's waiting grants; returns how many became due. A pass already running for the guild is not
+    /// doubled; a guild of another instance's shard is left to it (<see cref="ShardOwnership"/>).
+    /// </summary>
     public async Task<int> ReconcileGuildAsync(ulong guildId, CancellationToken cancellationToken)
     {
-        if (!_running.TryAdd(guildId, 0))
+        if (!(shards ?? ShardOwnership.All).Owns(guildId) || !_running.TryAdd(guildId, 0))
         {
             return 0;
         }

@@ -33,6 +33,7 @@ public static class CheckCommand
         }
 
         var storedVerifications = await CheckDatabaseAsync(services, report, cancellationToken);
+        await CheckOnceOnlyJobsAsync(services, report, cancellationToken);
         await CheckDiscordAsync(services, report, storedVerifications, cancellationToken);
         CheckWalver(services, report);
         await WalverBot.Chains.ChainCoverage.CheckAsync(services, report, cancellationToken);
@@ -109,6 +110,25 @@ public static class CheckCommand
         {
             report.Problem("database", $"{path} cannot be opened for writing: SQLite error {ex.SqliteErrorCode} ({ex.Message})");
             return [];
+        }
+    }
+
+    /// <summary>Which instance holds each once-only job, and whose guilds this instance works for.</summary>
+    private static async Task CheckOnceOnlyJobsAsync(IServiceProvider services, CheckReport report, CancellationToken cancellationToken)
+    {
+        var shards = services.GetRequiredService<ScaleOut.ShardOwnership>();
+        report.Ok("instance", $"this instance processes the grants, pending grants and member joins of the guilds of {shards}");
+        var leader = services.GetRequiredService<ScaleOut.IJobLeader>();
+        try
+        {
+            foreach (var holding in await leader.HoldersAsync(cancellationToken))
+            {
+                report.Ok("jobs", $"once-only job {holding.Job}: {(holding.Holder is null ? "no instance holds it now (the next instance to ask takes it)" : $"held by {holding.Holder}")}");
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            report.Warn("jobs", $"cannot tell which instance holds the once-only jobs: {ex.Message}");
         }
     }
 

@@ -208,6 +208,12 @@ public static class Migrations
         INSERT INTO holdings_members (verification_id, guild_id, user_id, roles)
         SELECT verification_id, guild_id, user_id, CAST(role_id AS TEXT) FROM role_grants WHERE status = 'granted';
         """,
+
+        // 9 (scale-out, issue 15): a claim is a lease; once claimed_until passes, another instance running the event's
+        // shard (or this one restarted) may take the event over (WebhookInbox.DueAsync).
+        """
+        ALTER TABLE webhook_events ADD COLUMN claimed_until TEXT NULL;
+        """,
     ];
 
     /// <summary>Steps that need code (hashing) after their SQL, in the same transaction, by version.</summary>

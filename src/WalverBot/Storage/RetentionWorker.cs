@@ -3,13 +3,19 @@ using WalverBot.Webhooks;
 
 namespace WalverBot.Storage;
 
-/// <summary>Once a day, removes webhook events older than <c>Storage:EventRetentionDays</c>.</summary>
+/// <summary>
+/// Once a day, removes webhook events older than <c>Storage:EventRetentionDays</c>; on one instance at a time
+/// (<see cref="ScaleOut.OnceOnlyJobs.Retention"/>).
+/// </summary>
 public sealed class RetentionWorker(
-    WebhookInbox inbox, IOptions<StorageOptions> options, TimeProvider time, ILogger<RetentionWorker> logger) : BackgroundService
+    WebhookInbox inbox, IOptions<StorageOptions> options, TimeProvider time, ILogger<RetentionWorker> logger, ScaleOut.IJobLeader? leader = null) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromDays(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        ScaleOut.OnceOnlyJobRunner.RunOnceOnlyAsync(leader ?? new ScaleOut.ProcessJobLeader(), ScaleOut.OnceOnlyJobs.Retention, RunAsync, time, logger, stoppingToken);
+
+    private async Task RunAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
         do

@@ -56,7 +56,7 @@ public static class StorageServiceCollectionExtensions
 
             await using var connection = await database.OpenAsync(cancellationToken);
             await Migrations.ApplyAsync(connection, cancellationToken);
-            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE webhook_events SET claimed_by = NULL WHERE claimed_by IS NOT NULL;");
+            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE webhook_events SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL;");
             database.Health.Track();
         }
         catch (Configuration.StartupException)

@@ -224,7 +224,7 @@ public sealed class ReverifyExpiry(
 }
 
 /// <summary>Runs <see cref="ReverifyExpiry"/> when the next grant falls due, and at least every few minutes for new ones.</summary>
-public sealed class ReverifyWorker(IServiceProvider services, TimeProvider time, ILogger<ReverifyWorker> logger) : BackgroundService
+public sealed class ReverifyWorker(IServiceProvider services, TimeProvider time, ILogger<ReverifyWorker> logger, ScaleOut.IJobLeader? leader = null) : BackgroundService
 {
     /// <summary>A grant made since the last pass is due no sooner than its period, so a few minutes late is the worst case.</summary>
     public static readonly TimeSpan MaxWait = TimeSpan.FromMinutes(5);
@@ -232,7 +232,11 @@ public sealed class ReverifyWorker(IServiceProvider services, TimeProvider time,
     /// <summary>After a failure (Discord or the database), so a grant still due is not retried in a tight loop.</summary>
     public static readonly TimeSpan MinWait = TimeSpan.FromMinutes(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>On one instance at a time (<see cref="ScaleOut.OnceOnlyJobs.ReverifyExpiry"/>).</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        ScaleOut.OnceOnlyJobRunner.RunOnceOnlyAsync(leader ?? new ScaleOut.ProcessJobLeader(), ScaleOut.OnceOnlyJobs.ReverifyExpiry, RunAsync, time, logger, stoppingToken);
+
+    private async Task RunAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {

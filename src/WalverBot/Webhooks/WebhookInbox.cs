@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
+using WalverBot.ScaleOut;
 using WalverBot.Storage;
 
 namespace WalverBot.Webhooks;
@@ -42,9 +43,23 @@ public static class EventStatus
     public const string Expired = "expired";
 }
 
-/// <summary>The durable inbox of webhook events (table webhook_events).</summary>
-public sealed class WebhookInbox(Database database, TimeProvider time)
+/// <summary>
+/// The durable inbox of webhook events (table webhook_events). The worker's reads (due events, waits that ran out, the
+/// next due time, guilds with waiting grants) see only the guilds of this instance's shards (<see cref="ShardOwnership"/>).
+/// </summary>
+public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwnership? shards = null)
 {
+    /// <summary>
+    /// How long a claim keeps other instances off an event. Far longer than one event takes (Discord answers or times
+    /// out within 15 s a call); the worker renews the claims of a batch still running at half of it.
+    /// </summary>
+    public static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(5);
+
+    private readonly ShardOwnership _shards = shards ?? ShardOwnership.All;
+
+    // Free, ours, or a lease that ran out (a dead or stalled instance's; a claim without a lease predates leases).
+    private const string Claimable = "(claimed_by IS NULL OR claimed_by = @me OR claimed_until IS NULL OR claimed_until <= @now)";
+
     private const string SelectColumns = """
         SELECT id, verification_id AS VerificationId, guild_id AS GuildId, wallet_address AS WalletAddress,
                member_query AS MemberQuery, payload, status, attempts, internal_errors AS InternalErrors, received_at AS ReceivedAt
@@ -95,19 +110,24 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
     }
 
     /// <summary>
-    /// Claims and returns events due for processing, longest due first. Ordered by the (status, next_attempt_at)
-    /// index, so a large backlog is read as a range scan rather than sorted on every pass. The claim is one UPDATE
-    /// that takes only rows no other process run has claimed, so a second process on the same file (which the
-    /// database lock should already have stopped) never works on the same event; the read stays a plain SELECT
-    /// when nothing is due, so an idle worker takes no write lock.
+    /// Claims and returns events due for processing in the guilds of this instance's shards, longest due first.
+    /// Ordered by the (status, next_attempt_at) index, so a large backlog is read as a range scan rather than sorted on
+    /// every pass. The claim is one UPDATE that takes only rows that are free, already ours, or whose lease
+    /// (<see cref="ClaimLease"/>) ran out, and re-checks that in its own WHERE: whichever of two instances updates a row
+    /// first wins it, and the other's UPDATE, seeing the fresh claim, skips it (PostgreSQL re-evaluates the WHERE of an
+    /// UPDATE on a row a concurrent transaction changed, "Read Committed Isolation Level" in its docs; SQLite has one
+    /// writer at a time). The read stays a plain SELECT when nothing is due, so an idle worker takes no write lock.
+    /// A taken-over event was not finished (its decision and done state commit together in GrantLedger), so finishing
+    /// it again sends no second role PUT for work that completed.
     /// </summary>
     public async Task<IReadOnlyList<InboxEvent>> DueAsync(int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var args = new { now = Database.Format(time.GetUtcNow()), limit, me = database.InstanceId };
-        var due = (await connection.QueryAsync<long>(new CommandDefinition("""
+        var now = time.GetUtcNow();
+        var args = new { now = Database.Format(now), limit, me = database.InstanceId };
+        var due = (await connection.QueryAsync<long>(new CommandDefinition($"""
             SELECT id FROM webhook_events
-            WHERE status = 'pending' AND next_attempt_at <= @now AND (claimed_by IS NULL OR claimed_by = @me)
+            WHERE status = 'pending' AND next_attempt_at <= @now AND {Claimable} AND {_shards.SqlCondition()}
             ORDER BY next_attempt_at, id LIMIT @limit
             """, args, cancellationToken: cancellationToken))).ToList();
         if (due.Count == 0)
@@ -115,23 +135,63 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
             return [];
         }
 
-        var claimed = await connection.QueryAsync<long>(new CommandDefinition("""
-            UPDATE webhook_events SET claimed_by = @me
-            WHERE id IN @due AND status = 'pending' AND (claimed_by IS NULL OR claimed_by = @me)
+        var claimed = await connection.QueryAsync<long>(new CommandDefinition($"""
+            UPDATE webhook_events SET claimed_by = @me, claimed_until = @until
+            WHERE id IN @due AND status = 'pending' AND {Claimable}
             RETURNING id
-            """, new { due, args.me }, cancellationToken: cancellationToken));
+            """, new { due, args.me, args.now, until = Database.Format(now + ClaimLease) }, cancellationToken: cancellationToken));
         var mine = claimed.ToHashSet();
         var rows = await connection.QueryAsync<InboxEvent>(new CommandDefinition(
             $"{SelectColumns} WHERE id IN @mine ORDER BY next_attempt_at, id", new { mine }, cancellationToken: cancellationToken));
         return rows.ToList();
     }
 
-    /// <summary>When the next event falls due or the next wait for a member runs out, if any.</summary>
+    /// <summary>
+    /// Renews this instance's claims on <paramref name="eventIds"/> for another <see cref="ClaimLease"/>; returns those
+    /// still ours and pending (an event whose lease ran out may have been taken over, and must then be left alone).
+    /// </summary>
+    public async Task<IReadOnlySet<long>> RenewClaimsAsync(IReadOnlyCollection<long> eventIds, CancellationToken cancellationToken)
+    {
+        if (eventIds.Count == 0)
+        {
+            return new HashSet<long>();
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var held = await connection.QueryAsync<long>(new CommandDefinition("""
+            UPDATE webhook_events SET claimed_until = @until
+            WHERE id IN @eventIds AND status = 'pending' AND claimed_by = @me
+            RETURNING id
+            """, new { eventIds, me = database.InstanceId, until = Database.Format(time.GetUtcNow() + ClaimLease) }, cancellationToken: cancellationToken));
+        return held.ToHashSet();
+    }
+
+    /// <summary>
+    /// Gives up this instance's claims on unfinished events once the worker has stopped, so another instance of their
+    /// shard (or this one restarted) takes them at once instead of after the lease. Best effort: if the database cannot
+    /// be reached, the leases run out on their own.
+    /// </summary>
+    public async Task ReleaseClaimsAsync(ILogger logger)
+    {
+        try
+        {
+            await using var connection = await database.OpenAsync();
+            await connection.ExecuteAsync(
+                "UPDATE webhook_events SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = @me AND status IN ('pending', 'waiting_member')",
+                new { me = database.InstanceId });
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Could not release this instance's claims on unfinished events ({Error}); they are free when their lease runs out", ex.Message);
+        }
+    }
+
+    /// <summary>When the next event of this instance's shards falls due or the next wait for a member runs out, if any.</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var next = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "SELECT MIN(next_attempt_at) FROM webhook_events WHERE status IN ('pending', 'waiting_member')", cancellationToken: cancellationToken));
+            $"SELECT MIN(next_attempt_at) FROM webhook_events WHERE status IN ('pending', 'waiting_member') AND {_shards.SqlCondition()}", cancellationToken: cancellationToken));
         return next is null ? null : DateTimeOffset.Parse(next, System.Globalization.CultureInfo.InvariantCulture);
     }
 
@@ -167,12 +227,12 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
             new { guildId, memberQueries, now = Database.Format(time.GetUtcNow()) }, cancellationToken: cancellationToken));
     }
 
-    /// <summary>Guilds with at least one event waiting for a member.</summary>
+    /// <summary>Guilds of this instance's shards with at least one event waiting for a member.</summary>
     public async Task<IReadOnlyList<ulong>> GuildsWithWaitingAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<long>(new CommandDefinition(
-            "SELECT DISTINCT guild_id FROM webhook_events WHERE status = 'waiting_member' ORDER BY guild_id", cancellationToken: cancellationToken));
+            $"SELECT DISTINCT guild_id FROM webhook_events WHERE status = 'waiting_member' AND {_shards.SqlCondition()} ORDER BY guild_id", cancellationToken: cancellationToken));
         return [.. rows.Select(id => unchecked((ulong)id))];
     }
 
@@ -187,12 +247,12 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
         return rows.ToList();
     }
 
-    /// <summary>Events whose wait for a member ran out.</summary>
+    /// <summary>Events of this instance's shards whose wait for a member ran out.</summary>
     public async Task<IReadOnlyList<InboxEvent>> ExpiredWaitingAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<InboxEvent>(new CommandDefinition(
-            $"{SelectColumns} WHERE status = 'waiting_member' AND next_attempt_at <= @now ORDER BY id",
+            $"{SelectColumns} WHERE status = 'waiting_member' AND next_attempt_at <= @now AND {_shards.SqlCondition()} ORDER BY id",
             new { now = Database.Format(time.GetUtcNow()) }, cancellationToken: cancellationToken));
         return rows.ToList();
     }

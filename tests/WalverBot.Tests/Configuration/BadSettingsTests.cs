@@ -24,6 +24,7 @@ public sealed partial class BadSettingsTests
         { "Discord__ShardCount", "x", "Discord:ShardCount", "whole number" },
         { "Discord__ShardIds__0", "x", "Discord:ShardIds:0", "whole number" },
         { "Discord__ShardIds", "1", "Discord:ShardIds", "Discord:ShardIds:0" },
+        { "Discord__ShardIds__0", "1", "Discord:ShardCount", "must be set when Discord:ShardIds is" },
         { "Discord__CommandGuildIds__0", "notanid", "Discord:CommandGuildIds:0", "Discord id" },
         { "Walver__ApiKey", "key with spaces", "Walver:ApiKey", "without spaces" },
         { "Walver__BaseUrl", "walver.io", "Walver:BaseUrl", "absolute http(s) URL" },
@@ -241,7 +242,7 @@ public sealed partial class BadSettingsTests
         .Replace("{chain}", "ethereum", StringComparison.Ordinal);
 
     /// <summary>The keys in the first column of README's configuration table, plus each field of a declared verification.</summary>
-    private static HashSet<string> DocumentedKeys()
+    internal static HashSet<string> DocumentedKeys()
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var row in ConfigurationTable())

@@ -55,6 +55,7 @@ public sealed class HoldingsMigrationTests
         // A database as version 7 left it, with one role granted and one revoked.
         await Dapper.SqlMapper.ExecuteAsync(connection, """
             DROP TABLE holdings_wallets; DROP TABLE holdings_members; DROP TABLE holdings_verifications; DROP TABLE holdings_removals;
+            ALTER TABLE webhook_events DROP COLUMN claimed_until;
             PRAGMA user_version = 7;
             INSERT INTO webhook_events (id, delivery_key, verification_id, guild_id, wallet_address, payload, received_at, status, next_attempt_at)
             VALUES (1, 'k1', 'v', 1, '0xabc', '{}', '2026-01-01T00:00:00.0000000Z', 'done', '2026-01-01T00:00:00.0000000Z'),

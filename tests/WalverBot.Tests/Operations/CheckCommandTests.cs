@@ -54,6 +54,8 @@ public sealed class CheckCommandTests
         Assert.Contains($"ok    verification {BotScenario.VerificationId}: role Holder ({BotScenario.HolderRoleId}) in Test Guild exists and sits below the bot's highest role", output, StringComparison.Ordinal);
         Assert.Contains("ok    intent: Server Members intent works", output, StringComparison.Ordinal);
         Assert.Contains("ok    walver: Walver:ApiKey is set", output, StringComparison.Ordinal);
+        Assert.Contains("ok    instance: this instance processes the grants, pending grants and member joins of the guilds of all shards", output, StringComparison.Ordinal);
+        Assert.Contains($"ok    jobs: once-only job retention: held by {WalverBot.ScaleOut.ProcessJobLeader.SqliteHolder}", output, StringComparison.Ordinal);
         Assert.DoesNotContain("walver-key", output, StringComparison.Ordinal);
         Assert.DoesNotContain(fakes.Discord.Token, output, StringComparison.Ordinal);
     }

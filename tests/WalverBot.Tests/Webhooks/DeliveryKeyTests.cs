@@ -81,6 +81,7 @@ public sealed class DeliveryKeyTests : IAsyncLifetime
                 new { key = WebhookInbox.DeliveryKey(webhook.Id, webhook.WalletAddress, webhook.Signature) });
             await connection.ExecuteAsync("ALTER TABLE webhook_events DROP COLUMN internal_errors; ALTER TABLE webhook_events DROP COLUMN claimed_by; ALTER TABLE verifications DROP COLUMN token_standard; ALTER TABLE verifications DROP COLUMN token_id; ALTER TABLE verifications DROP COLUMN tiers; ALTER TABLE verifications DROP COLUMN reverify_after; PRAGMA user_version = 4;");
             await connection.ExecuteAsync("DROP TABLE holdings_wallets; DROP TABLE holdings_members; DROP TABLE holdings_verifications; DROP TABLE holdings_removals;");
+            await connection.ExecuteAsync("ALTER TABLE webhook_events DROP COLUMN claimed_until;"); // step 9
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

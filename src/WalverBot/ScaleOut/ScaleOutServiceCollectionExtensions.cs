@@ -1,0 +1,23 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using WalverBot.Discord;
+
+namespace WalverBot.ScaleOut;
+
+public static class ScaleOutServiceCollectionExtensions
+{
+    /// <summary>
+    /// Several instances on one database: which guilds' work this instance does (<see cref="ShardOwnership"/>) and who
+    /// runs the once-only jobs (<see cref="IJobLeader"/>; a store that supports several instances replaces the
+    /// one-process default).
+    /// </summary>
+    public static IServiceCollection AddScaleOut(this IServiceCollection services)
+    {
+        services.AddOptions<DiscordOptions>()
+            .Validate(o => o.ShardIds.Count == 0 || o.ShardCount is not null,
+                "Discord:ShardCount must be set when Discord:ShardIds is (every instance must map a guild to the same shard, (guild_id >> 22) % ShardCount)")
+            .ValidateOnStart();
+        services.TryAddSingleton<ShardOwnership>();
+        services.TryAddSingleton<IJobLeader, ProcessJobLeader>();
+        return services;
+    }
+}
