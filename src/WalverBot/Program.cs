@@ -7,6 +7,7 @@ using WalverBot.Grants;
 using WalverBot.Health;
 using WalverBot.Holdings;
 using WalverBot.Operations;
+using WalverBot.SolanaRealTime;
 using WalverBot.Storage;
 using WalverBot.Verifications;
 using WalverBot.Walver;
@@ -83,6 +84,7 @@ public partial class Program
         builder.Services.AddWebhooks();
         builder.Services.AddGrants();
         builder.Services.AddHoldings();
+        builder.Services.AddSolanaRealTime();
         builder.Services.AddCommands();
         builder.Services.AddOperations();
         builder.Services.AddHealth();
