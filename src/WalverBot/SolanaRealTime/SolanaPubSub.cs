@@ -74,7 +74,7 @@ public static class SolanaPubSub
             long? id = root.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.Number && idElement.TryGetInt64(out var n) ? n : null;
             if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
             {
-                var code = error.TryGetProperty("code", out var c) && c.TryGetInt32(out var value) ? value : 0;
+                var code = error.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out var value) ? value : 0;
                 var message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
                 return new PubSubMessage.Error(id, code, message);
             }
@@ -87,20 +87,20 @@ public static class SolanaPubSub
             // {"jsonrpc":"2.0","method":"accountNotification","params":{"result":{"context":{"slot":5199307},"value":{…}},"subscription":23784}}
             if (root.TryGetProperty("method", out var method) && method.ValueEquals("accountNotification") &&
                 root.TryGetProperty("params", out var parameters) && parameters.ValueKind == JsonValueKind.Object &&
-                parameters.TryGetProperty("subscription", out var subscription) && subscription.TryGetUInt64(out var subscriptionId))
+                parameters.TryGetProperty("subscription", out var subscription) && TryGetUInt64(subscription, out var subscriptionId))
             {
                 ulong slot = 0;
                 ulong? lamports = null;
                 if (parameters.TryGetProperty("result", out var notification) && notification.ValueKind == JsonValueKind.Object)
                 {
                     if (notification.TryGetProperty("context", out var context) && context.ValueKind == JsonValueKind.Object &&
-                        context.TryGetProperty("slot", out var slotElement) && slotElement.TryGetUInt64(out var s))
+                        context.TryGetProperty("slot", out var slotElement) && TryGetUInt64(slotElement, out var s))
                     {
                         slot = s;
                     }
 
                     if (notification.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Object &&
-                        value.TryGetProperty("lamports", out var lamportsElement) && lamportsElement.TryGetUInt64(out var l))
+                        value.TryGetProperty("lamports", out var lamportsElement) && TryGetUInt64(lamportsElement, out var l))
                     {
                         lamports = l;
                     }
@@ -111,5 +111,12 @@ public static class SolanaPubSub
 
             return new PubSubMessage.Other();
         }
+    }
+
+    /// <summary>A whole number that fits a u64 (JsonElement.TryGetUInt64 throws on anything but a number).</summary>
+    public static bool TryGetUInt64(JsonElement element, out ulong value)
+    {
+        value = 0;
+        return element.ValueKind == JsonValueKind.Number && element.TryGetUInt64(out value);
     }
 }

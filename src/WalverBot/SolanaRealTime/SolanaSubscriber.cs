@@ -176,7 +176,7 @@ public sealed class SolanaSubscriber(
                     case PubSubMessage.Answer answer when pending.Remove(answer.Id, out var request):
                         if (request.Subscribe)
                         {
-                            if (answer.Result.TryGetUInt64(out var subscription))
+                            if (SolanaPubSub.TryGetUInt64(answer.Result, out var subscription))
                             {
                                 subscriptions[request.Account] = subscription;
                                 accountOf[subscription] = request.Account;

@@ -30,7 +30,7 @@ public static class SolanaSubscriptionCheck
             using var socket = new ClientWebSocket();
             await socket.ConnectAsync(url, timeout.Token);
             var subscription = await AskAsync(socket, SolanaPubSub.Subscribe(1, ProbeAccount), 1, timeout.Token);
-            if (!subscription.Result.TryGetUInt64(out var id))
+            if (!SolanaPubSub.TryGetUInt64(subscription.Result, out var id))
             {
                 report.Warn(Area, $"{options.SafeName} answered accountSubscribe without a subscription id; roles follow the scheduled re-check only");
                 return;
