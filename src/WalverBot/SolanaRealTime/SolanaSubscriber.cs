@@ -31,7 +31,11 @@ public sealed class SolanaSubscriber(
     // Notifications are small (a token account is 165 bytes of data); anything this large is not one of ours.
     private const int MaxMessageBytes = 1 << 20;
 
-    private readonly Channel<IReadOnlyList<WatchedWallet>> _rechecks = Channel.CreateUnbounded<IReadOnlyList<WatchedWallet>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(string Account, IReadOnlyList<WatchedWallet> Wallets)> _rechecks =
+        Channel.CreateUnbounded<(string, IReadOnlyList<WatchedWallet>)>(new UnboundedChannelOptions { SingleReader = true });
+
+    // Accounts with a re-check queued and not started: a busy account (a trader's, changing every slot) queues one re-check, not one per slot.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
     private bool _outageReported;
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -103,6 +107,7 @@ public sealed class SolanaSubscriber(
         var watch = await watchlist.ReadAsync(cancellationToken);
         var initial = watch.Count;
         var answered = 0;
+        var refusals = 0;
         var up = false;
 
         async Task SubscribeAsync(string account)
@@ -192,8 +197,10 @@ public sealed class SolanaSubscriber(
 
                         break;
                     case PubSubMessage.Error error when error.Id is { } id && pending.Remove(id, out var refused):
-                        // e.g. -32602 Invalid pubkey, or a provider's subscription limit: that account follows the scheduled re-check.
-                        logger.LogWarning("Solana: {Method} for account {Account} was refused ({Code} {Message}); its wallets follow the scheduled re-check",
+                        // e.g. -32602 Invalid pubkey, or a provider's cap on subscriptions: that account follows the scheduled re-check.
+                        // One warning per connection (a cap refuses thousands at once), the rest at Debug.
+                        logger.Log(refusals++ == 0 ? LogLevel.Warning : LogLevel.Debug,
+                            "Solana: {Method} for account {Account} was refused ({Code} {Message}); its wallets follow the scheduled re-check (further refusals on this connection are logged at Debug)",
                             refused.Subscribe ? "accountSubscribe" : "accountUnsubscribe", refused.Account, error.Code, error.Message);
                         if (refused.Subscribe)
                         {
@@ -216,7 +223,11 @@ public sealed class SolanaSubscriber(
                                 }
                             }
 
-                            _rechecks.Writer.TryWrite(wallets);
+                            if (_queued.TryAdd(changed, 0))
+                            {
+                                status.RecheckQueued();
+                                _rechecks.Writer.TryWrite((changed, wallets));
+                            }
                         }
                         else
                         {
@@ -292,8 +303,10 @@ public sealed class SolanaSubscriber(
 
     private async Task RecheckLoopAsync(CancellationToken cancellationToken)
     {
-        await foreach (var wallets in _rechecks.Reader.ReadAllAsync(CancellationToken.None))
+        await foreach (var (account, wallets) in _rechecks.Reader.ReadAllAsync(CancellationToken.None))
         {
+            // Taken off before the read: a change during this re-check queues the next one.
+            _queued.TryRemove(account, out _);
             foreach (var group in wallets.GroupBy(w => w.VerificationId))
             {
                 try
@@ -320,6 +333,8 @@ public sealed class SolanaSubscriber(
                     return;
                 }
             }
+
+            status.RecheckRun();
         }
     }
 

@@ -17,6 +17,8 @@ public sealed class SolanaSubscriptionStatus
     private int _ignored;
     private int _matched;
     private int _sessions;
+    private int _queued;
+    private int _run;
 
     public SolanaSubscriptionStatus(IMeterFactory meterFactory)
     {
@@ -43,6 +45,16 @@ public sealed class SolanaSubscriptionStatus
 
     /// <summary>Connections that got subscribed, the first included.</summary>
     public int Sessions => Volatile.Read(ref _sessions);
+
+    /// <summary>Re-checks queued by notifications (several notifications of one account waiting together queue one).</summary>
+    public int RechecksQueued => Volatile.Read(ref _queued);
+
+    /// <summary>Queued re-checks that have run (or failed).</summary>
+    public int RechecksRun => Volatile.Read(ref _run);
+
+    internal void RecheckQueued() => Interlocked.Increment(ref _queued);
+
+    internal void RecheckRun() => Interlocked.Increment(ref _run);
 
     internal void SetUp(bool up) => Volatile.Write(ref _up, up ? 1 : 0);
 

@@ -32,7 +32,7 @@ public sealed class SolanaRealTimeTests
         await s.Rpc.SetTokenAmountAsync(AliceWallet, Mint, Tokens(0.25m));
         var revoked = await s.WaitForDecisionAsync(Alice, d => d[0].Outcome == Outcomes.RevokedHoldings);
         Assert.Contains("holds 0.25", revoked.Reason);
-        Assert.Equal(1, s.Deletes(Alice));
+        await Eventually.UntilAsync(() => s.Deletes(Alice) == 1, "the DELETE of the role (sent after the decision is recorded)");
         Assert.DoesNotContain(Holder, s.RolesOf(Alice));
         await s.Bot.Discord.WaitUntilAsync(d => d.Messages.Any(m => m.ChannelId == LogChannelId && (m.Body["content"]?.GetValue<string>() ?? "").Contains("revoked_holdings")),
             TimeSpan.FromSeconds(10), "a log-channel notice of the removal");
@@ -80,6 +80,32 @@ public sealed class SolanaRealTimeTests
         Assert.Contains(BobWallet, Assert.Single(reads));
         Assert.DoesNotContain(AliceWallet, reads[0]);
         Assert.Equal(aliceDecisions, (await s.DecisionsAsync(Alice)).Count);
+    }
+
+    [Fact]
+    public async Task Notifications_arriving_while_a_re_check_waits_are_folded_into_one_that_reads_the_latest_amount()
+    {
+        await using var s = await StartAsync();
+        await s.GrantAsync("alice", Alice, AliceWallet, 5m);
+
+        // Hold the verification's re-check lock (as a long scheduled pass would) while the account changes six times.
+        var locks = s.Bot.Services.GetRequiredService<WalverBot.Holdings.RecheckLocks>();
+        var held = await locks.AcquireAsync(BotScenario.VerificationId, CancellationToken.None);
+        for (var amount = 6; amount <= 11; amount++)
+        {
+            await s.Rpc.SetTokenAmountAsync(AliceWallet, Mint, Tokens(amount));
+        }
+
+        await Eventually.UntilAsync(() => s.Status.Matched == 6, "six notifications");
+        held.Dispose();
+
+        var store = s.Bot.Services.GetRequiredService<WalverBot.Holdings.HoldingsStore>();
+        await Eventually.UntilAsync(async () => s.Status.RechecksRun == s.Status.RechecksQueued &&
+            (await store.WalletsAsync(BotScenario.VerificationId, CancellationToken.None)).Single().Amount == "11",
+            "every queued re-check run and the latest amount (11) stored");
+        // The one waiting for the lock, and at most one more for all the changes behind it: not six.
+        Assert.InRange(s.Status.RechecksQueued, 1, 2);
+        Assert.Equal(s.Status.RechecksQueued, s.Bot.Logs.Lines.Count(l => l.Contains("Re-checked 1 wallets", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -28,6 +28,11 @@ public sealed class SolanaSubscriptionOutageTests
         Assert.StartsWith("Warning", line);
         Assert.Contains("roles follow the scheduled re-check", line);
         Assert.False(s.Status.Up);
+        // The webhook path never waits for a chain: still ready.
+        using (var http = new HttpClient())
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"{s.Bot.BaseUrl}/readyz")).StatusCode);
+        }
 
         s.Rpc.RefuseWebSockets = false;
         await Eventually.UntilAsync(() => s.Rpc.SubscribeRequests.Count(a => a == account) == 2 && s.Status.Up, "the resubscription on a new connection");
