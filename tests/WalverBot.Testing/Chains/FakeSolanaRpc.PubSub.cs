@@ -83,6 +83,21 @@ public sealed partial class FakeSolanaRpc
         });
     }
 
+    /// <summary>Sets a wallet's SOL balance at a new slot and notifies the subscribers of the wallet's own account.</summary>
+    public async Task SetLamportsAsync(string owner, ulong lamports)
+    {
+        lock (_gate)
+        {
+            _lamports[owner] = lamports;
+            Slot++;
+        }
+
+        await NotifyAsync(owner, encoding => new JsonObject
+        {
+            ["data"] = new JsonArray("", "base64"), ["executable"] = false, ["lamports"] = lamports, ["owner"] = SystemProgram, ["rentEpoch"] = 18446744073709551615UL, ["space"] = 0,
+        });
+    }
+
     /// <summary>A notification for a subscription id no client holds (as one arriving just after its accountUnsubscribe).</summary>
     public async Task SendStrayNotificationAsync()
     {

@@ -45,19 +45,21 @@ public sealed class SolanaRealTimeScenario : IAsyncDisposable
 
     public static BigInteger Tokens(decimal amount) => new(amount * 1_000_000m);
 
-    public static async Task<SolanaRealTimeScenario> StartAsync()
+    /// <param name="native">Gate on SOL itself (at least 1 SOL) instead of the SPL token <see cref="Mint"/>.</param>
+    public static async Task<SolanaRealTimeScenario> StartAsync(bool native = false)
     {
         var rpc = await FakeSolanaRpc.StartAsync($"/v2/{ApiKey}", $"/ws/{ApiKey}");
-        var bot = await BotScenario.StartAsync(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Security:Signatures"] = "Off",
             ["Verifications:0:Chain"] = "solana",
-            ["Verifications:0:TokenAddress"] = Mint,
             ["Verifications:0:MinAmount"] = "1",
             ["Chains:solana:RpcUrl"] = rpc.RpcUrl.ToString(),
             ["Chains:solana:WsUrl"] = rpc.WsUrl.ToString(),
             ["Rechecks:Grace"] = "00:00:00",
-        }, startBot: false);
+        };
+        settings[native ? "Verifications:0:TokenStandard" : "Verifications:0:TokenAddress"] = native ? "native" : Mint;
+        var bot = await BotScenario.StartAsync(settings, startBot: false);
         bot.Discord.AddChannel(new FakeChannel(LogChannelId, BotScenario.GuildId, "walver-log"));
         bot.Configure = builder =>
         {

@@ -109,6 +109,25 @@ public sealed class SolanaRealTimeTests
     }
 
     [Fact]
+    public async Task A_native_SOL_gate_watches_the_wallet_account_itself_and_a_balance_drop_is_a_first_strike()
+    {
+        await using var s = await StartAsync(native: true);
+        s.Rpc.SetLamports(AliceWallet, 5_000_000_000); // 5 SOL
+        var response = await s.Bot.SendAsync(WalverBot.Testing.FakeWalver.FakeWalverWebhook.For(BotScenario.VerificationId).WithDiscord("alice")
+            .WithSecret(BotScenario.Secret).WithWallet(AliceWallet).WithChain("solana").WithToken("", 1m, 5m, passed: true));
+        Assert.Equal(200, response.Status);
+        Assert.Equal(Outcomes.Granted, (await s.WaitForDecisionAsync(Alice, d => d.Count >= 1)).Outcome);
+        await s.WaitForSubscribedAsync(AliceWallet);
+
+        await s.Rpc.SetLamportsAsync(AliceWallet, 500_000_000); // 0.5 SOL
+        await s.Bot.Logs.WaitForLineAsync("Re-checked 1 wallets of verification \"wb_test_1\"");
+
+        Assert.Contains("0 removed, 1 first strikes", s.Bot.Logs.Lines.Last(l => l.Contains("Re-checked 1 wallets", StringComparison.Ordinal)));
+        Assert.Equal([AliceWallet], s.Rpc.SubscribeRequests);
+        Assert.Contains(Holder, s.RolesOf(Alice));
+    }
+
+    [Fact]
     public async Task Unlinking_a_wallet_unsubscribes_its_token_account_and_keeps_the_others()
     {
         await using var s = await StartAsync();
