@@ -17,6 +17,10 @@ namespace WalverBot.SolanaRealTime;
 /// (https://solana.com/docs/rpc/websocket), so after a reconnect with exponential backoff all are sent again; while it is
 /// down roles follow the scheduled re-check alone, said once per outage in the log and by
 /// <c>walverbot_chain_subscription_up{chain="solana"} 0</c>.
+/// Limits: one connection per bot, and reconnects at least half a second apart (growing to minutes), stay under Solana's public endpoints'
+/// per-IP connection limits (https://solana.com/docs/references/clusters: 40 concurrent, 40 new per 10 s). Their request
+/// limits (100 per 10 s, 40 per method) may refuse part of a large first burst of accountSubscribe; a refused account is
+/// left to the scheduled re-check and asked for again at the next resync (a minute on). Many wallets call for a provider's endpoint.
 /// </summary>
 public sealed class SolanaSubscriber(
     IOptions<SolanaSubscriptionOptions> options,
@@ -143,14 +147,16 @@ public sealed class SolanaSubscriber(
             }
         }
 
+        // Reading starts before the subscribes go out: with thousands of accounts the answers arrive while we still send,
+        // and a server blocked on a full send buffer would stop reading ours.
+        var messages = Channel.CreateUnbounded<PubSubMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var receive = ReceiveAsync(socket, messages.Writer, cancellationToken);
         foreach (var account in watch.Keys)
         {
             await SubscribeAsync(account);
         }
 
         MarkUpWhenAllAnswered();
-        var messages = Channel.CreateUnbounded<PubSubMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var receive = ReceiveAsync(socket, messages.Writer, cancellationToken);
         var nextResync = time.GetUtcNow() + tuning.Value.ResyncInterval;
         while (true)
         {
