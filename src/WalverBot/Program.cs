@@ -8,6 +8,7 @@ using WalverBot.Health;
 using WalverBot.Holdings;
 using WalverBot.Operations;
 using WalverBot.ScaleOut;
+using WalverBot.SolanaRealTime;
 using WalverBot.Storage;
 using WalverBot.Verifications;
 using WalverBot.Walver;
@@ -70,6 +71,7 @@ public partial class Program
         builder.Services.AddWebhooks();
         builder.Services.AddGrants();
         builder.Services.AddHoldings();
+        builder.Services.AddSolanaRealTime();
         builder.Services.AddCommands();
         builder.Services.AddOperations();
         builder.Services.AddHealth();

@@ -57,6 +57,35 @@ public sealed class SolanaChainReader(JsonRpcClient rpc, ChainReadTuning tuning)
         return new HoldingsSnapshot(amounts, slot!.Value);
     }
 
+    /// <summary>
+    /// The token accounts (pubkeys) each owner holds of <paramref name="mint"/>, one list per owner in order, from
+    /// getTokenAccountsByOwner with the mint filter; an owner without any has an empty list. Solana real time subscribes to these.
+    /// </summary>
+    public async Task<IReadOnlyList<IReadOnlyList<string>>> TokenAccountsAsync(string mint, IReadOnlyList<string> owners, CancellationToken cancellationToken)
+    {
+        var accounts = new List<IReadOnlyList<string>>(owners.Count);
+        foreach (var chunk in owners.Chunk(Math.Max(1, tuning.SolanaWalletsPerBatch)))
+        {
+            // base64 rather than jsonParsed: only the pubkeys are read here, the amounts come from the re-check's own read.
+            var calls = chunk.Select(owner => new RpcCall("getTokenAccountsByOwner",
+                [owner.Trim(), new JsonObject { ["mint"] = mint }, new JsonObject { ["commitment"] = Commitment, ["encoding"] = "base64" }])).ToList();
+            var results = await rpc.BatchAsync(calls, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (!results[i].TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Array)
+                {
+                    throw Unreadable("getTokenAccountsByOwner", chunk[i]);
+                }
+
+                accounts.Add([.. value.EnumerateArray().Select(a => a.TryGetProperty("pubkey", out var key) && key.ValueKind == JsonValueKind.String
+                    ? key.GetString()!
+                    : throw Unreadable("getTokenAccountsByOwner", chunk[i]))]);
+            }
+        }
+
+        return accounts;
+    }
+
     /// <summary>The current slot (getSlot); <c>check</c> asks getHealth.</summary>
     public async Task<ulong> SlotAsync(CancellationToken cancellationToken)
     {

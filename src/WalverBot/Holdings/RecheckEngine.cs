@@ -51,7 +51,18 @@ public sealed class RecheckEngine(
     /// </summary>
     public const int BatchSize = 1000;
 
-    public async Task<PassResult> RunAsync(Verification verification, PassOptions pass, Func<PassProgress, Task>? progress, CancellationToken cancellationToken)
+    public Task<PassResult> RunAsync(Verification verification, PassOptions pass, Func<PassProgress, Task>? progress, CancellationToken cancellationToken) =>
+        RunCoreAsync(verification, pass, null, progress, cancellationToken);
+
+    /// <summary>
+    /// Solana real time (an accountSubscribe notification): re-checks at once the members owning <paramref name="wallets"/>
+    /// (all their wallets, since the sum counts), as a scheduled pass would: same strikes, breaker, decisions and notices.
+    /// </summary>
+    public Task<PassResult> RecheckSolanaWalletsNowAsync(Verification verification, IReadOnlyCollection<string> wallets, CancellationToken cancellationToken) =>
+        RunCoreAsync(verification, new PassOptions(), wallets.ToHashSet(StringComparer.Ordinal), null, cancellationToken);
+
+    private async Task<PassResult> RunCoreAsync(
+        Verification verification, PassOptions pass, IReadOnlySet<string>? onlyWallets, Func<PassProgress, Task>? progress, CancellationToken cancellationToken)
     {
         using var held = await locks.AcquireAsync(verification.Id, cancellationToken);
         var now = time.GetUtcNow();
@@ -68,7 +79,9 @@ public sealed class RecheckEngine(
 
         var wallets = await store.WalletsAsync(verification.Id, cancellationToken);
         var members = (await store.MembersAsync(verification.Id, cancellationToken)).ToDictionary(m => m.UserId);
-        var due = pass.Manual
+        var due = onlyWallets is not null
+            ? wallets.Where(w => onlyWallets.Contains(w.WalletAddress)).Select(w => w.UserId).ToHashSet()
+            : pass.Manual
             ? wallets.Select(w => w.UserId).ToHashSet()
             : wallets.Where(w => w.NextCheckAt <= now).Select(w => w.UserId).ToHashSet();
         // All of a due member's wallets are read together: the amount that counts is their sum.

@@ -12,9 +12,10 @@ namespace WalverBot.Testing.Chains;
 /// A Solana JSON-RPC node on 127.0.0.1 answering as https://solana.com/docs/rpc shows: getTokenAccountsByOwner (mint
 /// filter, jsonParsed), getBalance, getSlot, getHealth, single requests and batches (JSON arrays), JSON-RPC error
 /// objects (-32602 invalid params, -32016 minimum context slot not reached, -32005 unhealthy) and HTTP faults (429 with
-/// Retry-After, 5xx) on demand. The RPC path can hold a fake API key, as providers' URLs do.
+/// Retry-After, 5xx) on demand. The RPC path can hold a fake API key, as providers' URLs do. Beside it, the PubSub
+/// WebSocket (<see cref="WsUrl"/>, FakeSolanaRpc.PubSub.cs).
 /// </summary>
-public sealed class FakeSolanaRpc : IAsyncDisposable
+public sealed partial class FakeSolanaRpc : IAsyncDisposable
 {
     public const string TokenProgram = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
 
@@ -29,13 +30,17 @@ public sealed class FakeSolanaRpc : IAsyncDisposable
     private readonly Lock _gate = new();
     private int _httpRequests;
 
-    private FakeSolanaRpc(WebApplication app, Uri rpcUrl)
+    private FakeSolanaRpc(WebApplication app, Uri rpcUrl, Uri wsUrl)
     {
         _app = app;
         RpcUrl = rpcUrl;
+        WsUrl = wsUrl;
     }
 
     public Uri RpcUrl { get; }
+
+    /// <summary>The PubSub WebSocket: ws://127.0.0.1:port{wsPath}.</summary>
+    public Uri WsUrl { get; }
 
     /// <summary>The slot every answer's context carries, unless <see cref="SetSlotFor"/> says otherwise for a wallet.</summary>
     public ulong Slot { get; set; } = 250_000_000;
@@ -51,19 +56,37 @@ public sealed class FakeSolanaRpc : IAsyncDisposable
     /// <summary>Answers getHealth with -32005 (node behind) instead of "ok".</summary>
     public bool Unhealthy { get; set; }
 
-    public static async Task<FakeSolanaRpc> StartAsync(string path = "/")
+    public static async Task<FakeSolanaRpc> StartAsync(string path = "/", string wsPath = "/ws")
     {
         FakeSolanaRpc? fake = null;
-        var (app, baseAddress) = await FakeLoopbackHost.StartAsync(app => app.MapPost(path, (HttpContext context) => fake!.HandleAsync(context)));
-        fake = new FakeSolanaRpc(app, new Uri(baseAddress, path.TrimStart('/')));
+        var (app, baseAddress) = await FakeLoopbackHost.StartAsync(app =>
+        {
+            app.UseWebSockets();
+            app.Map(wsPath, (HttpContext context) => fake!.HandleWebSocketAsync(context));
+            app.MapPost(path, (HttpContext context) => fake!.HandleAsync(context));
+        });
+        var ws = new UriBuilder(new Uri(baseAddress, wsPath.TrimStart('/'))) { Scheme = "ws" }.Uri;
+        fake = new FakeSolanaRpc(app, new Uri(baseAddress, path.TrimStart('/')), ws);
         return fake;
     }
 
-    public void AddTokenAccount(string owner, string mint, BigInteger amount, int decimals)
+    /// <summary>Adds a token account of <paramref name="owner"/> for <paramref name="mint"/>; returns its pubkey (base58, 32 bytes, as on chain).</summary>
+    public string AddTokenAccount(string owner, string mint, BigInteger amount, int decimals)
     {
         lock (_gate)
         {
-            _accounts.Add(new TokenAccount($"Acct{_accounts.Count}{owner[..Math.Min(8, owner.Length)]}", owner, mint, amount, decimals));
+            var pubkey = SimpleBase.Base58.Bitcoin.Encode(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{owner}/{mint}/{_accounts.Count}")));
+            _accounts.Add(new TokenAccount(pubkey, owner, mint, amount, decimals));
+            return pubkey;
+        }
+    }
+
+    /// <summary>The pubkeys of <paramref name="owner"/>'s token accounts of <paramref name="mint"/>.</summary>
+    public IReadOnlyList<string> TokenAccountsOf(string owner, string mint)
+    {
+        lock (_gate)
+        {
+            return [.. _accounts.Where(a => a.Owner == owner && a.Mint == mint).Select(a => a.Pubkey)];
         }
     }
 

@@ -77,6 +77,7 @@ public sealed partial class BadSettingsTests
         { "Chains__ethereum__RpcUrl", "mainnet.example-rpc.test/v3/not-a-key", "Chains:ethereum:RpcUrl", "absolute http(s) URL" },
         { "Chains__ethereum__RequestsPerSecond", "0", "Chains:ethereum:RequestsPerSecond", "whole number above 0" },
         { "Chains__dogecoin__RpcUrl", "https://doge.example.test", "Chains:dogecoin", "ethereum" },
+        { "Chains__solana__WsUrl", "https://ws.example-rpc.test/not-a-key", "Chains:solana:WsUrl", "ws:// or wss:// URL" },
     };
 
     /// <summary>A configuration the bot starts with; each case spoils one key of it. Discord is a closed loopback port.</summary>
