@@ -128,7 +128,9 @@ public sealed class GrantLedger(
             FROM decisions
             WHERE guild_id = @guildId AND (@userId IS NULL OR user_id = @userId)
             ORDER BY id DESC LIMIT @limit
-            """, new { guildId, userId, limit }, cancellationToken: cancellationToken));
+            """,
+            // A typed null: PostgreSQL cannot tell the type of a bare "@userId IS NULL" (42P08); a ulong? null is untyped.
+            new { guildId, userId = (long?)userId, limit }, cancellationToken: cancellationToken));
         return rows.ToList();
     }
 

@@ -21,7 +21,10 @@ public sealed class Database : IDisposable
 
     static Database()
     {
-        // Snowflakes are stored as INTEGER; SQLite integers are signed 64-bit and snowflakes stay below 2^63.
+        // Snowflakes are stored as INTEGER (BIGINT on PostgreSQL): signed 64-bit, and snowflakes stay below 2^63.
+        // Dapper's built-in map sends a ulong as DbType.UInt64, which Npgsql refuses; without it the handler below runs.
+        SqlMapper.RemoveTypeMap(typeof(ulong));
+        SqlMapper.RemoveTypeMap(typeof(ulong?));
         SqlMapper.AddTypeHandler(new UInt64Handler());
         SqlMapper.AddTypeHandler(new DateTimeOffsetHandler());
     }
@@ -179,7 +182,8 @@ public sealed class Database : IDisposable
         public override void SetValue(IDbDataParameter parameter, ulong value)
         {
             parameter.DbType = DbType.Int64;
-            parameter.Value = checked((long)value);
+            // As Microsoft.Data.Sqlite binds a ulong: the same bits, so every value round-trips through Parse.
+            parameter.Value = unchecked((long)value);
         }
 
         public override ulong Parse(object value) => value is long l ? unchecked((ulong)l) : Convert.ToUInt64(value, System.Globalization.CultureInfo.InvariantCulture);
