@@ -49,7 +49,7 @@ public sealed class PostgresCluster
     }
 
     public const string NotInstalled =
-        "PostgreSQL tests NOT RUN: initdb/pg_ctl not found on PATH or in /usr/lib/postgresql/*/bin (install Debian's postgresql package; .ci/run does)";
+        "PostgreSQL tests NOT RUN: initdb/pg_ctl not found on PATH, in /usr/lib/postgresql/*/bin or in WALVERBOT_TEST_POSTGRES_BIN (install Debian's postgresql package; .ci/run does)";
 
     /// <summary>A connection string to a new, empty database of its own.</summary>
     public async Task<string> CreateDatabaseAsync()
@@ -75,6 +75,14 @@ public sealed class PostgresCluster
 
     private static (string InitDb, string PgCtl)? FindBinaries()
     {
+        // WALVERBOT_TEST_POSTGRES_BIN names the one folder to use (another PostgreSQL version; or a missing folder, to see the skip).
+        if (Environment.GetEnvironmentVariable("WALVERBOT_TEST_POSTGRES_BIN") is { Length: > 0 } only)
+        {
+            return File.Exists(Path.Combine(only, "initdb")) && File.Exists(Path.Combine(only, "pg_ctl"))
+                ? (Path.Combine(only, "initdb"), Path.Combine(only, "pg_ctl"))
+                : null;
+        }
+
         var folders = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).ToList();
         if (Directory.Exists("/usr/lib/postgresql"))
         {
