@@ -110,8 +110,11 @@ public sealed class PostgresCluster
     {
         var (initDb, pgCtl) = FindBinaries()!.Value;
         var runAs = IsRoot() ? "postgres" : null;
+        RemoveLeftovers(pgCtl, runAs);
         var folder = Path.Combine(Path.GetTempPath(), $"walverbot-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
+        // Whose cluster this is: a later run removes it once this process is gone (see RemoveLeftovers).
+        await File.WriteAllTextAsync(Path.Combine(folder, "owner.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (runAs is not null)
         {
             Run("chown", ["-R", $"{runAs}:", folder], null);
@@ -145,11 +148,32 @@ public sealed class PostgresCluster
         }
     }
 
+    /// <summary>
+    /// Clusters of earlier runs whose test process is gone: the test host may be ended before its exit handler has
+    /// stopped the server or deleted the folder (or killed on a hang), so each run sweeps what the previous ones left.
+    /// </summary>
+    private static void RemoveLeftovers(string pgCtl, string? runAs)
+    {
+        foreach (var folder in Directory.GetDirectories(Path.GetTempPath(), "walverbot-pg-*"))
+        {
+            var owner = Path.Combine(folder, "owner.pid");
+            if (File.Exists(owner) && int.TryParse(File.ReadAllText(owner), out var pid) && Directory.Exists($"/proc/{pid}"))
+            {
+                continue; // another test run, still going
+            }
+
+            new PostgresCluster(folder, pgCtl, runAs, 0).Remove();
+        }
+    }
+
     private void Remove()
     {
         try
         {
-            Run(_pgCtl, ["-D", Path.Combine(_folder, "data"), "-m", "immediate", "stop"], _runAs);
+            if (File.Exists(Path.Combine(_folder, "data", "postmaster.pid")))
+            {
+                Run(_pgCtl, ["-D", Path.Combine(_folder, "data"), "-m", "immediate", "stop"], _runAs);
+            }
         }
         catch (InvalidOperationException)
         {
