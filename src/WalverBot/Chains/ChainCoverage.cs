@@ -1,5 +1,4 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using WalverBot.Operations;
 using WalverBot.Storage;
@@ -57,9 +56,9 @@ public static class ChainCoverage
         try
         {
             var database = services.GetRequiredService<Database>();
-            gated = File.Exists(Path.GetFullPath(database.DataSource)) ? await GatedChainsAsync(database, cancellationToken) : new Dictionary<string, int>();
+            gated = database.IsPostgres || File.Exists(Path.GetFullPath(database.DataSource)) ? await GatedChainsAsync(database, cancellationToken) : new Dictionary<string, int>();
         }
-        catch (Exception ex) when (ex is SqliteException or StoreUnavailableException)
+        catch (Exception ex) when (ex is System.Data.Common.DbException or StoreUnavailableException)
         {
             return; // the database line already says what is wrong
         }
@@ -81,7 +80,7 @@ public sealed class ChainCoverageReporter(Database database, IOptions<ChainsOpti
         {
             gated = await ChainCoverage.GatedChainsAsync(database, cancellationToken);
         }
-        catch (Exception ex) when (ex is SqliteException or StoreUnavailableException)
+        catch (Exception ex) when (ex is System.Data.Common.DbException or StoreUnavailableException)
         {
             // Not a reason to stop the bot: webhooks must still be accepted; the store's own checks report the cause.
             logger.LogWarning("Cannot list the chains of token-gated verifications: {Reason}", ex.Message);

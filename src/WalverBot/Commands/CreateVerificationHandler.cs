@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using WalverBot.Discord.Models;
 using WalverBot.Grants;
@@ -80,7 +79,7 @@ public sealed class CreateVerificationHandler(
                 ReverifyAfter = command.ReverifyAfterDays is { } reverifyDays ? TimeSpan.FromDays(reverifyDays) : null,
             }, cancellationToken);
         }
-        catch (SqliteException ex)
+        catch (System.Data.Common.DbException ex)
         {
             logger.LogError(ex, "Verification {VerificationId} was created at Walver but could not be stored", id);
             throw new CommandException($"Walver created verification `{id}`, but the bot could not store it (database error). Delete it in Walver's dashboard and try again once the operator has checked the database.");

@@ -59,7 +59,7 @@ public sealed class GrantLedger(
     /// <summary>Records a role granted to a member: grant, wallet link, decision, event done.</summary>
     /// <param name="alsoWithin">More writes for the same transaction (the holdings re-checks' wallet and roles).</param>
     public async Task RecordGrantAsync(InboxEvent inboxEvent, Verification verification, ulong userId, Decision decision, CancellationToken cancellationToken,
-        Func<Microsoft.Data.Sqlite.SqliteConnection, System.Data.Common.DbTransaction, Task>? alsoWithin = null)
+        Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, Task>? alsoWithin = null)
     {
         var now = Database.Format(time.GetUtcNow());
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -128,19 +128,21 @@ public sealed class GrantLedger(
             FROM decisions
             WHERE guild_id = @guildId AND (@userId IS NULL OR user_id = @userId)
             ORDER BY id DESC LIMIT @limit
-            """, new { guildId, userId, limit }, cancellationToken: cancellationToken));
+            """,
+            // A typed null: PostgreSQL cannot tell the type of a bare "@userId IS NULL" (42P08); a ulong? null is untyped.
+            new { guildId, userId = (long?)userId, limit }, cancellationToken: cancellationToken));
         return rows.ToList();
     }
 
     private static Task InsertDecisionAsync(
-        Microsoft.Data.Sqlite.SqliteConnection connection, System.Data.Common.DbTransaction transaction,
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction,
         InboxEvent inboxEvent, ulong? userId, Decision decision, string now, CancellationToken cancellationToken) =>
         InsertDecisionAsync(connection, transaction, inboxEvent.VerificationId, inboxEvent.GuildId, inboxEvent.Id, userId,
             inboxEvent.WalletAddress, decision, now, cancellationToken);
 
     /// <summary>One row of the decision log, in the caller's transaction; the wallet is stored shortened.</summary>
     public static Task InsertDecisionAsync(
-        Microsoft.Data.Sqlite.SqliteConnection connection, System.Data.Common.DbTransaction transaction,
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction,
         string verificationId, ulong guildId, long? eventId, ulong? userId, string walletAddress, Decision decision, string now,
         CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("""
@@ -151,7 +153,7 @@ public sealed class GrantLedger(
             transaction, cancellationToken: cancellationToken));
 
     private static Task SetStatusAsync(
-        Microsoft.Data.Sqlite.SqliteConnection connection, System.Data.Common.DbTransaction transaction,
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction,
         long eventId, string status, string? error, DateTimeOffset? waitUntil, string now, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("""
             UPDATE webhook_events

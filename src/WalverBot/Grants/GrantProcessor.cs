@@ -201,7 +201,7 @@ public sealed class GrantProcessor(
         var membership = (await holdings.MembershipsOfMemberAsync(verification.GuildId, userId, cancellationToken))
             .FirstOrDefault(m => m.VerificationId == verification.Id);
         var now = time.GetUtcNow();
-        var alsoWithin = (Microsoft.Data.Sqlite.SqliteConnection connection, System.Data.Common.DbTransaction transaction) =>
+        var alsoWithin = (System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction) =>
             Holdings.HoldingsStore.RecordGrantAsync(connection, transaction, verification, userId, inboxEvent.WalletAddress, chain.Reads,
                 chain.Roles, now, recheckOptions.Value.Interval);
         var missing = chain.Roles.Where(r => !found.Roles.Contains(r)).ToList();

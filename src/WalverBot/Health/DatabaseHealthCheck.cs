@@ -24,6 +24,11 @@ public sealed class DatabaseHealthCheck(Database database, IOptions<StorageOptio
             return HealthCheckResult.Unhealthy($"cannot store webhooks: {lost}");
         }
 
+        if (database.IsPostgres)
+        {
+            return await CheckPostgresAsync(cancellationToken);
+        }
+
         // A connection of its own (not pooled), so the short busy timeout never leaks into the webhooks' connections;
         // ReadWrite, not ReadWriteCreate, so a probe never creates an empty database where the real one went missing.
         var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
@@ -54,6 +59,25 @@ public sealed class DatabaseHealthCheck(Database database, IOptions<StorageOptio
             return HealthCheckResult.Healthy();
         }
         catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            return HealthCheckResult.Unhealthy($"cannot store webhooks: {ex.Message}");
+        }
+    }
+
+    /// <summary>PostgreSQL: the server answers within the wait and accepts writes (not a read-only standby).</summary>
+    private async Task<HealthCheckResult> CheckPostgresAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(LockWait * 2);
+        try
+        {
+            await using var connection = await database.OpenAsync(timeout.Token);
+            var readOnly = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SHOW transaction_read_only", cancellationToken: timeout.Token));
+            return readOnly == "on"
+                ? HealthCheckResult.Unhealthy("cannot store webhooks: the PostgreSQL server is read-only (a standby?)")
+                : HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException or InvalidOperationException or OperationCanceledException)
         {
             return HealthCheckResult.Unhealthy($"cannot store webhooks: {ex.Message}");
         }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Dapper;
-using Microsoft.Data.Sqlite;
 using WalverBot.Grants;
 using WalverBot.Storage;
 using WalverBot.Verifications;
@@ -85,7 +84,7 @@ public sealed class HoldingsStore(Database database, TimeProvider time)
         """;
 
     /// <summary>Migration 8's code step: the taken-over wallets get their point in a one-day interval (the default).</summary>
-    public static async Task ScheduleTakenOverAsync(SqliteConnection connection, System.Data.Common.DbTransaction transaction)
+    public static async Task ScheduleTakenOverAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction)
     {
         var rows = await connection.QueryAsync<(string VerificationId, string Wallet)>(
             "SELECT verification_id, wallet_address FROM holdings_wallets WHERE next_check_at = ''", transaction: transaction);
@@ -104,7 +103,7 @@ public sealed class HoldingsStore(Database database, TimeProvider time)
     /// point of the interval, and the member's roles of this verification include <paramref name="granted"/>.
     /// </summary>
     public static async Task RecordGrantAsync(
-        SqliteConnection connection, System.Data.Common.DbTransaction transaction, Verification verification, ulong userId,
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, Verification verification, ulong userId,
         string wallet, IReadOnlyList<WalletRead> reads, IReadOnlySet<ulong> granted, DateTimeOffset now, TimeSpan interval)
     {
         wallet = KnownChains.NormalizeAddress(wallet);
@@ -241,7 +240,8 @@ public sealed class HoldingsStore(Database database, TimeProvider time)
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO holdings_verifications (verification_id, last_block) VALUES (@verificationId, @block)
             ON CONFLICT (verification_id) DO UPDATE SET paused_reason = NULL, paused_at = NULL,
-                last_block = MAX(COALESCE(holdings_verifications.last_block, 0), COALESCE(excluded.last_block, 0))
+                last_block = CASE WHEN COALESCE(excluded.last_block, 0) > COALESCE(holdings_verifications.last_block, 0)
+                    THEN excluded.last_block ELSE COALESCE(holdings_verifications.last_block, 0) END
             """, new { verificationId, block = (long?)lastBlock }, cancellationToken: cancellationToken));
     }
 

@@ -13,6 +13,13 @@ public static class BackupCommand
     public static async Task<int> RunAsync(IServiceProvider services, string target, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var database = services.GetRequiredService<Database>();
+        if (database.IsPostgres)
+        {
+            // The server owns the data: its own tools take a consistent copy (https://www.postgresql.org/docs/current/app-pgdump.html).
+            error.WriteLine($"backup: the database is PostgreSQL ({database.DataSource}); back it up with the server's tools, e.g. pg_dump --format=custom --file=walverbot.dump <database>, and restore with pg_restore");
+            return OperatorCommands.Failure;
+        }
+
         var source = Path.GetFullPath(database.DataSource);
         if (!File.Exists(source))
         {
@@ -35,7 +42,7 @@ public static class BackupCommand
             await using (var to = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = temporary, Pooling = false }.ToString()))
             {
                 await to.OpenAsync(cancellationToken);
-                from.BackupDatabase(to);
+                ((SqliteConnection)from).BackupDatabase(to);
                 // The copy is a standalone file: no -wal beside it to lose.
                 await using var command = to.CreateCommand();
                 command.CommandText = "PRAGMA journal_mode = DELETE;";

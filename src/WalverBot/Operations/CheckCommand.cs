@@ -70,6 +70,11 @@ public static class CheckCommand
         IServiceProvider services, CheckReport report, CancellationToken cancellationToken)
     {
         var database = services.GetRequiredService<Database>();
+        if (database.IsPostgres)
+        {
+            return await CheckPostgresAsync(database, report, cancellationToken);
+        }
+
         var path = Path.GetFullPath(database.DataSource);
         if (!File.Exists(path))
         {
@@ -130,6 +135,50 @@ public static class CheckCommand
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             report.Warn("jobs", $"cannot tell which instance holds the once-only jobs: {ex.Message}");
+        }
+    }
+
+    /// <summary>PostgreSQL: the server answers, its version, the migration level, and that this session may write.</summary>
+    private static async Task<IReadOnlyList<(string Id, ulong GuildId, ulong RoleId)>> CheckPostgresAsync(
+        Database database, CheckReport report, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var server = await connection.ExecuteScalarAsync<string>("SHOW server_version");
+            // A hot standby (or default_transaction_read_only) accepts connections but no webhook.
+            var readOnly = await connection.ExecuteScalarAsync<string>("SHOW transaction_read_only");
+            var version = await Migrations.CurrentVersionAsync(connection, cancellationToken);
+            if (readOnly == "on")
+            {
+                report.Problem("database", $"PostgreSQL {server} at {database.DataSource} is read-only (a standby, or default_transaction_read_only); point ConnectionStrings:WalverBot at the primary");
+                return [];
+            }
+
+            if (version == 0)
+            {
+                report.Warn("database", $"PostgreSQL {server} at {database.DataSource} answers; its schema is empty, the bot creates it at its first start (schema 0/{Migrations.LatestVersion})");
+                return [];
+            }
+
+            var backlog = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM webhook_events WHERE status = 'pending'");
+            var rows = (await connection.QueryAsync<(string Id, long GuildId, long RoleId)>(
+                "SELECT id, guild_id, role_id FROM verifications WHERE enabled = 1 ORDER BY id")).ToList();
+            if (version > Migrations.LatestVersion)
+            {
+                report.Problem("database", $"PostgreSQL at {database.DataSource} has schema version {version}, newer than this build ({Migrations.LatestVersion}); run a newer WalverBot");
+            }
+            else
+            {
+                report.Ok("database", $"PostgreSQL {server} at {database.DataSource} opens for writing (schema {version}/{Migrations.LatestVersion}, {rows.Count} enabled verification(s), {backlog} event(s) waiting)");
+            }
+
+            return [.. rows.Select(r => (r.Id, unchecked((ulong)r.GuildId), unchecked((ulong)r.RoleId)))];
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException or InvalidOperationException)
+        {
+            report.Problem("database", $"PostgreSQL at {database.DataSource} cannot be used: {ex.Message}");
+            return [];
         }
     }
 

@@ -41,9 +41,9 @@ public sealed class InboxGauges : BackgroundService
             await using var connection = await _database.OpenAsync(cancellationToken);
             var row = await connection.QuerySingleAsync<(long Backlog, long Retrying, long Waiting, string? Oldest)>(new CommandDefinition("""
                 SELECT
-                    COALESCE(SUM(status = 'pending'), 0),
-                    COALESCE(SUM(status = 'pending' AND attempts > 0), 0),
-                    COALESCE(SUM(status = 'waiting_member'), 0),
+                    COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN status = 'waiting_member' THEN 1 ELSE 0 END), 0),
                     MIN(CASE WHEN status = 'pending' THEN received_at END)
                 FROM webhook_events
                 WHERE status IN ('pending', 'waiting_member')

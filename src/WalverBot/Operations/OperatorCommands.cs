@@ -4,7 +4,7 @@ namespace WalverBot.Operations;
 
 /// <summary>
 /// The operator commands of the executable, chosen by the first argument:
-/// <c>check</c>, <c>backup &lt;file&gt;</c> and <c>--health [url]</c>. Anything else runs the bot.
+/// <c>check</c>, <c>backup &lt;file&gt;</c>, <c>migrate-store --to &lt;connection string&gt;</c> and <c>--health [url]</c>. Anything else runs the bot.
 /// Exit codes: 0 success; 1 a check failed, the backup failed or the bot is unhealthy;
 /// 2 the configuration is invalid or the command line is wrong (as for the bot's own start).
 /// </summary>
@@ -15,7 +15,7 @@ public static class OperatorCommands
     public const int ConfigurationInvalid = StartupErrors.ConfigurationExitCode;
     public const int Usage = StartupErrors.ConfigurationExitCode;
 
-    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "check" or "backup" or "--health";
+    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "check" or "backup" or "--health" or "migrate-store";
 
     public static async Task<int> RunAsync(string[] args, Func<string[], WebApplication> buildApp)
     {
@@ -48,6 +48,19 @@ public static class OperatorCommands
                 await using var app = buildApp(Quiet(rest[1..]));
                 using var cancel = CancelOnCtrlC();
                 return await BackupCommand.RunAsync(app.Services, rest[0], Console.Out, Console.Error, cancel.Token);
+            }
+
+            case "migrate-store":
+            {
+                if (rest.Length < 2 || rest[0] != "--to" || string.IsNullOrWhiteSpace(rest[1]))
+                {
+                    Console.Error.WriteLine("usage: WalverBot migrate-store --to \"<PostgreSQL connection string>\"   (copies the SQLite database into an empty PostgreSQL one; stop the bot first)");
+                    return Usage;
+                }
+
+                await using var app = buildApp(Quiet(rest[2..]));
+                using var cancel = CancelOnCtrlC();
+                return await MigrateStoreCommand.RunAsync(app.Services, rest[1], Console.Out, Console.Error, cancel.Token);
             }
 
             default:

@@ -65,7 +65,7 @@ public sealed class ShutdownReporter(Database database, ILogger<ShutdownReporter
             var left = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM webhook_events WHERE status = 'pending'");
             logger.LogInformation("Stopped; {Unfinished} accepted webhook event(s) are parked in the inbox and resume at the next start", left);
         }
-        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException or OperationCanceledException or StoreUnavailableException)
+        catch (Exception ex) when (ex is System.Data.Common.DbException or TimeoutException or IOException or InvalidOperationException or OperationCanceledException or StoreUnavailableException)
         {
             logger.LogWarning("Stopped; could not count unfinished events ({Message}); they resume at the next start", ex.Message);
         }

@@ -1,27 +1,60 @@
 using System.Data;
+using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace WalverBot.Storage;
 
-/// <summary>Opens connections to the bot's SQLite database, configured for a single-process writer.</summary>
+/// <summary>
+/// Opens connections to the bot's database: a SQLite file configured for a single-process writer, or a PostgreSQL
+/// server (<c>Storage:Provider=postgres</c>) that several instances may share.
+/// </summary>
 public sealed class Database : IDisposable
 {
-    private readonly string _connectionString;
+    private readonly string _connectionString = "";
+    private readonly NpgsqlDataSource? _postgres;
     private readonly int _busyTimeoutMs;
     private static readonly object Configured = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configuredHandles = new();
 
     static Database()
     {
-        // Snowflakes are stored as INTEGER; SQLite integers are signed 64-bit and snowflakes stay below 2^63.
+        // Snowflakes are stored as INTEGER (BIGINT on PostgreSQL): signed 64-bit, and snowflakes stay below 2^63.
+        // Dapper's built-in map sends a ulong as DbType.UInt64, which Npgsql refuses; without it the handler below runs.
+        SqlMapper.RemoveTypeMap(typeof(ulong));
+        SqlMapper.RemoveTypeMap(typeof(ulong?));
         SqlMapper.AddTypeHandler(new UInt64Handler());
         SqlMapper.AddTypeHandler(new DateTimeOffsetHandler());
     }
 
     public Database(IOptions<StorageOptions> options)
     {
+        if (options.Value.IsPostgres)
+        {
+            var npgsql = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString);
+            // One limit for a store that does not answer, as on SQLite: the webhook gets its 503 inside its 10 s request
+            // timeout. Only Npgsql's defaults (15 s to connect, 30 s per command) are lowered; an operator's choice stays.
+            var seconds = Math.Max(1, (int)Math.Ceiling(options.Value.BusyTimeout.TotalSeconds));
+            if (npgsql.Timeout == 15)
+            {
+                npgsql.Timeout = seconds;
+            }
+
+            if (npgsql.CommandTimeout == 30)
+            {
+                npgsql.CommandTimeout = seconds;
+            }
+
+            _postgres = new NpgsqlDataSourceBuilder(npgsql.ConnectionString).Build();
+            // What logs and `check` show: never the password or other keywords of the connection string.
+            DataSource = $"{npgsql.Host}:{npgsql.Port}/{npgsql.Database ?? npgsql.Username}";
+            Dialect = PostgresDialect.Instance;
+            Health = new StoreHealth(DataSource);
+            return;
+        }
+
         var builder = new SqliteConnectionStringBuilder(options.Value.ConnectionString)
         {
             // One shared cache per file is unnecessary: each operation opens its own pooled connection.
@@ -37,7 +70,14 @@ public sealed class Database : IDisposable
         Health = new StoreHealth(IsFile ? Path.GetFullPath(DataSource) : DataSource);
     }
 
+    /// <summary>The SQLite file (or <c>:memory:</c>), or for PostgreSQL <c>host:port/database</c> (no credentials).</summary>
     public string DataSource { get; }
+
+    /// <summary>Where SQLite and PostgreSQL spell things differently.</summary>
+    public ISqlDialect Dialect { get; } = SqliteDialect.Instance;
+
+    /// <summary><c>Storage:Provider=postgres</c>.</summary>
+    public bool IsPostgres => _postgres is not null;
 
     /// <summary>Whether the opened database file is still the one at its path (see <see cref="StoreHealth"/>).</summary>
     public StoreHealth Health { get; }
@@ -46,7 +86,7 @@ public sealed class Database : IDisposable
     public string InstanceId { get; } = Guid.NewGuid().ToString("N");
 
     /// <summary>A database in a file on disk (not in memory): the one a lock file and a file identity make sense for.</summary>
-    public bool IsFile => !string.IsNullOrEmpty(DataSource) && DataSource != ":memory:" && !DataSource.StartsWith("file:", StringComparison.Ordinal);
+    public bool IsFile => !IsPostgres && !string.IsNullOrEmpty(DataSource) && DataSource != ":memory:" && !DataSource.StartsWith("file:", StringComparison.Ordinal);
 
     private FileStream? _exclusive;
 
@@ -85,12 +125,18 @@ public sealed class Database : IDisposable
     public void Dispose()
     {
         Health.Dispose();
+        _postgres?.Dispose();
         _exclusive?.Dispose();
         _exclusive = null;
     }
 
-    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+
         // Once the file is deleted or replaced under the bot, a new physical connection would create an empty database
         // at the path (and pooled ones write to the lost file): refuse, so nothing lands in either.
         if (Health.Check() is { } problem)
@@ -136,7 +182,8 @@ public sealed class Database : IDisposable
         public override void SetValue(IDbDataParameter parameter, ulong value)
         {
             parameter.DbType = DbType.Int64;
-            parameter.Value = checked((long)value);
+            // As Microsoft.Data.Sqlite binds a ulong: the same bits, so every value round-trips through Parse.
+            parameter.Value = unchecked((long)value);
         }
 
         public override ulong Parse(object value) => value is long l ? unchecked((ulong)l) : Convert.ToUInt64(value, System.Globalization.CultureInfo.InvariantCulture);

@@ -1,12 +1,15 @@
+using System.Data.Common;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace WalverBot.Storage;
 
 /// <summary>
 /// Versioned schema migrations, applied in order at start. The applied version is SQLite's
-/// <c>user_version</c>; each step runs in its own transaction, so a crash leaves a consistent version.
-/// Append new steps; never edit a released one.
+/// <c>user_version</c>, or on PostgreSQL the row of <c>schema_version</c>; each step runs in its own transaction,
+/// so a crash leaves a consistent version. Append new steps; never edit a released one. A step is written once, in
+/// SQLite's DDL, and serves both providers (<see cref="PostgresDialect.Schema"/> turns INTEGER into BIGINT and
+/// AUTOINCREMENT into an identity column); only SQL that PostgreSQL cannot read goes in <see cref="PostgresSteps"/>.
 /// </summary>
 public static class Migrations
 {
@@ -216,8 +219,25 @@ public static class Migrations
         """,
     ];
 
+    /// <summary>PostgreSQL's text of a step whose SQLite text it cannot read, by version.</summary>
+    private static readonly Dictionary<int, string> PostgresSteps = new()
+    {
+        // 8: INSERT OR IGNORE is SQLite's; ON CONFLICT DO NOTHING is the same for PostgreSQL.
+        [8] = PostgresDialect.Instance.Schema(Step8Tables()) + """
+
+            INSERT INTO holdings_wallets (verification_id, guild_id, user_id, wallet_address, next_check_at)
+            SELECT verification_id, guild_id, user_id, wallet_address, '' FROM role_grants WHERE status = 'granted'
+            ON CONFLICT DO NOTHING;
+            INSERT INTO holdings_members (verification_id, guild_id, user_id, roles)
+            SELECT verification_id, guild_id, user_id, CAST(role_id AS TEXT) FROM role_grants WHERE status = 'granted';
+            """,
+    };
+
+    /// <summary>Step 8 up to (not including) its INSERT OR IGNORE: the tables, which both providers share.</summary>
+    private static string Step8Tables() => Steps[7][..Steps[7].IndexOf("INSERT OR IGNORE", StringComparison.Ordinal)];
+
     /// <summary>Steps that need code (hashing) after their SQL, in the same transaction, by version.</summary>
-    private static readonly Dictionary<int, Func<SqliteConnection, System.Data.Common.DbTransaction, Task>> CodeSteps = new()
+    private static readonly Dictionary<int, Func<DbConnection, DbTransaction, Task>> CodeSteps = new()
     {
         [5] = Webhooks.WebhookInbox.RekeyByMessageAsync,
         [8] = Holdings.HoldingsStore.ScheduleTakenOverAsync,
@@ -225,17 +245,86 @@ public static class Migrations
 
     public static int LatestVersion => Steps.Length;
 
-    public static async Task ApplyAsync(SqliteConnection connection, CancellationToken cancellationToken = default)
-    {
-        // WAL lets the webhook listener write while the worker reads; the setting is stored in the file.
-        await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
+    /// <summary>
+    /// Any advisory lock key held by WalverBot's migrator on PostgreSQL; an arbitrary constant ("WalvMigr"), the same
+    /// in every instance, so only one of several starting at once migrates.
+    /// </summary>
+    public const long PostgresLockKey = 0x57616C764D696772;
 
-        var version = await connection.ExecuteScalarAsync<long>("PRAGMA user_version;");
+    /// <summary>The version the database is at (0 for an empty one).</summary>
+    public static async Task<long> CurrentVersionAsync(DbConnection connection, CancellationToken cancellationToken = default)
+    {
+        if (connection is not NpgsqlConnection)
+        {
+            return await connection.ExecuteScalarAsync<long>("PRAGMA user_version;");
+        }
+
+        var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT to_regclass('schema_version') IS NOT NULL", cancellationToken: cancellationToken));
+        return exists
+            ? await connection.ExecuteScalarAsync<long?>(new CommandDefinition("SELECT version FROM schema_version", cancellationToken: cancellationToken)) ?? 0
+            : 0;
+    }
+
+    public static Task ApplyAsync(DbConnection connection, CancellationToken cancellationToken = default) =>
+        connection is NpgsqlConnection postgres ? ApplyPostgresAsync(postgres, cancellationToken) : ApplySqliteAsync(connection, cancellationToken);
+
+    /// <summary>
+    /// Under a session-level advisory lock (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS):
+    /// a second instance starting at the same time waits here, then finds the version current and does nothing.
+    /// </summary>
+    private static async Task ApplyPostgresAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = PostgresLockKey }, cancellationToken: cancellationToken));
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition("""
+                CREATE TABLE IF NOT EXISTS schema_version (
+                    id      INTEGER PRIMARY KEY CHECK (id = 1),
+                    version INTEGER NOT NULL
+                );
+                INSERT INTO schema_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+                """, cancellationToken: cancellationToken));
+            var version = await CurrentVersionAsync(connection, cancellationToken);
+            CheckNotNewer(version);
+            for (var next = (int)version + 1; next <= Steps.Length; next++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var sql = PostgresSteps.TryGetValue(next, out var own) ? own : PostgresDialect.Instance.Schema(Steps[next - 1]);
+                await connection.ExecuteAsync(sql, transaction: transaction);
+                if (CodeSteps.TryGetValue(next, out var code))
+                {
+                    await code(connection, transaction);
+                }
+
+                await connection.ExecuteAsync("UPDATE schema_version SET version = @next", new { next }, transaction);
+                await transaction.CommitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            // Not cancelled: the lock must go back even when start is being cancelled (a pooled session would keep it).
+            await connection.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = PostgresLockKey });
+        }
+    }
+
+    private static void CheckNotNewer(long version)
+    {
         if (version > Steps.Length)
         {
             throw new InvalidOperationException(
                 $"The database schema is version {version}, newer than this build knows ({Steps.Length}); run a newer WalverBot or restore a backup.");
         }
+    }
+
+    private static async Task ApplySqliteAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        // WAL lets the webhook listener write while the worker reads; the setting is stored in the file.
+        await connection.ExecuteAsync("PRAGMA journal_mode = WAL;");
+
+        var version = await connection.ExecuteScalarAsync<long>("PRAGMA user_version;");
+        CheckNotNewer(version);
 
         for (var next = (int)version + 1; next <= Steps.Length; next++)
         {

@@ -1,12 +1,18 @@
 namespace WalverBot.Storage;
 
-/// <summary>Where the SQLite database lives and how long old events are kept.</summary>
+/// <summary>Which database holds the bot's state, where it lives and how long old events are kept.</summary>
 public sealed class StorageOptions
 {
     public const string SectionName = "Storage";
 
-    /// <summary>Filled from <c>ConnectionStrings:WalverBot</c>.</summary>
+    /// <summary><c>sqlite</c> (default: one process, one file) or <c>postgres</c> (a PostgreSQL server, several instances may share it).</summary>
+    public string Provider { get; set; } = StorageProviders.Sqlite;
+
+    /// <summary>Filled from <c>ConnectionStrings:WalverBot</c>: a SQLite connection string, or an Npgsql one for <c>postgres</c>.</summary>
     public string ConnectionString { get; set; } = "Data Source=data/walverbot.db";
+
+    /// <summary>Whether <see cref="Provider"/> names PostgreSQL.</summary>
+    public bool IsPostgres => string.Equals(Provider?.Trim(), StorageProviders.Postgres, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Finished webhook events older than this many days are deleted (their raw payload with them) by a daily cleanup.</summary>
     public int EventRetentionDays { get; set; } = 30;
@@ -16,4 +22,14 @@ public sealed class StorageOptions
     /// of the inbox writer and then its own, so twice this stays under the webhook's 10 s request timeout.
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(4);
+}
+
+/// <summary>The values of <c>Storage:Provider</c>.</summary>
+public static class StorageProviders
+{
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    public static bool IsKnown(string? provider) =>
+        string.Equals(provider?.Trim(), Sqlite, StringComparison.OrdinalIgnoreCase) || string.Equals(provider?.Trim(), Postgres, StringComparison.OrdinalIgnoreCase);
 }

@@ -14,7 +14,10 @@ public static class StorageServiceCollectionExtensions
             .Configure<IConfiguration>((options, configuration) =>
                 options.ConnectionString = configuration.GetConnectionString("WalverBot") ?? options.ConnectionString)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "ConnectionStrings:WalverBot must not be empty")
-            .Validate(o => string.IsNullOrWhiteSpace(o.ConnectionString) || IsSqliteConnectionString(o.ConnectionString), "ConnectionStrings:WalverBot must be a SQLite connection string such as Data Source=data/walverbot.db")
+            .Validate(o => StorageProviders.IsKnown(o.Provider), "Storage:Provider must be sqlite (the default) or postgres")
+            .Validate(o => string.IsNullOrWhiteSpace(o.ConnectionString) || !StorageProviders.IsKnown(o.Provider) || o.IsPostgres || IsSqliteConnectionString(o.ConnectionString), "ConnectionStrings:WalverBot must be a SQLite connection string such as Data Source=data/walverbot.db")
+            .Validate(o => string.IsNullOrWhiteSpace(o.ConnectionString) || !o.IsPostgres || IsPostgresConnectionString(o.ConnectionString),
+                "ConnectionStrings:WalverBot must be a PostgreSQL connection string such as Host=db;Database=walverbot;Username=walverbot;Password=… when Storage:Provider is postgres")
             .Validate(o => o.BusyTimeout > TimeSpan.Zero && o.BusyTimeout <= MaxBusyTimeout,
                 "Storage:BusyTimeout must be more than 0 and at most 00:00:04 (a webhook waiting for a locked database must get its answer within the 10 s request timeout)")
             .Validate(o => o.EventRetentionDays >= 2, "Storage:EventRetentionDays must be at least 2 (longer than Webhook:MaxEventAge, so a late retry is still seen as a duplicate)")
@@ -31,6 +34,22 @@ public static class StorageServiceCollectionExtensions
         {
             _ = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString);
             return true;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// An Npgsql connection string that names a server (Host). An SQLite one ("Data Source=…") has keywords Npgsql does
+    /// not know or no Host. Its parse error is not passed on: it may quote the string, password included.
+    /// </summary>
+    private static bool IsPostgresConnectionString(string connectionString)
+    {
+        try
+        {
+            return !string.IsNullOrWhiteSpace(new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Host);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
         {
@@ -56,17 +75,23 @@ public static class StorageServiceCollectionExtensions
 
             await using var connection = await database.OpenAsync(cancellationToken);
             await Migrations.ApplyAsync(connection, cancellationToken);
-            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE webhook_events SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL;");
-            database.Health.Track();
+            if (!database.IsPostgres)
+            {
+                // SQLite: one process per database file (the lock file), so every claim left is this process's last run's.
+                // PostgreSQL: other instances may hold live claims; a claim whose lease ran out is taken over by the claim itself.
+                await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE webhook_events SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL;");
+                database.Health.Track();
+            }
         }
         catch (Configuration.StartupException)
         {
             throw;
         }
-        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception ex) when (ex is System.Data.Common.DbException or IOException or UnauthorizedAccessException or InvalidOperationException or TimeoutException)
         {
-            throw new Configuration.StartupException(
-                $"cannot open the database '{database.DataSource}' ({ex.Message}); check ConnectionStrings:WalverBot and that its folder is writable", ex);
+            throw new Configuration.StartupException(database.IsPostgres
+                ? $"cannot open the PostgreSQL database '{database.DataSource}' ({ex.Message}); check ConnectionStrings:WalverBot, that the server runs and that the user may create tables"
+                : $"cannot open the database '{database.DataSource}' ({ex.Message}); check ConnectionStrings:WalverBot and that its folder is writable", ex);
         }
     }
 }

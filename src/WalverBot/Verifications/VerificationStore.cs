@@ -71,7 +71,8 @@ public sealed class VerificationStore(Database database, TimeProvider time)
             {
                 verification.Id, verification.GuildId, verification.RoleId, verification.SecretHash, verification.Chain,
                 verification.TokenAddress, MinAmount = verification.MinAmount?.ToString(CultureInfo.InvariantCulture),
-                verification.IsNft, verification.Name, verification.Source, verification.Enabled, verification.VerificationUrl, verification.Binding,
+                // Flags are stored as 0/1 integers on both providers (PostgreSQL does not cast a boolean into an integer column).
+                IsNft = verification.IsNft ? 1 : 0, verification.Name, verification.Source, Enabled = verification.Enabled ? 1 : 0, verification.VerificationUrl, verification.Binding,
                 verification.TokenStandard, verification.TokenId, Tiers = TierJson.Write(verification.Tiers),
                 ReverifyAfter = verification.ReverifyAfter?.ToString("c", CultureInfo.InvariantCulture), now,
             },
@@ -85,7 +86,7 @@ public sealed class VerificationStore(Database database, TimeProvider time)
         await using var connection = await database.OpenAsync(cancellationToken);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE verifications SET enabled = @enabled, updated_at = @now WHERE id = @id",
-            new { id, enabled, now = Database.Format(time.GetUtcNow()) }, cancellationToken: cancellationToken));
+            new { id, enabled = enabled ? 1 : 0, now = Database.Format(time.GetUtcNow()) }, cancellationToken: cancellationToken));
         Interlocked.Increment(ref _writes);
         _cache.TryRemove(id, out _);
         return changed > 0;

@@ -90,7 +90,7 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
     /// delivery's); so does a later row whose message an earlier row already has (both were handled; the earlier one
     /// answers for the message from now on).
     /// </summary>
-    public static async Task RekeyByMessageAsync(Microsoft.Data.Sqlite.SqliteConnection connection, System.Data.Common.DbTransaction transaction)
+    public static async Task RekeyByMessageAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction)
     {
         var rows = await connection.QueryAsync<(long Id, string VerificationId, string WalletAddress, string Payload)>(new CommandDefinition(
             "SELECT id, verification_id, wallet_address, payload FROM webhook_events WHERE payload <> '{}' ORDER BY id", transaction: transaction));
@@ -137,12 +137,12 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
 
         var claimed = await connection.QueryAsync<long>(new CommandDefinition($"""
             UPDATE webhook_events SET claimed_by = @me, claimed_until = @until
-            WHERE id IN @due AND status = 'pending' AND {Claimable}
+            WHERE {database.Dialect.InList("id", "@due")} AND status = 'pending' AND {Claimable}
             RETURNING id
             """, new { due, args.me, args.now, until = Database.Format(now + ClaimLease) }, cancellationToken: cancellationToken));
-        var mine = claimed.ToHashSet();
+        var mine = claimed.ToArray();
         var rows = await connection.QueryAsync<InboxEvent>(new CommandDefinition(
-            $"{SelectColumns} WHERE id IN @mine ORDER BY next_attempt_at, id", new { mine }, cancellationToken: cancellationToken));
+            $"{SelectColumns} WHERE {database.Dialect.InList("id", "@mine")} ORDER BY next_attempt_at, id", new { mine }, cancellationToken: cancellationToken));
         return rows.ToList();
     }
 
@@ -158,11 +158,11 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
-        var held = await connection.QueryAsync<long>(new CommandDefinition("""
+        var held = await connection.QueryAsync<long>(new CommandDefinition($"""
             UPDATE webhook_events SET claimed_until = @until
-            WHERE id IN @eventIds AND status = 'pending' AND claimed_by = @me
+            WHERE {database.Dialect.InList("id", "@eventIds")} AND status = 'pending' AND claimed_by = @me
             RETURNING id
-            """, new { eventIds, me = database.InstanceId, until = Database.Format(time.GetUtcNow() + ClaimLease) }, cancellationToken: cancellationToken));
+            """, new { eventIds = eventIds.ToArray(), me = database.InstanceId, until = Database.Format(time.GetUtcNow() + ClaimLease) }, cancellationToken: cancellationToken));
         return held.ToHashSet();
     }
 
@@ -220,11 +220,11 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
     public async Task<int> WakeWaitingAsync(ulong guildId, IReadOnlyCollection<string> memberQueries, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition("""
+        return await connection.ExecuteAsync(new CommandDefinition($"""
             UPDATE webhook_events SET status = 'pending', next_attempt_at = @now
-            WHERE guild_id = @guildId AND status = 'waiting_member' AND member_query IN @memberQueries
+            WHERE guild_id = @guildId AND status = 'waiting_member' AND {database.Dialect.InList("member_query", "@memberQueries")}
             """,
-            new { guildId, memberQueries, now = Database.Format(time.GetUtcNow()) }, cancellationToken: cancellationToken));
+            new { guildId, memberQueries = memberQueries.ToArray(), now = Database.Format(time.GetUtcNow()) }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Guilds of this instance's shards with at least one event waiting for a member.</summary>

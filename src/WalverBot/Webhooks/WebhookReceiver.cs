@@ -102,6 +102,12 @@ public sealed class WebhookReceiver(
                 verification.Id, ex.SqliteErrorCode, ex.Message);
             return new(Acceptance.StorageUnavailable, "storage unavailable, try again later");
         }
+        catch (System.Data.Common.DbException ex)
+        {
+            // PostgreSQL down, failed over or out of space: the commit did not happen, so not acknowledged.
+            logger.LogError("Could not store a webhook for verification {VerificationId}: database error {Message}", verification.Id, ex.Message);
+            return new(Acceptance.StorageUnavailable, "storage unavailable, try again later");
+        }
         catch (StoreUnavailableException ex)
         {
             logger.LogError("Could not store a webhook for verification {VerificationId}: {Problem}", verification.Id, ex.Message);

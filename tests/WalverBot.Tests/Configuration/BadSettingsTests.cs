@@ -45,6 +45,9 @@ public sealed partial class BadSettingsTests
         { "Kestrel__Certificates__Default__KeyPath", "missing-key.pem", "Kestrel:Certificates:Default:KeyPath", "a file this user can read" },
         { "Storage__EventRetentionDays", "thirty", "Storage:EventRetentionDays", "whole number, e.g. 30" },
         { "Storage__BusyTimeout", "10 seconds", "Storage:BusyTimeout", "e.g. 00:00:04" },
+        { "Storage__Provider", "mysql", "Storage:Provider", "sqlite (the default) or postgres" },
+        // postgres with the SQLite-style connection string of the valid environment.
+        { "Storage__Provider", "postgres", "ConnectionStrings:WalverBot", "PostgreSQL connection string such as Host=" },
         { "Grants__PendingTtl", "7days", "Grants:PendingTtl", "e.g. 7.00:00:00" },
         { "Grants__PendingRecheck", "10min", "Grants:PendingRecheck", "e.g. 00:10:00" },
         { "Grants__OneMemberPerWallet", "yes", "Grants:OneMemberPerWallet", "true or false" },
@@ -208,6 +211,24 @@ public sealed partial class BadSettingsTests
         }
 
         return subset;
+    }
+
+    /// <summary>A PostgreSQL store that cannot be used: the start says so in one line, never with the password.</summary>
+    [Theory]
+    [InlineData("Hots=db.example.test;Password=pg-password-not-echoed-789", "ConnectionStrings:WalverBot must be a PostgreSQL connection string")]
+    [InlineData("Host=127.0.0.1;Port=1;Database=walverbot;Username=bot;Password=pg-password-not-echoed-789;Timeout=2", "cannot open the PostgreSQL database '127.0.0.1:1/walverbot'")]
+    public async Task A_postgres_store_that_cannot_be_used_stops_the_start_without_echoing_the_password(string connectionString, string says)
+    {
+        var environment = ValidEnvironment();
+        environment["Storage__Provider"] = "postgres";
+        environment["ConnectionStrings__WalverBot"] = connectionString;
+
+        var (exitCode, output) = await BotProcess.RunAsync(environment, TimeSpan.FromSeconds(60));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(says, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("pg-password-not-echoed-789", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,16 +13,19 @@ using WalverBot.Webhooks;
 namespace WalverBot.Tests.Members;
 
 /// <summary>Pending grants whose member is already in the server, without sockets: real SQLite, a scripted gateway.</summary>
-public sealed class PendingGrantTests
+public class PendingGrantTests
 {
+    /// <summary>Which store the tests run against (PostgreSQL in <see cref="PostgresPendingGrantTests"/>).</summary>
+    protected virtual string Provider => StorageProviders.Sqlite;
+
     private const ulong Guild = 1200000000000000001;
     private const ulong Dave = 1400000000000000004;
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    [Fact]
+    [SkippableFact]
     public async Task A_member_who_joins_between_the_lookup_and_the_committed_wait_wakes_the_grant()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         var inbox = new WebhookInbox(db.Database, time);
         var pending = new PendingMembers(inbox, new GrantSignal());
@@ -47,10 +50,10 @@ public sealed class PendingGrantTests
         Assert.Equal(EventStatus.WaitingMember, await StatusAsync(db.Database, id));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_slow_timer_finds_members_who_joined_unannounced_by_id_in_batches_of_100_and_by_exact_username()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         var inbox = new WebhookInbox(db.Database, time);
         var gateway = new ScriptedMemberRequests(
@@ -95,10 +98,10 @@ public sealed class PendingGrantTests
         Assert.Equal(["robot", "tara", "tara_"], firstPass.Where(r => r.Query is not null).Select(r => r.Query!));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Waiting_usernames_are_checked_at_most_50_per_pass_going_on_where_the_last_pass_stopped()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var inbox = new WebhookInbox(db.Database, new FakeTimeProvider(Start));
         var gateway = new ScriptedMemberRequests();
         var names = Enumerable.Range(0, 60).Select(i => $"name{i:D2}").ToList();
@@ -120,8 +123,8 @@ public sealed class PendingGrantTests
         await using var connection = await database.OpenAsync();
         return await connection.ExecuteScalarAsync<long>("""
             INSERT INTO webhook_events (delivery_key, verification_id, guild_id, wallet_address, member_query, payload, received_at, status, next_attempt_at)
-            VALUES (@key, 'v1', @guild, '0xabc', @memberQuery, '{}', @now, @status, @later);
-            SELECT last_insert_rowid();
+            VALUES (@key, 'v1', @guild, '0xabc', @memberQuery, '{}', @now, @status, @later)
+            RETURNING id;
             """, new { key = Guid.NewGuid().ToString("N"), guild = (long)Guild, memberQuery, status, now = Database.Format(Start), later = Database.Format(Start.AddDays(7)) });
     }
 
@@ -170,4 +173,11 @@ public sealed class PendingGrantTests
                 [.. members.Where(m => m.User.Username.StartsWith(usernamePrefix, StringComparison.OrdinalIgnoreCase)).Take(limit)], []));
         }
     }
+}
+
+/// <summary>The same tests on a real PostgreSQL server.</summary>
+[Trait("Needs", "postgres")]
+public sealed class PostgresPendingGrantTests : PendingGrantTests
+{
+    protected override string Provider => StorageProviders.Postgres;
 }

@@ -10,14 +10,17 @@ using WalverBot.Tests.Storage;
 namespace WalverBot.Tests.Operations;
 
 /// <summary>The inbox gauges without a host: real SQLite, a fake clock, the meter read as an exporter would.</summary>
-public sealed class InboxGaugesTests
+public class InboxGaugesTests
 {
+    /// <summary>Which store the tests run against (PostgreSQL in <see cref="PostgresInboxGaugesTests"/>).</summary>
+    protected virtual string Provider => StorageProviders.Sqlite;
+
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    [Fact]
+    [SkippableFact]
     public async Task A_scrape_reads_the_figures_of_the_last_refresh_and_never_the_database()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using var gauges = Create(services, db.Database, time);
@@ -47,10 +50,10 @@ public sealed class InboxGaugesTests
         Assert.Equal(1, second["walverbot.inbox.retrying"]);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_background_loop_refreshes_the_figures_on_the_clock()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using var gauges = Create(services, db.Database, time);
@@ -71,10 +74,10 @@ public sealed class InboxGaugesTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_unreadable_database_leaves_the_gauges_absent_instead_of_stale_or_failing_the_scrape()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using var gauges = Create(services, db.Database, time);
@@ -138,4 +141,11 @@ public sealed class InboxGaugesTests
         public GatewayStop? Stopped => null;
         public Task<GatewayStop> WhenStopped => new TaskCompletionSource<GatewayStop>().Task;
     }
+}
+
+/// <summary>The same tests on a real PostgreSQL server.</summary>
+[Trait("Needs", "postgres")]
+public sealed class PostgresInboxGaugesTests : InboxGaugesTests
+{
+    protected override string Provider => StorageProviders.Postgres;
 }

@@ -8,8 +8,12 @@ using WalverBot.Webhooks;
 
 namespace WalverBot.Tests.Storage;
 
+/// <summary>The store-level tests, on SQLite here and on PostgreSQL in <see cref="PostgresStorageTests"/>.</summary>
 public class StorageTests
 {
+    /// <summary>Which store the tests run against.</summary>
+    protected virtual string Provider => StorageProviders.Sqlite;
+
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
 
     private GrantLedger Ledger(TestDatabase db) => new(
@@ -24,40 +28,10 @@ public class StorageTests
         }
     }
 
-    [Fact]
-    public async Task Migrations_create_the_folder_use_WAL_and_run_once()
-    {
-        await using var db = await TestDatabase.CreateAsync();
-        Assert.True(File.Exists(db.Path_));
-
-        await using var connection = await db.Database.OpenAsync();
-        await Migrations.ApplyAsync(connection); // a second start changes nothing
-        Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode;"));
-        Assert.Equal(Migrations.LatestVersion, await connection.ExecuteScalarAsync<long>("PRAGMA user_version;"));
-    }
-
-    [Fact]
-    public async Task Only_events_waiting_for_a_member_are_in_the_waiting_index_and_the_wake_query_reads_it()
-    {
-        await using var db = await TestDatabase.CreateAsync();
-        await using var connection = await db.Database.OpenAsync();
-
-        // The shape of WebhookInbox.WakeWaitingAsync: a partial index serves only a query that names its condition.
-        var steps = await connection.QueryAsync("""
-            EXPLAIN QUERY PLAN UPDATE webhook_events SET status = 'pending'
-            WHERE guild_id = 1 AND status = 'waiting_member' AND member_query IN ('alice', 'bob')
-            """);
-        var plan = string.Join("\n", steps.Select(step => (string)step.detail));
-        Assert.Contains("ix_webhook_events_waiting", plan, StringComparison.Ordinal);
-
-        var definition = await connection.ExecuteScalarAsync<string>("SELECT sql FROM sqlite_master WHERE name = 'ix_webhook_events_waiting'");
-        Assert.EndsWith("WHERE status = 'waiting_member'", definition, StringComparison.Ordinal);
-    }
-
-    [Fact]
+    [SkippableFact]
     public async Task Verifications_round_trip_large_snowflakes_and_amounts()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var store = new VerificationStore(db.Database, _time);
         var verification = new Verification
         {
@@ -79,10 +53,10 @@ public class StorageTests
         Assert.False((await store.FindAsync("wb_1"))!.Enabled);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_same_delivery_is_stored_once()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var inbox = new WebhookInbox(db.Database, _time);
         await using var writer = new InboxWriter(db.Database, _time);
         const string Checksummed = "0xAbCdEf0000000000000000000000000000000001";
@@ -98,10 +72,10 @@ public class StorageTests
         Assert.Equal(2, (await inbox.DueAsync(10, CancellationToken.None)).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Deliveries_stored_together_commit_together_and_a_repeat_in_the_same_batch_is_a_duplicate()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         await using var writer = new InboxWriter(db.Database, _time);
 
         var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
@@ -117,10 +91,10 @@ public class StorageTests
         Assert.All(repeats, d => Assert.Equal((Outcomes.Duplicate, (ulong?)null), (d.Outcome, d.UserId)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_grant_records_the_link_the_decision_and_finishes_the_event_together()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var inbox = new WebhookInbox(db.Database, _time);
         await using var writer = new InboxWriter(db.Database, _time);
         var ledger = Ledger(db);
@@ -141,10 +115,10 @@ public class StorageTests
         Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM role_grants WHERE user_id = 77 AND status = 'granted'"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_unresolved_member_counts_as_pending_in_the_list_not_as_rejected()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var inbox = new WebhookInbox(db.Database, _time);
         await using var writer = new InboxWriter(db.Database, _time);
         var ledger = Ledger(db);
@@ -160,10 +134,10 @@ public class StorageTests
         Assert.Equal((0, 1, 0), (counts.Granted, counts.Pending, counts.Rejected));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Waiting_events_wake_for_the_member_who_joins_and_expire_otherwise()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var inbox = new WebhookInbox(db.Database, _time);
         await using var writer = new InboxWriter(db.Database, _time);
         var ledger = Ledger(db);
@@ -184,7 +158,7 @@ public class StorageTests
         Assert.Equal("w2", Assert.Single(await inbox.ExpiredWaitingAsync(CancellationToken.None)).WalletAddress);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Secrets_are_stored_hashed_and_checked_exactly()
     {
         var hash = SecretHasher.Hash("Correct-Horse");
@@ -199,10 +173,10 @@ public class StorageTests
         Assert.True(SecretHasher.NewSecret().Length >= 43);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Retention_deletes_old_finished_events_and_old_repeat_decisions_and_keeps_what_a_grant_points_to()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var inbox = new WebhookInbox(db.Database, _time);
         await using var writer = new InboxWriter(db.Database, _time);
         var ledger = Ledger(db);
@@ -226,5 +200,108 @@ public class StorageTests
         Assert.Equal([("granted", "{}"), ("recent", """{"wallet_address":"w3"}""")], rows);
         var decisions = (await connection.QueryAsync<(string Outcome, string Wallet)>("SELECT outcome, wallet FROM decisions ORDER BY id")).ToList();
         Assert.Equal([(Outcomes.Granted, "w1"), (Outcomes.NotPassed, "w2"), (Outcomes.Duplicate, "w3")], decisions);
+    }
+
+    [SkippableFact]
+    public async Task A_fresh_database_reaches_the_latest_version_and_a_second_run_changes_nothing()
+    {
+        await using var db = await TestDatabase.CreateAsync(Provider, migrate: false);
+        await using var connection = await db.Database.OpenAsync();
+        Assert.Equal(0, await Migrations.CurrentVersionAsync(connection));
+
+        await Migrations.ApplyAsync(connection);
+        await Migrations.ApplyAsync(connection);
+
+        Assert.Equal(Migrations.LatestVersion, await Migrations.CurrentVersionAsync(connection));
+        // The identity/AUTOINCREMENT keys hand out ids, and every table of the last step exists.
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM holdings_removals"));
+    }
+
+    [SkippableFact]
+    public async Task Two_instances_accepting_the_same_deliveries_store_each_once_the_unique_key_decides()
+    {
+        await using var db = await TestDatabase.CreateAsync(Provider);
+        // A second Database on the same store: another process (or, on PostgreSQL, another instance behind the balancer).
+        using var other = new Database(Microsoft.Extensions.Options.Options.Create(new StorageOptions { Provider = Provider, ConnectionString = db.ConnectionString }));
+        await using var first = new InboxWriter(db.Database, _time);
+        await using var second = new InboxWriter(other, _time);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 120).Select(i =>
+            (i % 2 == 0 ? first : second).AcceptAsync(new NewInboxEvent($"key{i % 60}", "wb_1", 1, $"w{i % 60}", null, "{}"), CancellationToken.None)));
+
+        Assert.Equal(60, results.Count(id => id is not null));
+        Assert.Equal(60, results.Where(id => id is not null).Distinct().Count());
+        await using var connection = await db.Database.OpenAsync();
+        Assert.Equal(60, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM webhook_events"));
+        Assert.Equal(60, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM decisions WHERE outcome = 'duplicate'"));
+    }
+
+    [SkippableFact]
+    public async Task Two_instances_claiming_due_events_at_once_never_get_the_same_event()
+    {
+        await using var db = await TestDatabase.CreateAsync(Provider);
+        using var other = new Database(Microsoft.Extensions.Options.Options.Create(new StorageOptions { Provider = Provider, ConnectionString = db.ConnectionString }));
+        await using (var writer = new InboxWriter(db.Database, _time))
+        {
+            await Task.WhenAll(Enumerable.Range(0, 100).Select(i =>
+                writer.AcceptAsync(new NewInboxEvent($"key{i}", "wb_1", 1, $"w{i}", null, "{}"), CancellationToken.None)));
+        }
+
+        // Both read the same 100 due ids; the claiming UPDATE re-checks each row under its lock, so each goes to one.
+        var claims = await Task.WhenAll(
+            new WebhookInbox(db.Database, _time).DueAsync(100, CancellationToken.None),
+            new WebhookInbox(other, _time).DueAsync(100, CancellationToken.None));
+        var mine = claims[0].Select(e => e.Id).ToList();
+        var theirs = claims[1].Select(e => e.Id).ToList();
+
+        Assert.Empty(mine.Intersect(theirs));
+        Assert.Equal(100, mine.Concat(theirs).Distinct().Count());
+        // Claimed events stay with their claimer: the other instance's next pass finds none of them.
+        Assert.Empty((await new WebhookInbox(other, _time).DueAsync(100, CancellationToken.None)).Select(e => e.Id).Intersect(mine));
+    }
+
+    [SkippableFact]
+    public async Task Holdings_are_recorded_with_the_grant_and_a_check_writes_roles_strikes_and_removals_together()
+    {
+        await using var db = await TestDatabase.CreateAsync(Provider);
+        var inbox = new WebhookInbox(db.Database, _time);
+        await using var writer = new InboxWriter(db.Database, _time);
+        var store = new WalverBot.Holdings.HoldingsStore(db.Database, _time);
+        var verification = new Verification
+        {
+            Id = "wb_hold", GuildId = 1_234_567_890_123_456_789, RoleId = 10, SecretHash = "x", Source = "config",
+            Chain = "ethereum", TokenAddress = "0x1111111111111111111111111111111111111111", MinAmount = 1m,
+        };
+        await new VerificationStore(db.Database, _time).UpsertAsync(verification);
+        await writer.AcceptAsync(new NewInboxEvent("k1", "wb_hold", verification.GuildId, "0xABCDEF0000000000000000000000000000000001", null, "{}"), CancellationToken.None);
+        var inboxEvent = (await inbox.DueAsync(10, CancellationToken.None)).Single();
+        var now = _time.GetUtcNow();
+
+        await Ledger(db).RecordGrantAsync(inboxEvent, verification, 77, new Decision(Outcomes.Granted, "ok"), CancellationToken.None,
+            (connection, transaction) => WalverBot.Holdings.HoldingsStore.RecordGrantAsync(connection, transaction, verification, 77, inboxEvent.WalletAddress,
+                [new WalverBot.Holdings.WalletRead(inboxEvent.WalletAddress, 150.5m, 19_000_000)], new HashSet<ulong> { 10, 11 }, now, TimeSpan.FromDays(1)));
+
+        var wallet = Assert.Single(await store.WalletsAsync("wb_hold", CancellationToken.None));
+        Assert.Equal((77UL, 150.5m, 19_000_000L), (wallet.UserId, wallet.AmountValue!.Value, wallet.BlockOrSlot!.Value));
+        Assert.Equal([10UL, 11UL], Assert.Single(await store.MembersAsync("wb_hold", CancellationToken.None)).RoleSet.Order());
+
+        // A check that takes tier role 11 away: roles, strike, decision and the removal to send, in one transaction.
+        var removals = await store.ApplyAsync(new WalverBot.Holdings.MemberUpdate(
+            "wb_hold", verification.GuildId, 77, [new WalverBot.Holdings.WalletRead(wallet.WalletAddress, 2m, 19_000_100)],
+            new HashSet<ulong> { 10 }, new HashSet<ulong> { 11 }, now, new Dictionary<string, DateTimeOffset> { [wallet.WalletAddress] = now.AddDays(1) },
+            [new Decision(Outcomes.RevokedHoldings, "below 100")], "0xABCD…0001", [(11UL, "below 100")]), CancellationToken.None);
+
+        var removal = Assert.Single(removals);
+        Assert.Equal(removal, Assert.Single(await store.PendingRemovalsAsync(CancellationToken.None)));
+        Assert.True(await store.RoleHeldElsewhereAsync(verification.GuildId, 77, 10, "another", CancellationToken.None));
+        Assert.False(await store.RoleHeldElsewhereAsync(verification.GuildId, 77, 11, "another", CancellationToken.None));
+        await store.RemovalSentAsync(removal.Id, CancellationToken.None);
+        Assert.Empty(await store.PendingRemovalsAsync(CancellationToken.None));
+
+        // The newest block acted on only moves forward.
+        await store.FinishPassAsync("wb_hold", 500, CancellationToken.None);
+        await store.FinishPassAsync("wb_hold", 400, CancellationToken.None);
+        await store.FinishPassAsync("wb_hold", null, CancellationToken.None);
+        Assert.Equal(500L, (await store.StateAsync("wb_hold", CancellationToken.None)).LastBlock);
     }
 }

@@ -3,32 +3,49 @@ using WalverBot.Storage;
 
 namespace WalverBot.Tests.Storage;
 
-/// <summary>A real SQLite file in a temporary folder, migrated, deleted on dispose.</summary>
+/// <summary>
+/// A migrated store of its own, removed on dispose: a real SQLite file in a temporary folder, or (for
+/// <see cref="StorageProviders.Postgres"/>) a new database in this run's <see cref="PostgresCluster"/>.
+/// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "walverbot-tests", Guid.NewGuid().ToString("N"));
 
-    private TestDatabase()
+    private TestDatabase(string provider, string? postgres)
     {
         Path_ = System.IO.Path.Combine(_folder, "nested", "walverbot.db");
-        Database = new Database(Options.Create(new StorageOptions { ConnectionString = $"Data Source={Path_}" }));
+        Provider = provider;
+        ConnectionString = postgres ?? $"Data Source={Path_}";
+        Database = new Database(Options.Create(new StorageOptions { Provider = provider, ConnectionString = ConnectionString }));
     }
 
+    /// <summary>The SQLite file (unused on PostgreSQL).</summary>
     public string Path_ { get; }
+
+    public string Provider { get; }
+
+    public string ConnectionString { get; }
 
     public Database Database { get; }
 
-    public static async Task<TestDatabase> CreateAsync()
+    /// <summary>A migrated store; on PostgreSQL a skip (with the reason) when the machine has no PostgreSQL.</summary>
+    public static async Task<TestDatabase> CreateAsync(string provider = StorageProviders.Sqlite, bool migrate = true)
     {
-        var db = new TestDatabase();
+        var postgres = provider == StorageProviders.Postgres ? await (await PostgresCluster.GetAsync()).CreateDatabaseAsync() : null;
+        var db = new TestDatabase(provider, postgres);
         db.Database.EnsureFolderExists();
-        await using var connection = await db.Database.OpenAsync();
-        await Migrations.ApplyAsync(connection);
+        if (migrate)
+        {
+            await using var connection = await db.Database.OpenAsync();
+            await Migrations.ApplyAsync(connection);
+        }
+
         return db;
     }
 
     public ValueTask DisposeAsync()
     {
+        Database.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {

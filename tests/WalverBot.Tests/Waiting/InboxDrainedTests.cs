@@ -96,7 +96,7 @@ public sealed class InboxDrainedTests
         return id;
     }
 
-    private static Task InsertDecisionAsync(Microsoft.Data.Sqlite.SqliteConnection connection, long eventId) =>
+    private static Task InsertDecisionAsync(System.Data.Common.DbConnection connection, long eventId) =>
         connection.ExecuteAsync(
             "INSERT INTO decisions (at, verification_id, guild_id, event_id, outcome, reason) VALUES (@at, 'v1', 1, @eventId, 'granted', 'test')",
             new { at = Database.Format(DateTimeOffset.UtcNow), eventId });

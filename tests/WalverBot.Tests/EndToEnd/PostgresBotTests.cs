@@ -1,0 +1,96 @@
+using Dapper;
+using Npgsql;
+using WalverBot.Grants;
+using WalverBot.Operations;
+using WalverBot.Storage;
+using WalverBot.Tests.Hosting;
+using WalverBot.Tests.Storage;
+
+namespace WalverBot.Tests.EndToEnd;
+
+/// <summary>The real bot with <c>Storage:Provider=postgres</c> against this run's PostgreSQL cluster.</summary>
+[Trait("Needs", "postgres")]
+public sealed class PostgresBotTests
+{
+    private static async Task<(BotScenario Bot, string ConnectionString)> StartAsync()
+    {
+        var connectionString = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        var bot = await BotScenario.StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["ConnectionStrings:WalverBot"] = connectionString,
+        });
+        return (bot, connectionString);
+    }
+
+    [SkippableFact]
+    public async Task The_bot_on_PostgreSQL_grants_the_role_from_a_webhook_and_a_repeat_is_a_duplicate()
+    {
+        var (bot, connectionString) = await StartAsync();
+        await using var _ = bot;
+        var webhook = bot.Webhook("Alice");
+
+        var first = await bot.SendAsync(webhook);
+        var second = await bot.SendAsync(webhook);
+
+        Assert.Equal((200, "accepted"), (first.Status, first.Json!["status"]!.GetValue<string>()));
+        Assert.Equal((200, "duplicate"), (second.Status, second.Json!["status"]!.GetValue<string>()));
+        await bot.WaitForRolePutsAsync(BotScenario.AliceId);
+        Assert.Contains(BotScenario.HolderRoleId, bot.Discord.GetMemberRoles(BotScenario.GuildId, BotScenario.AliceId));
+
+        // Everything is in PostgreSQL, nothing in a SQLite file.
+        await using var connection = new NpgsqlConnection(connectionString);
+        var outcomes = await Eventually.UntilAsync(
+            async () => (await connection.QueryAsync<string>("SELECT outcome FROM decisions ORDER BY id")).ToList(),
+            o => o.Contains(Outcomes.Granted), "the grant's decision is in PostgreSQL", describe: o => string.Join(", ", o));
+        Assert.Equal([Outcomes.Duplicate, Outcomes.Granted], outcomes.Order(StringComparer.Ordinal));
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"));
+        Assert.Equal(ulong.Parse(BotScenario.AliceId, System.Globalization.CultureInfo.InvariantCulture),
+            await connection.ExecuteScalarAsync<ulong>("SELECT user_id FROM role_grants WHERE status = 'granted'"));
+        Assert.Equal(1, bot.RolePuts(BotScenario.AliceId));
+        Assert.False(File.Exists(bot.DatabasePath));
+    }
+
+    [SkippableFact]
+    public async Task Check_reports_the_PostgreSQL_server_its_version_and_the_schema_level_and_backup_points_to_pg_dump()
+    {
+        var (bot, connectionString) = await StartAsync();
+        await using var _ = bot;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Discord:Token"] = bot.Discord.Token,
+            ["Discord:ApiBaseUrl"] = bot.Discord.ApiBaseUrl,
+            ["Storage:Provider"] = "postgres",
+            ["ConnectionStrings:WalverBot"] = connectionString,
+        };
+        await using var app = Program.BuildApp([.. settings.Select(pair => $"--{pair.Key}={pair.Value}")]);
+
+        var check = new StringWriter();
+        await CheckCommand.RunAsync(app.Services, check, CancellationToken.None);
+        var backupOutput = new StringWriter();
+        var backupError = new StringWriter();
+        var target = Path.Combine(Path.GetTempPath(), $"walverbot-pg-backup-{Guid.NewGuid():N}.db");
+        var backup = await BackupCommand.RunAsync(app.Services, target, backupOutput, backupError, CancellationToken.None);
+
+        var database = new NpgsqlConnectionStringBuilder(connectionString);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(check.ToString(),
+            $@"ok    database: PostgreSQL \d+\.\d+[^\n]* at 127\.0\.0\.1:{database.Port}/{database.Database} opens for writing \(schema {Migrations.LatestVersion}/{Migrations.LatestVersion}, "),
+            check.ToString());
+        Assert.DoesNotContain(database.Password!, check.ToString(), StringComparison.Ordinal);
+        Assert.Equal(OperatorCommands.Failure, backup);
+        Assert.Contains("pg_dump", backupError.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(target));
+    }
+
+    [SkippableFact]
+    public async Task Readiness_on_PostgreSQL_is_healthy_while_the_server_answers()
+    {
+        var (bot, _) = await StartAsync();
+        await using var __ = bot;
+
+        var health = bot.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+        var report = await health.CheckHealthAsync(r => r.Name == "database");
+
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, report.Entries["database"].Status);
+    }
+}

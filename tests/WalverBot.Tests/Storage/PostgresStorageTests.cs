@@ -1,0 +1,82 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using WalverBot.Storage;
+
+namespace WalverBot.Tests.Storage;
+
+/// <summary>The store-level tests of <see cref="StorageTests"/> on a real PostgreSQL server, plus what only it has.</summary>
+[Trait("Needs", "postgres")]
+public sealed class PostgresStorageTests : StorageTests
+{
+    protected override string Provider => StorageProviders.Postgres;
+
+    [SkippableFact]
+    public async Task A_second_migrator_waits_for_the_advisory_lock_then_finds_nothing_to_do()
+    {
+        await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres, migrate: false);
+        await using var holder = new NpgsqlConnection(db.ConnectionString);
+        await holder.OpenAsync();
+        await holder.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = Migrations.PostgresLockKey });
+
+        // Another instance starting now: its migrator must queue on the lock, not create tables beside the first.
+        await using var waiting = await db.Database.OpenAsync();
+        var waitingPid = ((NpgsqlConnection)waiting).ProcessID;
+        var migrating = Migrations.ApplyAsync(waiting);
+        await Eventually.UntilAsync(async () => await holder.ExecuteScalarAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = @pid)", new { pid = waitingPid }),
+            "the second migrator waits for the advisory lock");
+        Assert.False(migrating.IsCompleted);
+        Assert.False(await holder.ExecuteScalarAsync<bool>("SELECT to_regclass('webhook_events') IS NOT NULL"));
+
+        // The first migrates and lets go; the second then finds the schema current and changes nothing.
+        await Migrations.ApplyAsync(holder);
+        var afterFirst = await holder.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace");
+        await holder.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = Migrations.PostgresLockKey });
+        await migrating;
+
+        Assert.Equal(Migrations.LatestVersion, await Migrations.CurrentVersionAsync(holder));
+        Assert.Equal(afterFirst, await holder.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"));
+        // The lock went back: nobody holds it once both are done.
+        Assert.False(await holder.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory')"));
+    }
+
+    [SkippableFact]
+    public async Task Three_instances_starting_at_once_migrate_the_database_once()
+    {
+        await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres, migrate: false);
+        var instances = Enumerable.Range(0, 3)
+            .Select(_ => new Database(Options.Create(new StorageOptions { Provider = StorageProviders.Postgres, ConnectionString = db.ConnectionString })))
+            .ToList();
+        try
+        {
+            await Task.WhenAll(instances.Select(async instance =>
+            {
+                await using var connection = await instance.OpenAsync();
+                await Migrations.ApplyAsync(connection);
+            }));
+
+            await using var check = await db.Database.OpenAsync();
+            Assert.Equal(Migrations.LatestVersion, await Migrations.CurrentVersionAsync(check));
+        }
+        finally
+        {
+            instances.ForEach(i => i.Dispose());
+        }
+    }
+
+    [SkippableFact]
+    public async Task The_schema_uses_bigint_for_snowflakes_and_identity_keys()
+    {
+        await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres);
+        await using var connection = await db.Database.OpenAsync();
+
+        var columns = (await connection.QueryAsync<(string Column, string Type, string? Identity)>("""
+            SELECT column_name, data_type, identity_generation FROM information_schema.columns
+            WHERE table_name = 'webhook_events' AND column_name IN ('id', 'guild_id', 'attempts')
+            ORDER BY column_name
+            """)).ToList();
+
+        Assert.Equal([("attempts", "bigint", null), ("guild_id", "bigint", null), ("id", "bigint", "BY DEFAULT")], columns);
+    }
+}
