@@ -101,13 +101,23 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
     /// database lock should already have stopped) never works on the same event; the read stays a plain SELECT
     /// when nothing is due, so an idle worker takes no write lock.
     /// </summary>
-    public async Task<IReadOnlyList<InboxEvent>> DueAsync(int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<InboxEvent>> DueAsync(int limit, CancellationToken cancellationToken) =>
+        DueAsync(limit, [], [], cancellationToken);
+
+    /// <summary>
+    /// As <see cref="DueAsync(int, CancellationToken)"/>, leaving out events the worker is already running (<paramref name="skipIds"/>)
+    /// and guilds that have as many events running as the worker allows (<paramref name="skipGuilds"/>), so one guild's
+    /// backlog does not fill the claim and hide another guild's events.
+    /// </summary>
+    public async Task<IReadOnlyList<InboxEvent>> DueAsync(
+        int limit, IReadOnlyCollection<long> skipIds, IReadOnlyCollection<ulong> skipGuilds, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        var args = new { now = Database.Format(time.GetUtcNow()), limit, me = database.InstanceId };
-        var due = (await connection.QueryAsync<long>(new CommandDefinition("""
+        var args = new { now = Database.Format(time.GetUtcNow()), limit, me = database.InstanceId, skipIds, skipGuilds };
+        var due = (await connection.QueryAsync<long>(new CommandDefinition($"""
             SELECT id FROM webhook_events
             WHERE status = 'pending' AND next_attempt_at <= @now AND (claimed_by IS NULL OR claimed_by = @me)
+            {(skipIds.Count > 0 ? "AND id NOT IN @skipIds" : "")} {(skipGuilds.Count > 0 ? "AND guild_id NOT IN @skipGuilds" : "")}
             ORDER BY next_attempt_at, id LIMIT @limit
             """, args, cancellationToken: cancellationToken))).ToList();
         if (due.Count == 0)
@@ -127,11 +137,15 @@ public sealed class WebhookInbox(Database database, TimeProvider time)
     }
 
     /// <summary>When the next event falls due or the next wait for a member runs out, if any.</summary>
-    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
+    public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken) => NextDueAsync([], cancellationToken);
+
+    /// <summary>As <see cref="NextDueAsync(CancellationToken)"/>, leaving out the events the worker is running.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(IReadOnlyCollection<long> skipIds, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var next = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "SELECT MIN(next_attempt_at) FROM webhook_events WHERE status IN ('pending', 'waiting_member')", cancellationToken: cancellationToken));
+            $"SELECT MIN(next_attempt_at) FROM webhook_events WHERE status IN ('pending', 'waiting_member'){(skipIds.Count > 0 ? " AND id NOT IN @skipIds" : "")}",
+            new { skipIds }, cancellationToken: cancellationToken));
         return next is null ? null : DateTimeOffset.Parse(next, System.Globalization.CultureInfo.InvariantCulture);
     }
 
