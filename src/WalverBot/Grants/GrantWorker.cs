@@ -221,9 +221,9 @@ public sealed class GrantWorker(
             logger.LogError(ex, "Event {EventId} of verification {VerificationId} failed and the failure could not be recorded ({ErrorId}); it stays due",
                 inboxEvent.Id, inboxEvent.VerificationId, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)));
         }
-        catch (OperationCanceledException)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping: the event stays due for the next start.
+            // Stopping: whatever the event did not record stays due for the next start.
         }
         finally
         {
