@@ -87,8 +87,9 @@ public sealed class BotUnderTest : IAsyncDisposable
                     return (new BotUnderTest(process, baseUrl), clock.Elapsed);
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet, or (on a busy machine) slower than the probe's second.
             }
 
             if (process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(60))

@@ -8,7 +8,8 @@ using WalverBot.Testing.FakeDiscord;
 using WalverBot.Testing.FakeWalver;
 
 // WalverBot benchmarks: the real bot process (Release) against the fake Discord on loopback.
-// Usage: dotnet run -c Release --project bench/WalverBot.Bench -- [all|accept|wrk|e2e|ratelimit|memory|startup|recheck] [--seconds N] [--connections N]
+// Usage: dotnet run -c Release --project bench/WalverBot.Bench -- [all|accept|wrk|e2e|ratelimit|memory|startup|recheck|surge] [--seconds N] [--connections N]
+// surge: [--surge N] [--role-limit N] [--global-limit N] [--post-within S] [--burst-seconds S] [--guilds N] [--per-guild N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var seconds = Option("--seconds", 10);
 var connections = Option("--connections", 16);
@@ -26,6 +27,14 @@ try
     if (which is "all" or "wrk") await WrkAcceptanceAsync();
     if (which is "all" or "e2e") await EndToEndAsync();
     if (which is "all" or "ratelimit") await RateLimitAsync();
+    // Not in "all": minutes long. One guild, then many guilds sharing the global limit.
+    if (which is "surge")
+    {
+        await SurgeBench.RunAsync("one guild", 1, Option("--surge", 10_000), Option("--role-limit", 100), Option("--global-limit", 250),
+            TimeSpan.FromSeconds(Option("--post-within", 60)), Option("--burst-seconds", 10), connections, folder, Line);
+        await SurgeBench.RunAsync("many guilds", Option("--guilds", 20), Option("--per-guild", 50), Option("--role-limit", 100), 50,
+            TimeSpan.FromSeconds(Option("--post-within", 60)), 0, connections, folder, Line);
+    }
     // Not in "all": it needs anvil (npm ci --prefix tools/chain) and takes minutes.
     if (which is "recheck") await RecheckBench.RunAsync(Option("--wallets", 100_000), Option("--runs", 3), Option("--loaded-runs", 0), folder, Line);
 }

@@ -17,4 +17,10 @@ public sealed class DiscordOptions
 
     /// <summary>The shard ids this process runs; empty runs all of them (0 … ShardCount-1).</summary>
     public List<int> ShardIds { get; set; } = [];
+
+    /// <summary>
+    /// REST requests per second this process may send across all routes (interaction responses excepted). Discord's
+    /// global limit is 50 per second per bot token, so N processes on one token each get 50/N.
+    /// </summary>
+    public int GlobalRateLimit { get; set; } = 50;
 }

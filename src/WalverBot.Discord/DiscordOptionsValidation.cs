@@ -38,6 +38,11 @@ internal sealed class DiscordOptionsValidator : IValidateOptions<DiscordOptions>
             failures.Add($"{Section}:ShardIds must be between 0 and {Section}:ShardCount - 1");
         }
 
+        if (options.GlobalRateLimit < 1)
+        {
+            failures.Add($"{Section}:GlobalRateLimit must be at least 1 (requests per second; Discord allows 50 per bot token, shared by all its processes)");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

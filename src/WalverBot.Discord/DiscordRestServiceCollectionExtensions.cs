@@ -25,7 +25,11 @@ public static class DiscordRestServiceCollectionExtensions
         services.AddDiscordOptionsValidation();
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
-        services.TryAddSingleton<DiscordRestSettings>();
+        // Discord:GlobalRateLimit is the operator's share of the token's global limit (50/s over all its processes).
+        services.TryAddSingleton(provider => new DiscordRestSettings
+        {
+            GlobalRequestsPerSecond = provider.GetRequiredService<IOptions<DiscordOptions>>().Value.GlobalRateLimit,
+        });
         services.AddSingleton<DiscordRateLimiter>();
         services.TryAddSingleton<InvalidRequestMonitor>();
         services.TryAddSingleton<DiscordRestMetrics>();

@@ -82,6 +82,9 @@ public sealed class Database : IDisposable
     /// <summary>Whether the opened database file is still the one at its path (see <see cref="StoreHealth"/>).</summary>
     public StoreHealth Health { get; }
 
+    /// <summary>Turns at the write lock for the group-commit writers (inbox first, then the worker's decisions).</summary>
+    public WriteTurns WriteTurns { get; } = new();
+
     /// <summary>Who claims webhook events in this process run (see <c>WebhookInbox.DueAsync</c>).</summary>
     public string InstanceId { get; } = Guid.NewGuid().ToString("N");
 

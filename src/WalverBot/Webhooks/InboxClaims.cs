@@ -1,36 +1,28 @@
 namespace WalverBot.Webhooks;
 
 /// <summary>
-/// The claims of one batch the grant worker took (<see cref="WebhookInbox.DueAsync"/>): before each event it asks
-/// whether the event is still this instance's, and once half the lease has passed renews the claims of the batch's
-/// events (those running in other guilds included), in one UPDATE. An event whose lease ran out and that another
-/// instance took over (this one stalled for a whole lease) is skipped, so a slow batch never starts an event twice.
+/// The grant worker's claims (<see cref="WebhookInbox.DueAsync(int, CancellationToken)"/>) kept alive: once half the
+/// lease has passed since the last renewal, one UPDATE renews the claims of every event the worker holds, running or
+/// next in line. Every claim the worker holds was made or renewed after the last renewal, so with the worker's loop
+/// turning more often than half a lease, no claim of a live instance runs out. The events that come back as no longer
+/// this instance's were taken over by another instance while this one stalled for a whole lease: the worker must
+/// not start them.
 /// </summary>
-public sealed class InboxClaims(WebhookInbox inbox, TimeProvider time, IEnumerable<long> eventIds)
+public sealed class InboxClaims(WebhookInbox inbox, TimeProvider time)
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly long[] _batch = [.. eventIds];
-    private readonly HashSet<long> _notStarted = [.. eventIds];
     private DateTimeOffset _renewedAt = time.GetUtcNow();
 
-    /// <summary>True when the event is still claimed by this instance; marks it started.</summary>
-    public async Task<bool> StartAsync(long eventId, CancellationToken cancellationToken)
+    /// <summary>Renews the claims on <paramref name="claimed"/> when due; returns those no longer this instance's (none when no renewal was due).</summary>
+    public async Task<IReadOnlySet<long>> RenewAsync(IReadOnlyCollection<long> claimed, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
+        var now = time.GetUtcNow();
+        if (now - _renewedAt < WebhookInbox.ClaimLease / 2)
         {
-            if (time.GetUtcNow() - _renewedAt >= WebhookInbox.ClaimLease / 2)
-            {
-                var held = await inbox.RenewClaimsAsync(_batch, cancellationToken);
-                _notStarted.IntersectWith(held);
-                _renewedAt = time.GetUtcNow();
-            }
+            return new HashSet<long>();
+        }
 
-            return _notStarted.Remove(eventId);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        var held = claimed.Count == 0 ? new HashSet<long>() : await inbox.RenewClaimsAsync(claimed, cancellationToken);
+        _renewedAt = now;
+        return claimed.Where(id => !held.Contains(id)).ToHashSet();
     }
 }

@@ -49,6 +49,9 @@ public sealed class InboxWriter : IAsyncDisposable
         var batch = new List<Pending>(MaxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
+            // Webhooks go first: the grant worker's decisions wait for the turn after this one. The batch is taken once
+            // the turn is ours, so deliveries that arrived while a decision batch committed join this commit.
+            var turn = await _database.WriteTurns.EnterAsync(webhooks: true);
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
             {
                 batch.Add(next);
@@ -56,7 +59,12 @@ public sealed class InboxWriter : IAsyncDisposable
 
             try
             {
-                var ids = await StoreAsync(batch);
+                long?[] ids;
+                using (turn)
+                {
+                    ids = await StoreAsync(batch);
+                }
+
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Done.TrySetResult(ids[i]);

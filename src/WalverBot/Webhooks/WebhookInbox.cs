@@ -120,14 +120,29 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
     /// A taken-over event was not finished (its decision and done state commit together in GrantLedger), so finishing
     /// it again sends no second role PUT for work that completed.
     /// </summary>
-    public async Task<IReadOnlyList<InboxEvent>> DueAsync(int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<InboxEvent>> DueAsync(int limit, CancellationToken cancellationToken) =>
+        DueAsync(limit, [], [], cancellationToken);
+
+    /// <summary>
+    /// As <see cref="DueAsync(int, CancellationToken)"/>, leaving out events the worker is already running (<paramref name="skipIds"/>)
+    /// and guilds that have as many events running as the worker allows (<paramref name="skipGuilds"/>), so one guild's
+    /// backlog does not fill the claim and hide another guild's events.
+    /// </summary>
+    public async Task<IReadOnlyList<InboxEvent>> DueAsync(
+        int limit, IReadOnlyCollection<long> skipIds, IReadOnlyCollection<ulong> skipGuilds, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var now = time.GetUtcNow();
-        var args = new { now = Database.Format(now), limit, me = database.InstanceId };
+        var args = new
+        {
+            now = Database.Format(now), limit, me = database.InstanceId,
+            skipIds = skipIds.ToArray(), skipGuilds = skipGuilds.Select(g => unchecked((long)g)).ToArray(),
+        };
         var due = (await connection.QueryAsync<long>(new CommandDefinition($"""
             SELECT id FROM webhook_events
             WHERE status = 'pending' AND next_attempt_at <= @now AND {Claimable} AND {_shards.SqlCondition()}
+            {(skipIds.Count > 0 ? $"AND NOT ({database.Dialect.InList("id", "@skipIds")})" : "")}
+            {(skipGuilds.Count > 0 ? $"AND NOT ({database.Dialect.InList("guild_id", "@skipGuilds")})" : "")}
             ORDER BY next_attempt_at, id LIMIT @limit
             """, args, cancellationToken: cancellationToken))).ToList();
         if (due.Count == 0)
@@ -187,11 +202,16 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
     }
 
     /// <summary>When the next event of this instance's shards falls due or the next wait for a member runs out, if any.</summary>
-    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
+    public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken) => NextDueAsync([], cancellationToken);
+
+    /// <summary>As <see cref="NextDueAsync(CancellationToken)"/>, leaving out the events the worker is running.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(IReadOnlyCollection<long> skipIds, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var next = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            $"SELECT MIN(next_attempt_at) FROM webhook_events WHERE status IN ('pending', 'waiting_member') AND {_shards.SqlCondition()}", cancellationToken: cancellationToken));
+            $"SELECT MIN(next_attempt_at) FROM webhook_events WHERE status IN ('pending', 'waiting_member') AND {_shards.SqlCondition()}"
+            + (skipIds.Count > 0 ? $" AND NOT ({database.Dialect.InList("id", "@skipIds")})" : ""),
+            new { skipIds = skipIds.ToArray() }, cancellationToken: cancellationToken));
         return next is null ? null : DateTimeOffset.Parse(next, System.Globalization.CultureInfo.InvariantCulture);
     }
 

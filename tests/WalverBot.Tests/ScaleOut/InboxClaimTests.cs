@@ -135,37 +135,40 @@ public sealed class InboxClaimTests
     }
 
     [Fact]
-    public async Task A_stalled_batch_does_not_start_an_event_another_instance_took_over_after_its_lease_ran_out()
+    public async Task A_stalled_worker_learns_which_claimed_events_another_instance_took_over_after_their_lease_ran_out()
     {
         await using var db = await TestDatabase.CreateAsync();
         var time = new FakeTimeProvider(Start);
         var ids = await InsertAsync(db.Database, GuildOnShard(0, 1), GuildOnShard(0, 1, n: 1));
         var slow = new WebhookInbox(Instance(db), time);
-        var batch = await slow.DueAsync(10, CancellationToken.None);
-        var claims = new InboxClaims(slow, time, Ids(batch));
+        var claims = new InboxClaims(slow, time);
+        Assert.Equal(ids, Ids(await slow.DueAsync(10, CancellationToken.None)));
 
-        Assert.True(await claims.StartAsync(ids[0], CancellationToken.None));
-        // This instance stalls on the first event for a whole lease: the batch's claims run out and another instance
-        // takes both over (the first never committed, so it is still due).
+        // This instance stalls for a whole lease: its claims run out and another instance takes both over (neither
+        // was finished, so both are still due).
         time.Advance(WebhookInbox.ClaimLease);
         Assert.Equal(ids, Ids(await new WebhookInbox(Instance(db), time).DueAsync(10, CancellationToken.None)));
 
-        Assert.False(await claims.StartAsync(ids[1], CancellationToken.None));
+        Assert.Equal(ids, (await claims.RenewAsync(ids, CancellationToken.None)).Order());
     }
 
     [Fact]
-    public async Task A_batch_still_running_at_half_the_lease_renews_the_claims_of_its_events_not_started_yet()
+    public async Task Claims_are_renewed_at_half_the_lease_and_not_before()
     {
         await using var db = await TestDatabase.CreateAsync();
         var time = new FakeTimeProvider(Start);
         var ids = await InsertAsync(db.Database, GuildOnShard(0, 1), GuildOnShard(0, 1, n: 1));
         var slow = new WebhookInbox(Instance(db), time);
-        var claims = new InboxClaims(slow, time, Ids(await slow.DueAsync(10, CancellationToken.None)));
-        Assert.True(await claims.StartAsync(ids[0], CancellationToken.None));
+        var claims = new InboxClaims(slow, time);
+        await slow.DueAsync(10, CancellationToken.None);
+        var claimedUntil = await ClaimedUntilAsync(db.Database, ids[1]);
 
-        time.Advance(WebhookInbox.ClaimLease / 2);
-        Assert.True(await claims.StartAsync(ids[1], CancellationToken.None));
+        time.Advance((WebhookInbox.ClaimLease / 2) - TimeSpan.FromSeconds(1));
+        Assert.Empty(await claims.RenewAsync(ids, CancellationToken.None));
+        Assert.Equal(claimedUntil, await ClaimedUntilAsync(db.Database, ids[1]));
 
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Empty(await claims.RenewAsync(ids, CancellationToken.None));
         Assert.Equal(Database.Format(time.GetUtcNow() + WebhookInbox.ClaimLease), await ClaimedUntilAsync(db.Database, ids[1]));
         time.Advance(WebhookInbox.ClaimLease / 2);
         Assert.Empty(await new WebhookInbox(Instance(db), time).DueAsync(10, CancellationToken.None));

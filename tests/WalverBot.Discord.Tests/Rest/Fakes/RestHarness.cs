@@ -15,7 +15,7 @@ internal sealed class RestHarness : IDisposable
 {
     public const string Token = "test-bot-token";
 
-    public RestHarness(DiscordRestSettings? settings = null, string apiBaseUrl = "https://discord.test/api/v10")
+    public RestHarness(DiscordRestSettings? settings = null, string apiBaseUrl = "https://discord.test/api/v10", Action<DiscordOptions>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Trace));
@@ -24,6 +24,7 @@ internal sealed class RestHarness : IDisposable
         {
             options.Token = Token;
             options.ApiBaseUrl = apiBaseUrl;
+            configure?.Invoke(options);
         });
         if (settings is not null)
         {

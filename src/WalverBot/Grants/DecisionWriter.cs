@@ -1,0 +1,161 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using WalverBot.Storage;
+
+namespace WalverBot.Grants;
+
+/// <summary>
+/// Group commit for the grant worker's writes (decisions, grants, wallet links, events' final states): writes queued
+/// together are committed in one transaction, each in its own savepoint, and each caller's task completes only after
+/// that commit. An event is marked done in the same write as its decision, so a failed commit loses both together and
+/// the event stays due; one write that fails is rolled back to its savepoint alone. The commit takes its turn at the
+/// write lock after the inbox writer (<see cref="WriteTurns"/>): one fsync for many decisions, and webhooks first.
+/// </summary>
+public sealed class DecisionWriter : IAsyncDisposable
+{
+    /// <summary>Writes per transaction: enough to share one fsync among a surge's decisions, few enough that a webhook waits only milliseconds behind them.</summary>
+    public const int MaxBatch = 128;
+
+    private readonly Database _database;
+    private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+
+    public DecisionWriter(Database database)
+    {
+        _database = database;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Test hook: runs before each commit with the batch's size; an exception fails the whole batch as a failed commit would.</summary>
+    internal Func<int, Task>? BeforeCommit { get; set; }
+
+    /// <summary>Transactions committed (for tests and the benchmark: writes ÷ commits is the batching achieved).</summary>
+    public long Commits => Interlocked.Read(ref _commits);
+
+    private long _commits;
+
+    /// <summary>Runs <paramref name="write"/> in the next group commit; the result once that commit is durable.</summary>
+    public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> write)
+    {
+        var pending = new Write<T>(write);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(DecisionWriter));
+        }
+
+        return pending.Done.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Write>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            using (await _database.WriteTurns.EnterAsync(webhooks: false))
+            {
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                }
+
+                try
+                {
+                    await StoreAsync(batch);
+                }
+                catch (Exception ex)
+                {
+                    // Nothing of the batch is stored: every caller hears it, and its event stays due for a replay.
+                    var failure = _database.Health.Check() is { } problem ? new StoreUnavailableException(problem) : ex;
+                    foreach (var write in batch)
+                    {
+                        write.Failure ??= failure;
+                        write.Stored = false;
+                    }
+                }
+            }
+
+            // Answered after the turn is passed on, so the inbox writer is not kept waiting by the callers' continuations.
+            foreach (var write in batch)
+            {
+                write.Finish();
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task StoreAsync(List<Write> batch)
+    {
+        await using var connection = await _database.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        foreach (var write in batch)
+        {
+            await transaction.SaveAsync("decision");
+            try
+            {
+                await write.RunAsync(connection, transaction);
+                await transaction.ReleaseAsync("decision");
+                write.Stored = true;
+            }
+            catch (Exception ex)
+            {
+                // This write alone is undone (a constraint, a bug in one event's data); the others still commit.
+                await transaction.RollbackAsync("decision");
+                await transaction.ReleaseAsync("decision");
+                write.Failure = ex;
+            }
+        }
+
+        if (BeforeCommit is { } hook)
+        {
+            await hook(batch.Count);
+        }
+
+        await transaction.CommitAsync();
+        Interlocked.Increment(ref _commits);
+        if (_database.Health.Check() is { } problem)
+        {
+            // Committed into a file that was deleted or replaced: nobody will read it again.
+            throw new StoreUnavailableException(problem);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+    }
+
+    private abstract class Write
+    {
+        public Exception? Failure { get; set; }
+
+        public bool Stored { get; set; }
+
+        public abstract Task RunAsync(DbConnection connection, DbTransaction transaction);
+
+        public abstract void Finish();
+    }
+
+    private sealed class Write<T>(Func<DbConnection, DbTransaction, Task<T>> write) : Write
+    {
+        private T _result = default!;
+
+        public TaskCompletionSource<T> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async Task RunAsync(DbConnection connection, DbTransaction transaction) =>
+            _result = await write(connection, transaction);
+
+        public override void Finish()
+        {
+            if (Stored && Failure is null)
+            {
+                Done.TrySetResult(_result);
+            }
+            else
+            {
+                Done.TrySetException(Failure ?? new InvalidOperationException("The decision was not stored."));
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using WalverBot.Grants;
+using WalverBot.Storage;
+using WalverBot.Tests.Storage;
+
+namespace WalverBot.Tests.Grants;
+
+/// <summary>Group commit of the worker's decisions: writes queued together share a transaction, each stands or falls alone, and webhooks go first.</summary>
+public sealed class DecisionWriterTests
+{
+    private static Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, Task<int>> Insert(string id) =>
+        (connection, transaction) => connection.ExecuteAsync(
+            "INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (@id, 1, 'x')", new { id = long.Parse(id) }, transaction);
+
+    private static async Task<long[]> StoredAsync(Database database)
+    {
+        await using var connection = await database.OpenAsync();
+        return [.. await connection.QueryAsync<long>("SELECT guild_id FROM guild_settings ORDER BY guild_id")];
+    }
+
+    [Fact]
+    public async Task Writes_queued_while_the_lock_is_busy_are_committed_in_one_transaction()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await using var writer = new DecisionWriter(db.Database);
+
+        Task<int>[] writes;
+        // Another writer has the turn (as the inbox writer would during a commit): the decisions queue meanwhile.
+        using (await db.Database.WriteTurns.EnterAsync(webhooks: true))
+        {
+            writes = [.. Enumerable.Range(1, 10).Select(i => writer.WriteAsync(Insert($"{i}")))];
+            await Eventually.UntilAsync(() => db.Database.WriteTurns.Waiting == 1, "the decision writer waiting for its turn");
+            Assert.All(writes, w => Assert.False(w.IsCompleted));
+        }
+
+        Assert.All(await Task.WhenAll(writes), rows => Assert.Equal(1, rows));
+        Assert.Equal(1, writer.Commits);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), await StoredAsync(db.Database));
+    }
+
+    [Fact]
+    public async Task A_failing_write_is_undone_alone_and_its_caller_hears_why()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await using var writer = new DecisionWriter(db.Database);
+
+        Task<int> first, duplicate, last;
+        using (await db.Database.WriteTurns.EnterAsync(webhooks: true))
+        {
+            first = writer.WriteAsync(Insert("7"));
+            // Partly applied, then refused by the primary key: its savepoint is rolled back, not the batch.
+            duplicate = writer.WriteAsync(async (connection, transaction) =>
+            {
+                await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (8, 1, 'x')", transaction: transaction);
+                return await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (7, 1, 'x')", transaction: transaction);
+            });
+            last = writer.WriteAsync(Insert("9"));
+            await Eventually.UntilAsync(() => db.Database.WriteTurns.Waiting == 1, "the decision writer waiting for its turn");
+        }
+
+        Assert.Equal(1, await first);
+        Assert.Equal(1, await last);
+        var error = await Assert.ThrowsAsync<SqliteException>(() => duplicate);
+        Assert.Equal(19, error.SqliteErrorCode); // SQLITE_CONSTRAINT
+        var stored = await StoredAsync(db.Database);
+        Assert.Equal([7L, 9L], stored);
+        Assert.Equal(1, writer.Commits);
+    }
+
+    [Fact]
+    public async Task A_failed_commit_fails_every_write_of_the_batch_and_stores_none()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        await using var writer = new DecisionWriter(db.Database);
+        var failNext = true;
+        writer.BeforeCommit = _ => failNext ? throw new SqliteException("disk I/O error (injected)", 10) : Task.CompletedTask;
+
+        Task<int>[] writes;
+        using (await db.Database.WriteTurns.EnterAsync(webhooks: true))
+        {
+            writes = [writer.WriteAsync(Insert("1")), writer.WriteAsync(Insert("2"))];
+            await Eventually.UntilAsync(() => db.Database.WriteTurns.Waiting == 1, "the decision writer waiting for its turn");
+        }
+
+        foreach (var write in writes)
+        {
+            await Assert.ThrowsAsync<SqliteException>(() => write);
+        }
+
+        Assert.Empty(await StoredAsync(db.Database));
+        Assert.Equal(0, writer.Commits);
+
+        // The writer goes on: the next batch commits.
+        failNext = false;
+        Assert.Equal(1, await writer.WriteAsync(Insert("3")));
+        var stored = await StoredAsync(db.Database);
+        Assert.Equal([3L], stored);
+    }
+
+    [Fact]
+    public async Task When_both_wait_the_webhook_writer_gets_the_turn_before_the_background_writer()
+    {
+        var turns = new WriteTurns();
+        var order = new List<string>();
+        Task background, webhooks;
+        using (await turns.EnterAsync(webhooks: false))
+        {
+            background = EnterAndRecordAsync(turns, webhooks: false, "background", order);
+            await Eventually.UntilAsync(() => turns.Waiting == 1, "the background writer waiting");
+            webhooks = EnterAndRecordAsync(turns, webhooks: true, "webhooks", order);
+            await Eventually.UntilAsync(() => turns.Waiting == 2, "both writers waiting");
+        }
+
+        await Task.WhenAll(background, webhooks);
+        Assert.Equal(["webhooks", "background"], order);
+    }
+
+    private static async Task EnterAndRecordAsync(WriteTurns turns, bool webhooks, string name, List<string> order)
+    {
+        using (await turns.EnterAsync(webhooks))
+        {
+            lock (order)
+            {
+                order.Add(name);
+            }
+        }
+    }
+}
