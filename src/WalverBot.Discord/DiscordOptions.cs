@@ -17,4 +17,10 @@ public sealed class DiscordOptions
 
     /// <summary>The shard ids this process runs; empty runs all of them (0 … ShardCount-1).</summary>
     public List<int> ShardIds { get; set; } = [];
+
+    /// <summary>
+    /// Keep every member of the bot's guilds in memory (filled over the gateway, about 100 bytes a member) so lookups
+    /// need no REST search; false looks members up on Discord every time (for a host short of memory).
+    /// </summary>
+    public bool MemberDirectory { get; set; } = true;
 }
