@@ -23,6 +23,9 @@ internal sealed class FakeGatewaySession(string id, DateTimeOffset created)
 
     /// <summary>[shard_id, num_shards] from the IDENTIFY that started the session.</summary>
     public JsonArray? Shard { get; init; }
+
+    /// <summary>When each guild's whole member list was last requested on this session (op 8, query "" and limit 0).</summary>
+    public Dictionary<string, DateTimeOffset> AllMembersRequested { get; } = [];
 }
 
 /// <summary>
@@ -378,6 +381,38 @@ internal sealed class FakeGatewaySessions(FakeDiscordServer discord, FakeGateway
             return;
         }
 
+        var nonce = d["nonce"] is JsonValue n && n.TryGetValue(out string? text) && Encoding.UTF8.GetByteCount(text) <= 32 ? text : null;
+        if (hasQuery && d["query"]!.GetValue<string>().Length == 0 && d["limit"]!.GetValue<int>() == 0)
+        {
+            // Docs (change log 2025-08-14, "Introducing Rate Limit When Requesting All Guild Members"): one request for
+            // all members per guild per session every 30 seconds; a request past that gets a RATE_LIMITED dispatch.
+            var now = _time.GetUtcNow();
+            TimeSpan? wait = null;
+            lock (_recorder.Gate)
+            {
+                if (session.AllMembersRequested.TryGetValue(guildId, out var last) && now - last < AllMembersInterval)
+                {
+                    wait = last + AllMembersInterval - now;
+                }
+                else
+                {
+                    session.AllMembersRequested[guildId] = now;
+                }
+            }
+
+            if (wait is { } retryAfter)
+            {
+                _recorder.CountAllMembersRateLimited();
+                await DispatchGatedAsync(session, "RATE_LIMITED", new JsonObject
+                {
+                    ["opcode"] = 8,
+                    ["retry_after"] = Math.Round(retryAfter.TotalSeconds, 3),
+                    ["meta"] = new JsonObject { ["guild_id"] = guildId, ["nonce"] = nonce },
+                }).ConfigureAwait(false);
+                return;
+            }
+        }
+
         List<FakeMember> found;
         List<string> notFound = [];
         if (hasQuery)
@@ -397,7 +432,6 @@ internal sealed class FakeGatewaySessions(FakeDiscordServer discord, FakeGateway
             notFound = [.. wanted.Where(id => found.All(m => m.UserId != id))];
         }
 
-        var nonce = d["nonce"] is JsonValue n && n.TryGetValue(out string? text) && Encoding.UTF8.GetByteCount(text) <= 32 ? text : null;
         var chunks = found.Chunk(1000).ToList();
         if (chunks.Count == 0)
         {
@@ -428,6 +462,21 @@ internal sealed class FakeGatewaySessions(FakeDiscordServer discord, FakeGateway
 
                 await DispatchToSessionAsync(session, "GUILD_MEMBERS_CHUNK", chunk, 1).ConfigureAwait(false);
             }
+        }
+        finally
+        {
+            _dispatchGate.Release();
+        }
+    }
+
+    private static readonly TimeSpan AllMembersInterval = TimeSpan.FromSeconds(30);
+
+    private async Task DispatchGatedAsync(FakeGatewaySession session, string eventName, JsonObject data)
+    {
+        await _dispatchGate.WaitAsync(_stopping).ConfigureAwait(false);
+        try
+        {
+            await DispatchToSessionAsync(session, eventName, data, 1).ConfigureAwait(false);
         }
         finally
         {
