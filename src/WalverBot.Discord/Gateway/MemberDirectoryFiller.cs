@@ -26,7 +26,8 @@ internal sealed class MemberDirectoryFiller(
     internal static readonly TimeSpan PerGuildInterval = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<int, SemaphoreSlim> _shardTurns = new();
-    private readonly ConcurrentDictionary<ulong, DateTimeOffset> _lastRequest = new();
+    // Per guild and session: Discord's limit is "per guild per session", and a new session needs a fresh fill at once.
+    private readonly ConcurrentDictionary<(ulong Guild, string? Session), DateTimeOffset> _lastRequest = new();
 
     /// <summary>A fill that receives no chunk for this long is given up and asked again.</summary>
     internal TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -90,7 +91,8 @@ internal sealed class MemberDirectoryFiller(
         await turn.WaitAsync(cancellationToken);
         try
         {
-            if (_lastRequest.TryGetValue(guildId, out var last) && last + PerGuildInterval - time.GetUtcNow() is { } wait && wait > TimeSpan.Zero)
+            var key = (guildId, shard.SessionId);
+            if (_lastRequest.TryGetValue(key, out var last) && last + PerGuildInterval - time.GetUtcNow() is { } wait && wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, time, cancellationToken);
             }
@@ -101,7 +103,17 @@ internal sealed class MemberDirectoryFiller(
                 return;
             }
 
-            _lastRequest[guildId] = time.GetUtcNow();
+            var now = time.GetUtcNow();
+            _lastRequest[(guildId, shard.SessionId)] = now;
+            if (_lastRequest.Count > 1024)
+            {
+                // Entries of past sessions and long-past requests limit nothing any more.
+                foreach (var old in _lastRequest.Where(e => now - e.Value >= PerGuildInterval).ToList())
+                {
+                    _lastRequest.TryRemove(old.Key, out _);
+                }
+            }
+
             var payload = JsonSerializer.Serialize(
                 new GatewayCommand<RequestGuildMembersData>(OpRequestGuildMembers, new RequestGuildMembersData(guildId, nonce, Query: "", Limit: 0)),
                 DiscordJsonContext.Default.GatewayCommandRequestGuildMembersData);
