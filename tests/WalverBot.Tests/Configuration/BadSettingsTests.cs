@@ -23,6 +23,7 @@ public sealed partial class BadSettingsTests
         { "Discord__ShardIds__0", "x", "Discord:ShardIds:0", "whole number" },
         { "Discord__ShardIds", "1", "Discord:ShardIds", "Discord:ShardIds:0" },
         { "Discord__CommandGuildIds__0", "notanid", "Discord:CommandGuildIds:0", "Discord id" },
+        { "Discord__MemberDirectory", "yes", "Discord:MemberDirectory", "true or false" },
         { "Walver__ApiKey", "key with spaces", "Walver:ApiKey", "without spaces" },
         { "Walver__BaseUrl", "walver.io", "Walver:BaseUrl", "absolute http(s) URL" },
         { "Walver__AttemptTimeout", "10s", "Walver:AttemptTimeout", "e.g. 00:00:10" },
