@@ -87,8 +87,9 @@ public sealed class BotUnderTest : IAsyncDisposable
                     return (new BotUnderTest(process, baseUrl), clock.Elapsed);
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet, or a loaded machine took longer than the probe's 1 s: ask again.
             }
 
             if (process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(60))
