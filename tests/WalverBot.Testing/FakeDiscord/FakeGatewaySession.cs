@@ -172,6 +172,11 @@ internal sealed class FakeGatewaySessions(FakeDiscordServer discord, FakeGateway
             case 6:
                 await OnResumeAsync(connection, payload["d"] as JsonObject).ConfigureAwait(false);
                 break;
+            case 8 when connection.Session is not null && IsAllMembers(payload["d"] as JsonObject):
+                // A whole member list can be a thousand chunks; Discord keeps reading (and acknowledging) heartbeats
+                // while it sends them, so the answer must not hold up this connection's receive loop.
+                _ = AnswerInBackgroundAsync(connection, (JsonObject)payload["d"]!);
+                break;
             case 8 when connection.Session is not null:
                 await OnRequestGuildMembersAsync(connection, payload["d"] as JsonObject).ConfigureAwait(false);
                 break;
@@ -470,6 +475,23 @@ internal sealed class FakeGatewaySessions(FakeDiscordServer discord, FakeGateway
     }
 
     private static readonly TimeSpan AllMembersInterval = TimeSpan.FromSeconds(30);
+
+    private static bool IsAllMembers(JsonObject? d) =>
+        d?["query"] is JsonValue q && q.TryGetValue(out string? query) && query.Length == 0
+        && d["limit"] is JsonValue l && l.TryGetValue(out int limit) && limit == 0;
+
+    private async Task AnswerInBackgroundAsync(FakeGatewayConnection connection, JsonObject d)
+    {
+        try
+        {
+            await Task.Yield();
+            await OnRequestGuildMembersAsync(connection, d).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or WebSocketException or IOException)
+        {
+            // The fake is stopping or the connection is gone: the answer is simply not sent, as on a dropped connection.
+        }
+    }
 
     private async Task DispatchGatedAsync(FakeGatewaySession session, string eventName, JsonObject data)
     {
