@@ -81,6 +81,9 @@ internal sealed class MemberDirectory : IMemberDirectory
     // A guild whose members hold more distinct role sets than this stops interning new ones (each then keeps its own).
     private const int MaxInternedRoleSets = 50_000;
 
+    // Members in a completed fill above which its garbage is handed back to the OS at once.
+    private const int LargeFill = 100_000;
+
     private readonly ConcurrentDictionary<ulong, GuildMembers> _guilds = new();
     private readonly Channel<ulong> _wanted = Channel.CreateUnbounded<ulong>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TimeProvider _time;
@@ -371,6 +374,13 @@ internal sealed class MemberDirectory : IMemberDirectory
         _logger.LogInformation("Member directory of guild {GuildId} is complete: {Members} members in {Chunks} chunk(s), {Elapsed:0.0} s after the request",
             chunk.GuildId, members, chunk.ChunkCount, _time.GetElapsedTime(completed.Started).TotalSeconds);
         completed.End(FillOutcome.Completed);
+        if (members >= LargeFill)
+        {
+            // A big fill leaves hundreds of MB of parsed chunks behind in a heap the GC keeps for reuse; one compacting
+            // collection hands it back to the OS, so the process's RSS is the directory, not the fill's garbage.
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
     }
 
     private void Change(ulong guildId, ulong userId, Action<GuildMembers> change)
