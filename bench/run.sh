@@ -2,7 +2,8 @@
 # Runs WalverBot's benchmarks (not part of `dotnet test`): the real bot process, Release build, against the fake
 # Discord on loopback. Arguments go to the bench: all (default) | startup | memory | accept | wrk | e2e | ratelimit,
 # recheck (not in all; needs anvil: --wallets N, --runs N, --loaded-runs N), surge (not in all; minutes: --surge N,
-# --role-limit N, --global-limit N, --post-within S, --burst-seconds S, --guilds N, --per-guild N),
+# --role-limit N, --global-limit N, --post-within S, --burst-seconds S, --guilds N, --per-guild N), directory (not in all: --members N,
+# default 1000000),
 # --seconds N (per accept run, default 10), --connections N (default 16).
 set -euo pipefail
 cd "$(dirname "$0")/.."

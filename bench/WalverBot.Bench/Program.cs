@@ -36,6 +36,8 @@ try
             TimeSpan.FromSeconds(Option("--post-within", 60)), 0, connections, folder, Line);
     }
     // Not in "all": it needs anvil (npm ci --prefix tools/chain) and takes minutes.
+    // Not in "all": seeding a million members into the fake takes a while and gigabytes of the bench's own memory.
+    if (which is "directory") await DirectoryAsync(Option("--members", 1_000_000));
     if (which is "recheck") await RecheckBench.RunAsync(Option("--wallets", 100_000), Option("--runs", 3), Option("--loaded-runs", 0), folder, Line);
 }
 finally
@@ -78,6 +80,54 @@ async Task MemoryAsync()
             Line($"memory ({label}): idle RSS {idle / 1048576.0:0.0} MB; after 5 s of webhook load and 5 s rest {bot.RssBytes() / 1048576.0:0.0} MB — target idle < 120 MB");
         }
     }
+}
+
+async Task DirectoryAsync(int members)
+{
+    // The member directory of one guild with `members` members, filled over the fake gateway (op 8, 1000 per chunk):
+    // process start → the directory complete (from /metrics), and RSS with the directory on and off.
+    var seeding = Stopwatch.StartNew();
+    await using var fakes = await Fakes.StartAsync(members);
+    Line($"directory: fake guild seeded with {members:N0} members in {seeding.Elapsed.TotalSeconds:0.0} s");
+    var rss = new Dictionary<bool, double>();
+    foreach (var on in new[] { true, false })
+    {
+        var extra = new Dictionary<string, string> { ["Discord__MemberDirectory"] = on ? "true" : "false" };
+        var clock = Stopwatch.StartNew();
+        var (bot, _) = await BotUnderTest.StartAsync(fakes.Discord, Database($"directory{on}"), extra);
+        await using (bot)
+        {
+            using var http = new HttpClient();
+            var complete = TimeSpan.Zero;
+            while (on)
+            {
+                var metrics = await http.GetStringAsync($"{bot.BaseUrl}/metrics");
+                if (metrics.Split('\n').Any(l => l.StartsWith("walverbot_discord_member_directory_guilds{", StringComparison.Ordinal)
+                    && l.Contains("state=\"complete\"", StringComparison.Ordinal)
+                    && double.TryParse(l[(l.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture, out var value) && value >= 1))
+                {
+                    complete = clock.Elapsed;
+                    break;
+                }
+
+                if (clock.Elapsed > TimeSpan.FromMinutes(15))
+                {
+                    throw new TimeoutException("the member directory did not complete within 15 minutes");
+                }
+
+                await Task.Delay(250);
+            }
+
+            var atComplete = bot.RssBytes();
+            await Task.Delay(TimeSpan.FromSeconds(on ? 10 : 15)); // the chunks' garbage collected, the gateway idle
+            rss[on] = bot.RssBytes();
+            Line(on
+                ? $"directory on: process start → directory complete {complete.TotalSeconds:0.0} s; RSS at completion {atComplete / 1048576.0:0.0} MB, 10 s later {rss[on] / 1048576.0:0.0} MB — target < 250 MB"
+                : $"directory off: RSS 15 s after start {rss[on] / 1048576.0:0.0} MB");
+        }
+    }
+
+    Line($"directory: {(rss[true] - rss[false]) / members:0} bytes per member (RSS on − off, ÷ {members:N0})");
 }
 
 async Task AcceptanceAsync()

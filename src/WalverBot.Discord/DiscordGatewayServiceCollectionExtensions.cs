@@ -24,6 +24,8 @@ public static class DiscordGatewayServiceCollectionExtensions
         services.TryAddSingleton<IGatewayStatus>(sp => sp.GetRequiredService<GatewayStatus>());
         services.TryAddSingleton<GuildCache>();
         services.TryAddSingleton<IGuildCache>(sp => sp.GetRequiredService<GuildCache>());
+        services.TryAddSingleton<MemberDirectory>();
+        services.TryAddSingleton<IMemberDirectory>(sp => sp.GetRequiredService<MemberDirectory>());
         services.TryAddSingleton<GatewayEventDispatcher>();
         services.AddMetrics();
         services.TryAddSingleton<GatewayShardMetrics>();
@@ -33,6 +35,7 @@ public static class DiscordGatewayServiceCollectionExtensions
         services.TryAddSingleton<IGatewayProbe, GatewayProbe>();
         services.AddGatewayEventHandler<GuildMembersChunkHandler>();
         services.AddHostedService<GatewayHostedService>();
+        services.AddHostedService<MemberDirectoryFiller>();
         return services;
     }
 

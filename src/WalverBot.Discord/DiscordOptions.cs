@@ -23,4 +23,10 @@ public sealed class DiscordOptions
     /// global limit is 50 per second per bot token, so N processes on one token each get 50/N.
     /// </summary>
     public int GlobalRateLimit { get; set; } = 50;
+
+    /// <summary>
+    /// Keep every member of the bot's guilds in memory (filled over the gateway, about 100 bytes a member) so lookups
+    /// need no REST search; false looks members up on Discord every time (for a host short of memory).
+    /// </summary>
+    public bool MemberDirectory { get; set; } = true;
 }

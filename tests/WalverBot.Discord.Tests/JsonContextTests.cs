@@ -61,6 +61,7 @@ public class JsonContextTests
             "GUILD_MEMBER_ADD" or "GUILD_MEMBER_UPDATE" => DiscordJsonContext.Default.GuildMemberData,
             "GUILD_MEMBER_REMOVE" => DiscordJsonContext.Default.GuildMemberRemoveData,
             "GUILD_MEMBERS_CHUNK" => DiscordJsonContext.Default.GuildMembersChunkData,
+            "RATE_LIMITED" => DiscordJsonContext.Default.RateLimitedData,
             "INTERACTION_CREATE" => DiscordJsonContext.Default.InteractionCreateData,
             _ => throw new InvalidOperationException($"fixture {eventName} has no payload type: add it here and to DiscordJsonContext"),
         };

@@ -40,6 +40,7 @@ internal sealed class GatewayEventDispatcher : IGatewayDispatchTarget
 {
     private readonly IServiceScopeFactory _scopes;
     private readonly GuildCache _cache;
+    private readonly MemberDirectory? _directory;
     private readonly ILogger _logger;
     private readonly Lane[] _guildLanes;
     private readonly Lane[] _interactionLanes;
@@ -47,8 +48,9 @@ internal sealed class GatewayEventDispatcher : IGatewayDispatchTarget
     private readonly CancellationTokenSource _abort = new();
     private int _inFlight;
 
-    public GatewayEventDispatcher(IServiceScopeFactory scopes, GuildCache cache, ILogger<GatewayEventDispatcher> logger, GatewayDispatchOptions? options = null)
+    public GatewayEventDispatcher(IServiceScopeFactory scopes, GuildCache cache, ILogger<GatewayEventDispatcher> logger, GatewayDispatchOptions? options = null, MemberDirectory? directory = null)
     {
+        _directory = directory;
         options ??= new GatewayDispatchOptions();
         _scopes = scopes;
         _cache = cache;
@@ -87,6 +89,7 @@ internal sealed class GatewayEventDispatcher : IGatewayDispatchTarget
 
         gatewayEvent = gatewayEvent with { ShardId = shardId };
         _cache.Apply(gatewayEvent);
+        _directory?.Apply(gatewayEvent);
         try
         {
             await LaneFor(gatewayEvent).Writer.WriteAsync(gatewayEvent, _abort.Token);

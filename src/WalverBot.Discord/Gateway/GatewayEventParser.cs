@@ -31,6 +31,9 @@ internal static class GatewayEventParser
         "INTERACTION_CREATE" => new InteractionCreateEvent(ToInteraction(Read(d, Json.InteractionCreateData))),
         "GUILD_MEMBERS_CHUNK" => Map(Read(d, Json.GuildMembersChunkData), c =>
             new GuildMembersChunkEvent(c.GuildId, c.Members ?? [], c.ChunkIndex, c.ChunkCount, c.NotFound ?? [], c.Nonce)),
+        // Docs (events/gateway-events#rate-limited): retry_after is in seconds; a negative or absurd value waits the documented 30 s.
+        "RATE_LIMITED" => Map(Read(d, Json.RateLimitedData), r => new GatewayRateLimitedEvent(
+            r.Opcode, double.IsFinite(r.RetryAfter) && r.RetryAfter is >= 0 and <= 3600 ? TimeSpan.FromSeconds(r.RetryAfter) : TimeSpan.FromSeconds(30), r.Meta?.GuildId, r.Meta?.Nonce)),
         _ => null,
     };
 

@@ -90,6 +90,9 @@ internal sealed class GatewayShard
 
     public int ShardId => _settings.ShardId;
 
+    /// <summary>The current session's id (kept across resumes), or null before READY and after the session ended.</summary>
+    internal string? SessionId => Volatile.Read(ref _sessionId);
+
     /// <summary>
     /// Sends a payload on the current session, paced by the connection's send limit; false when the shard has
     /// no ready session (connecting, resuming, or between sessions), so nothing was sent.

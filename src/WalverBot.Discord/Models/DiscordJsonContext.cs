@@ -46,5 +46,6 @@ namespace WalverBot.Discord.Models;
 [JsonSerializable(typeof(GuildMemberData))]
 [JsonSerializable(typeof(GuildMemberRemoveData))]
 [JsonSerializable(typeof(GuildMembersChunkData))]
+[JsonSerializable(typeof(RateLimitedData))]
 [JsonSerializable(typeof(InteractionCreateData))]
 internal sealed partial class DiscordJsonContext : JsonSerializerContext;

@@ -75,3 +75,14 @@ public sealed record InteractionCreateEvent(Interaction Interaction) : GatewayEv
 public sealed record GuildMembersChunkEvent(
     ulong GuildId, IReadOnlyList<GuildMember> Members, int ChunkIndex, int ChunkCount, IReadOnlyList<ulong> NotFound, string? Nonce)
     : GatewayEvent;
+
+/// <summary>
+/// RATE_LIMITED: Discord refused a gateway request for its rate limit
+/// (https://discord.com/developers/docs/events/gateway-events#rate-limited). For Request Guild Members (op 8) the
+/// metadata names the guild and the request's nonce.
+/// </summary>
+/// <param name="Opcode">The opcode of the refused request (8 for Request Guild Members).</param>
+/// <param name="RetryAfter">How long to wait before sending it again.</param>
+/// <param name="GuildId">The guild of a refused op 8, when Discord says.</param>
+/// <param name="Nonce">The nonce of a refused op 8, when it had one.</param>
+public sealed record GatewayRateLimitedEvent(int Opcode, TimeSpan RetryAfter, ulong? GuildId, string? Nonce) : GatewayEvent;

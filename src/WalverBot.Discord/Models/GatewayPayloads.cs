@@ -90,6 +90,12 @@ internal sealed record GuildMembersChunkData(
     IReadOnlyList<ulong>? NotFound = null,
     string? Nonce = null);
 
+/// <summary>RATE_LIMITED's data: the refused opcode, seconds to wait and, for op 8, the guild and nonce.</summary>
+internal sealed record RateLimitedData([property: JsonRequired] int Opcode, [property: JsonRequired] double RetryAfter, RateLimitedMeta? Meta = null);
+
+/// <summary>RATE_LIMITED's <c>meta</c> for Request Guild Members.</summary>
+internal sealed record RateLimitedMeta(ulong? GuildId = null, string? Nonce = null);
+
 /// <summary>INTERACTION_CREATE's data (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object).</summary>
 internal sealed record InteractionCreateData(
     [property: JsonRequired] ulong Id,

@@ -10,8 +10,13 @@ namespace WalverBot.Members;
 /// it comes back full without the exact username, the gateway's Request Guild Members with the same prefix
 /// (usernames only, at most 100) is asked too. When both are full, the answer is <see cref="MemberMatcher.Result.Unresolved"/>:
 /// the member may well be in the server, so the caller must say so rather than wait silently.
+/// The gateway's member directory comes first: once a guild's directory is complete, a member it holds costs no
+/// request at all (and carries its roles, so a role already held costs none either). Discord is asked only while the
+/// directory is incomplete (filling after a new session) or turned off, and for a member it does not hold (one who joined
+/// during a gap between sessions); then as above, and a pending grant when Discord does not know the member either.
 /// </summary>
-public sealed class MemberResolver(IDiscordRestClient discord, IGuildMemberRequests gateway, ILogger<MemberResolver> logger)
+public sealed class MemberResolver(
+    IDiscordRestClient discord, IGuildMemberRequests gateway, IMemberDirectory directory, Operations.BotMetrics metrics, ILogger<MemberResolver> logger)
 {
     /// <summary>Docs (resources/guild#search-guild-members): limit 1-1000.</summary>
     public const int SearchLimit = 1000;
@@ -21,6 +26,13 @@ public sealed class MemberResolver(IDiscordRestClient discord, IGuildMemberReque
 
     public async Task<MemberMatcher.Result> ResolveAsync(ulong guildId, MemberQuery query, CancellationToken cancellationToken)
     {
+        if (FromDirectory(guildId, query) is { } known)
+        {
+            metrics.MemberLookedUp("directory");
+            return known;
+        }
+
+        metrics.MemberLookedUp(directory.Enabled && directory.IsComplete(guildId) ? "discord_unknown_to_directory" : "discord");
         switch (query)
         {
             case MemberQuery.ById byId:
@@ -30,6 +42,22 @@ public sealed class MemberResolver(IDiscordRestClient discord, IGuildMemberReque
                 return await ResolveUsernameAsync(guildId, byName, cancellationToken);
             default:
                 throw new ArgumentOutOfRangeException(nameof(query));
+        }
+    }
+
+    /// <summary>The directory's answer when it is complete for the guild and holds the member (or several of that name); else null.</summary>
+    private MemberMatcher.Result? FromDirectory(ulong guildId, MemberQuery query)
+    {
+        switch (query)
+        {
+            case MemberQuery.ById byId when directory.TryGetMember(guildId, byId.UserId, out var member) && member is not null:
+                return new MemberMatcher.Result.Found(member);
+            case MemberQuery.ByUsername byName when directory.TryFindByUsername(guildId, byName.Username, out var candidates):
+                // The same exactness rules as for Discord's search results (same username, legacy discriminator).
+                var match = MemberMatcher.Match(byName, candidates);
+                return match is MemberMatcher.Result.NotFound ? null : match;
+            default:
+                return null;
         }
     }
 

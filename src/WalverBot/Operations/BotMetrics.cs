@@ -17,6 +17,7 @@ public sealed class BotMetrics
     private readonly Counter<long> _decisions;
     private readonly Histogram<double> _grantLatency;
     private readonly Histogram<double> _processing;
+    private readonly Counter<long> _memberLookups;
 
     public BotMetrics(IMeterFactory meterFactory)
     {
@@ -26,6 +27,7 @@ public sealed class BotMetrics
         _decisions = Meter.CreateCounter<long>("walverbot.decisions", "{decision}", "Decisions written to the decision log, by outcome (the reason's category).");
         _grantLatency = Meter.CreateHistogram<double>("walverbot.grant.latency", "s", "From webhook accepted to role granted and recorded.");
         _processing = Meter.CreateHistogram<double>("walverbot.grant.processing.duration", "s", "Time the worker spends on one inbox event.");
+        _memberLookups = Meter.CreateCounter<long>("walverbot.member.lookups", "{lookup}", "Member lookups of the grant worker, by where the answer came from.");
     }
 
     public Meter Meter { get; }
@@ -46,6 +48,9 @@ public sealed class BotMetrics
     public void NotGranted(string status) => EventFinished(status == EventStatus.Done ? "refused" : status);
 
     public void Decided(string outcome) => _decisions.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    /// <summary>A member looked up from <paramref name="source"/>: directory, discord (directory incomplete or off) or discord_unknown_to_directory.</summary>
+    public void MemberLookedUp(string source) => _memberLookups.Add(1, new KeyValuePair<string, object?>("source", source));
 
     public void Processed(TimeSpan elapsed) => _processing.Record(elapsed.TotalSeconds);
 

@@ -31,6 +31,14 @@ public class GatewayEventParserTests
     }
 
     [Fact]
+    public void Rate_limited_keeps_the_opcode_the_wait_and_the_guild_and_nonce_of_an_op_8()
+    {
+        var limited = Assert.IsType<GatewayRateLimitedEvent>(GatewayEventParser.Parse("RATE_LIMITED", Samples.Data("RATE_LIMITED")));
+
+        Assert.Equal(new GatewayRateLimitedEvent(8, TimeSpan.FromSeconds(27.5), 197038439483310086UL, "9f2c4e1a7b3d4c5e8f9a0b1c2d3e4f50"), limited);
+    }
+
+    [Fact]
     public void Guild_create_has_roles_channels_and_members()
     {
         var guild = Assert.IsType<GuildCreateEvent>(GatewayEventParser.Parse("GUILD_CREATE", Samples.Data("GUILD_CREATE"))).Guild;

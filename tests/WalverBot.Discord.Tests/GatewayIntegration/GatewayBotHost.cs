@@ -53,7 +53,8 @@ internal sealed class GatewayWorld : IAsyncDisposable
     public IGuildCache Cache => Host.Services.GetRequiredService<IGuildCache>();
 
     public static async Task<GatewayWorld> StartAsync(
-        Action<IServiceCollection>? configure = null, Action<FakeGatewayOptions>? gatewayOptions = null, Action<FakeDiscordServer>? seed = null)
+        Action<IServiceCollection>? configure = null, Action<FakeGatewayOptions>? gatewayOptions = null, Action<FakeDiscordServer>? seed = null,
+        bool memberDirectory = false)
     {
         var discord = await FakeDiscordServer.StartAsync();
         discord.AddGuild(GuildId, "Integration guild");
@@ -74,6 +75,8 @@ internal sealed class GatewayWorld : IAsyncDisposable
         {
             o.Token = discord.Token;
             o.ApiBaseUrl = discord.ApiBaseUrl;
+            // Off unless asked for: these tests count the session's dispatches and op 8 requests one by one.
+            o.MemberDirectory = memberDirectory;
         });
         builder.Services.AddDiscord(o => o.Intents = GatewayIntents.Guilds | GatewayIntents.GuildMembers);
         builder.Services.AddSingleton<IGatewayEventHandler<GuildMemberAddEvent>>(world.Events);

@@ -6,11 +6,11 @@ namespace WalverBot.Testing.FakeDiscord;
 /// <summary>Discord's wire shapes (snake_case, snowflakes as strings), built by hand so they do not depend on our client's models.</summary>
 internal static class FakeDiscordJson
 {
-    public static JsonObject User(string id, string username, string? globalName, bool bot) => new()
+    public static JsonObject User(string id, string username, string? globalName, bool bot, string discriminator = "0") => new()
     {
         ["id"] = id,
         ["username"] = username,
-        ["discriminator"] = "0",
+        ["discriminator"] = discriminator,
         ["global_name"] = globalName,
         ["avatar"] = null,
         ["bot"] = bot ? true : null,
@@ -34,7 +34,7 @@ internal static class FakeDiscordJson
 
     public static JsonObject Member(FakeMember member) => new()
     {
-        ["user"] = User(member.UserId, member.Username, member.GlobalName, member.Bot),
+        ["user"] = User(member.UserId, member.Username, member.GlobalName, member.Bot, member.Discriminator),
         ["nick"] = member.Nick,
         ["avatar"] = null,
         ["roles"] = new JsonArray([.. member.Roles.Select(r => (JsonNode)JsonValue.Create(r))]),

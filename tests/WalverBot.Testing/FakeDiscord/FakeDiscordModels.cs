@@ -16,6 +16,9 @@ public sealed record FakeMember(string UserId, string Username)
 
     public bool Bot { get; init; }
 
+    /// <summary>"0" for migrated accounts (unique usernames); four digits for a legacy account not yet migrated.</summary>
+    public string Discriminator { get; init; } = "0";
+
     public DateTimeOffset JoinedAt { get; init; } = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
 }
 

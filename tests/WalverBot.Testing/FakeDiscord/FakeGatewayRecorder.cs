@@ -15,6 +15,7 @@ internal sealed class FakeGatewayRecorder
     private int _readyCount;
     private int _resumedCount;
     private int _identifiesRefused;
+    private int _allMembersRateLimited;
 
     /// <summary>Guards the records, the sessions and every connection's state.</summary>
     public Lock Gate { get; } = new();
@@ -44,6 +45,8 @@ internal sealed class FakeGatewayRecorder
     public int ResumedCount => Volatile.Read(ref _resumedCount);
 
     public int IdentifiesRefused => Volatile.Read(ref _identifiesRefused);
+
+    public int AllMembersRateLimited => Volatile.Read(ref _allMembersRateLimited);
 
     public FakeGatewayConnection AddConnection(WebSocket socket, HttpContext context, string path)
     {
@@ -79,6 +82,8 @@ internal sealed class FakeGatewayRecorder
     public void CountResumed() => Count(ref _resumedCount);
 
     public void CountRefusedIdentify() => Count(ref _identifiesRefused);
+
+    public void CountAllMembersRateLimited() => Count(ref _allMembersRateLimited);
 
     private void Count(ref int counter)
     {

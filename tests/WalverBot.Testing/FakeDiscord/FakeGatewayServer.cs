@@ -157,8 +157,15 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     /// <summary>IDENTIFYs answered with op 9 because they came within 5 s of the previous session start (max_concurrency 1).</summary>
     public int IdentifiesRefused => _recorder.IdentifiesRefused;
 
+    /// <summary>Requests for a guild's whole member list answered RATE_LIMITED (a second one within 30 s on a session).</summary>
+    public int AllMembersRateLimited => _recorder.AllMembersRateLimited;
+
     /// <summary>Session ids handed out in READY, oldest first.</summary>
     public IReadOnlyList<string> SessionIds => _sessions.SessionIds;
+
+    /// <summary>The requests for a guild's whole member list (op 8 with query "" and limit 0).</summary>
+    public IReadOnlyList<FakeGatewayMemberRequest> AllMembersRequests =>
+        [.. MemberRequests.Where(r => r.Query == "" && r.Data["limit"] is JsonValue l && l.TryGetValue(out int limit) && limit == 0)];
 
     public Task WaitForMemberRequestsAsync(int count, TimeSpan? timeout = null) =>
         WaitUntilAsync(g => g.MemberRequests.Count >= count, timeout, $"{count} Request Guild Members");

@@ -23,6 +23,9 @@ internal sealed class FakeGatewaySession(string id, DateTimeOffset created)
 
     /// <summary>[shard_id, num_shards] from the IDENTIFY that started the session.</summary>
     public JsonArray? Shard { get; init; }
+
+    /// <summary>When each guild's whole member list was last requested on this session (op 8, query "" and limit 0).</summary>
+    public Dictionary<string, DateTimeOffset> AllMembersRequested { get; } = [];
 }
 
 /// <summary>
@@ -168,6 +171,11 @@ internal sealed class FakeGatewaySessions(FakeDiscordServer discord, FakeGateway
                 break;
             case 6:
                 await OnResumeAsync(connection, payload["d"] as JsonObject).ConfigureAwait(false);
+                break;
+            case 8 when connection.Session is not null && IsAllMembers(payload["d"] as JsonObject):
+                // A whole member list can be a thousand chunks; Discord keeps reading (and acknowledging) heartbeats
+                // while it sends them, so the answer must not hold up this connection's receive loop.
+                _ = AnswerInBackgroundAsync(connection, (JsonObject)payload["d"]!);
                 break;
             case 8 when connection.Session is not null:
                 await OnRequestGuildMembersAsync(connection, payload["d"] as JsonObject).ConfigureAwait(false);
@@ -378,6 +386,38 @@ internal sealed class FakeGatewaySessions(FakeDiscordServer discord, FakeGateway
             return;
         }
 
+        var nonce = d["nonce"] is JsonValue n && n.TryGetValue(out string? text) && Encoding.UTF8.GetByteCount(text) <= 32 ? text : null;
+        if (hasQuery && d["query"]!.GetValue<string>().Length == 0 && d["limit"]!.GetValue<int>() == 0)
+        {
+            // Docs (change log 2025-08-14, "Introducing Rate Limit When Requesting All Guild Members"): one request for
+            // all members per guild per session every 30 seconds; a request past that gets a RATE_LIMITED dispatch.
+            var now = _time.GetUtcNow();
+            TimeSpan? wait = null;
+            lock (_recorder.Gate)
+            {
+                if (session.AllMembersRequested.TryGetValue(guildId, out var last) && now - last < AllMembersInterval)
+                {
+                    wait = last + AllMembersInterval - now;
+                }
+                else
+                {
+                    session.AllMembersRequested[guildId] = now;
+                }
+            }
+
+            if (wait is { } retryAfter)
+            {
+                _recorder.CountAllMembersRateLimited();
+                await DispatchGatedAsync(session, "RATE_LIMITED", new JsonObject
+                {
+                    ["opcode"] = 8,
+                    ["retry_after"] = Math.Round(retryAfter.TotalSeconds, 3),
+                    ["meta"] = new JsonObject { ["guild_id"] = guildId, ["nonce"] = nonce },
+                }).ConfigureAwait(false);
+                return;
+            }
+        }
+
         List<FakeMember> found;
         List<string> notFound = [];
         if (hasQuery)
@@ -397,7 +437,6 @@ internal sealed class FakeGatewaySessions(FakeDiscordServer discord, FakeGateway
             notFound = [.. wanted.Where(id => found.All(m => m.UserId != id))];
         }
 
-        var nonce = d["nonce"] is JsonValue n && n.TryGetValue(out string? text) && Encoding.UTF8.GetByteCount(text) <= 32 ? text : null;
         var chunks = found.Chunk(1000).ToList();
         if (chunks.Count == 0)
         {
@@ -428,6 +467,38 @@ internal sealed class FakeGatewaySessions(FakeDiscordServer discord, FakeGateway
 
                 await DispatchToSessionAsync(session, "GUILD_MEMBERS_CHUNK", chunk, 1).ConfigureAwait(false);
             }
+        }
+        finally
+        {
+            _dispatchGate.Release();
+        }
+    }
+
+    private static readonly TimeSpan AllMembersInterval = TimeSpan.FromSeconds(30);
+
+    private static bool IsAllMembers(JsonObject? d) =>
+        d?["query"] is JsonValue q && q.TryGetValue(out string? query) && query.Length == 0
+        && d["limit"] is JsonValue l && l.TryGetValue(out int limit) && limit == 0;
+
+    private async Task AnswerInBackgroundAsync(FakeGatewayConnection connection, JsonObject d)
+    {
+        try
+        {
+            await Task.Yield();
+            await OnRequestGuildMembersAsync(connection, d).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or WebSocketException or IOException)
+        {
+            // The fake is stopping or the connection is gone: the answer is simply not sent, as on a dropped connection.
+        }
+    }
+
+    private async Task DispatchGatedAsync(FakeGatewaySession session, string eventName, JsonObject data)
+    {
+        await _dispatchGate.WaitAsync(_stopping).ConfigureAwait(false);
+        try
+        {
+            await DispatchToSessionAsync(session, eventName, data, 1).ConfigureAwait(false);
         }
         finally
         {

@@ -27,6 +27,7 @@ public sealed partial class BadSettingsTests
         { "Discord__ShardIds__0", "1", "Discord:ShardCount", "must be set when Discord:ShardIds is" },
         { "Discord__CommandGuildIds__0", "notanid", "Discord:CommandGuildIds:0", "Discord id" },
         { "Discord__GlobalRateLimit", "0", "Discord:GlobalRateLimit", "at least 1" },
+        { "Discord__MemberDirectory", "yes", "Discord:MemberDirectory", "true or false" },
         { "Walver__ApiKey", "key with spaces", "Walver:ApiKey", "without spaces" },
         { "Walver__BaseUrl", "walver.io", "Walver:BaseUrl", "absolute http(s) URL" },
         { "Walver__AttemptTimeout", "10s", "Walver:AttemptTimeout", "e.g. 00:00:10" },

@@ -10,6 +10,9 @@ public sealed class MemberResolutionTests
     private const string TaraId = "1400000000000000020";
     private const string DaveId = "1400000000000000004";
 
+    // Discord's member search is the subject: with the directory (MemberDirectoryGrantTests) tara needs no search.
+    private static readonly Dictionary<string, string?> SearchOnly = new() { ["Discord:MemberDirectory"] = "false" };
+
     [Fact]
     public async Task A_bot_account_gets_no_role_and_a_decision_of_its_own()
     {
@@ -48,7 +51,7 @@ public sealed class MemberResolutionTests
     [Fact]
     public async Task The_exact_member_is_found_behind_1000_nicknames_that_start_with_the_name()
     {
-        await using var bot = await BotScenario.StartAsync();
+        await using var bot = await BotScenario.StartAsync(SearchOnly);
         await bot.WaitForGatewayAsync();
         // Nicknames chosen to fill Discord's REST search (1000 prefix matches of usernames or nicknames) before tara.
         for (var i = 0; i < 1000; i++)
@@ -69,7 +72,7 @@ public sealed class MemberResolutionTests
     [Fact]
     public async Task When_every_search_is_full_the_decision_asks_for_the_user_id_instead_of_waiting_silently()
     {
-        await using var bot = await BotScenario.StartAsync();
+        await using var bot = await BotScenario.StartAsync(SearchOnly);
         await bot.WaitForGatewayAsync();
         for (var i = 0; i < 1000; i++)
         {

@@ -32,6 +32,8 @@ public sealed class WorkerFailSafeTests : IAsyncLifetime
             ["Verifications:1:Chain"] = "ethereum",
             // Every test wallet is the same key; one wallet, one member would refuse all but the first member.
             ["Grants:OneMemberPerWallet"] = "false",
+            // Faults are injected into Discord's member search; with the directory the members would need none.
+            ["Discord:MemberDirectory"] = "false",
         }, startBot: false);
         _bot.Discord.AddGuild(OtherGuildId, "Other Guild");
         _bot.Discord.AddRole(OtherGuildId, new FakeRole(OtherRoleId, "Member", 1, FakeDiscordPermissions.Of(FakeDiscordPermissions.ViewChannel)));

@@ -172,6 +172,13 @@ public sealed class BotScenario : IAsyncDisposable
         return Eventually.UntilAsync(() => cache.GetGuild(ulong.Parse(GuildId))?.BotMember is not null, "the guild over the bot's gateway session");
     }
 
+    /// <summary>Waits until the bot's member directory holds every member of the guild (Discord:MemberDirectory on).</summary>
+    public Task WaitForMemberDirectoryAsync()
+    {
+        var directory = Services.GetRequiredService<WalverBot.Discord.Gateway.IMemberDirectory>();
+        return Eventually.UntilAsync(() => directory.IsComplete(ulong.Parse(GuildId)), "the guild's member directory to be complete");
+    }
+
     /// <summary>Takes Discord's gateway away for good: every connection attempt fails from now on.</summary>
     public async Task StopGatewayAsync()
     {
