@@ -3,6 +3,7 @@ using WalverBot.Chains;
 using WalverBot.Commands;
 using WalverBot.Configuration;
 using WalverBot.Discord;
+using WalverBot.Following;
 using WalverBot.Grants;
 using WalverBot.Health;
 using WalverBot.Holdings;
@@ -83,6 +84,7 @@ public partial class Program
         builder.Services.AddWebhooks();
         builder.Services.AddGrants();
         builder.Services.AddHoldings();
+        builder.Services.AddFollowers();
         builder.Services.AddCommands();
         builder.Services.AddOperations();
         builder.Services.AddHealth();

@@ -51,6 +51,7 @@ public static class SettingsCheck
         "Urls", "ConnectionStrings:WalverBot", "Kestrel:Certificates:Default:Path", "Kestrel:Certificates:Default:KeyPath",
         "Logging:Format", "Serilog:MinimumLevel:Default", "Serilog:MinimumLevel:Override:{namespace}",
         "Chains:{chain}:RpcUrl", "Chains:{chain}:RequestsPerSecond", // read by ChainsOptions.Read, which checks their form
+        "Chains:{chain}:WsUrl", "Chains:{chain}:Confirmations", "Chains:{chain}:MaxBlockRange", // read by FollowerOptions.Read (EVM chains)
     ];
 
     /// <summary>Every key the bot reads; list items as <c>{i}</c> (e.g. <c>Verifications:{i}:GuildId</c>).</summary>

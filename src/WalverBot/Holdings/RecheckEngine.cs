@@ -51,7 +51,20 @@ public sealed class RecheckEngine(
     /// </summary>
     public const int BatchSize = 1000;
 
-    public async Task<PassResult> RunAsync(Verification verification, PassOptions pass, Func<PassProgress, Task>? progress, CancellationToken cancellationToken)
+    public Task<PassResult> RunAsync(Verification verification, PassOptions pass, Func<PassProgress, Task>? progress, CancellationToken cancellationToken) =>
+        RunCoreAsync(verification, pass, progress, null, cancellationToken);
+
+    /// <summary>
+    /// The transfer follower's re-check: the members of <paramref name="wallets"/>, plus the members whose first strike's
+    /// grace is over, read at the confirmed block <paramref name="atBlock"/>; otherwise the scheduled pass's rules (two
+    /// strikes, breaker, decisions, notices). A paused verification is left to the admin, as for a scheduled pass.
+    /// </summary>
+    public Task<PassResult> RecheckWalletsAsync(Verification verification, IReadOnlyCollection<string> wallets, ulong atBlock, CancellationToken cancellationToken) =>
+        RunCoreAsync(verification, new PassOptions(), null, new FollowUp(wallets.Select(KnownChains.NormalizeAddress).ToHashSet(StringComparer.Ordinal), atBlock), cancellationToken);
+
+    private sealed record FollowUp(IReadOnlySet<string> Wallets, ulong AtBlock);
+
+    private async Task<PassResult> RunCoreAsync(Verification verification, PassOptions pass, Func<PassProgress, Task>? progress, FollowUp? followUp, CancellationToken cancellationToken)
     {
         using var held = await locks.AcquireAsync(verification.Id, cancellationToken);
         var now = time.GetUtcNow();
@@ -70,7 +83,10 @@ public sealed class RecheckEngine(
         var members = (await store.MembersAsync(verification.Id, cancellationToken)).ToDictionary(m => m.UserId);
         var due = pass.Manual
             ? wallets.Select(w => w.UserId).ToHashSet()
-            : wallets.Where(w => w.NextCheckAt <= now).Select(w => w.UserId).ToHashSet();
+            : followUp is not null
+                ? wallets.Where(w => followUp.Wallets.Contains(w.WalletAddress) ||
+                                     members.GetValueOrDefault(w.UserId)?.StrikeAt is not null && w.NextCheckAt <= now).Select(w => w.UserId).ToHashSet()
+                : wallets.Where(w => w.NextCheckAt <= now).Select(w => w.UserId).ToHashSet();
         // All of a due member's wallets are read together: the amount that counts is their sum.
         var toRead = wallets.Where(w => due.Contains(w.UserId)).ToList();
         if (toRead.Count == 0)
@@ -87,7 +103,9 @@ public sealed class RecheckEngine(
             HoldingsSnapshot snapshot;
             try
             {
-                snapshot = await reader.ReadAsync(token, [.. batch.Select(w => w.WalletAddress)], cancellationToken);
+                snapshot = followUp is null
+                    ? await reader.ReadAsync(token, [.. batch.Select(w => w.WalletAddress)], cancellationToken)
+                    : await reader.ReadAtAsync(token, [.. batch.Select(w => w.WalletAddress)], followUp.AtBlock, cancellationToken);
             }
             catch (ChainReadException ex)
             {
@@ -100,7 +118,9 @@ public sealed class RecheckEngine(
                     $"the chain answered {snapshot.Amounts.Count} amounts for {batch.Length} wallets", cancellationToken);
             }
 
-            if (state.LastBlock is { } last && snapshot.BlockOrSlot < (ulong)last)
+            // A follow-up reads at the block it names (eth_call at a block number), so an older block is the follower's
+            // confirmed view, not a lagging node.
+            if (followUp is null && state.LastBlock is { } last && snapshot.BlockOrSlot < (ulong)last)
             {
                 return await PauseAsync(verification, pass, reads.Count, toRead.Count,
                     $"the chain answered at block/slot {snapshot.BlockOrSlot}, older than {last} already acted on (a lagging or wrong RPC node)", cancellationToken);

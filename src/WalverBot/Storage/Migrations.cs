@@ -208,6 +208,32 @@ public static class Migrations
         INSERT INTO holdings_members (verification_id, guild_id, user_id, roles)
         SELECT verification_id, guild_id, user_id, CAST(role_id AS TEXT) FROM role_grants WHERE status = 'granted';
         """,
+        // EVM transfer follower (Following/FollowerStore.cs): the last processed block per chain, the hashes of recent
+        // processed blocks (reorg detection) and the wallet re-checks the processed logs asked for (done = 1 once run).
+        """
+        CREATE TABLE follower_cursors (
+            chain       TEXT PRIMARY KEY,
+            last_block  INTEGER NOT NULL,
+            updated_at  TEXT NOT NULL
+        );
+
+        CREATE TABLE follower_blocks (
+            chain   TEXT NOT NULL,
+            number  INTEGER NOT NULL,
+            hash    TEXT NOT NULL,
+            PRIMARY KEY (chain, number)
+        );
+
+        CREATE TABLE follower_rechecks (
+            chain           TEXT NOT NULL,
+            block           INTEGER NOT NULL,
+            verification_id TEXT NOT NULL,
+            wallet_address  TEXT NOT NULL,
+            done            INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (chain, block, verification_id, wallet_address)
+        );
+        CREATE INDEX follower_rechecks_pending ON follower_rechecks (chain, done);
+        """,
     ];
 
     /// <summary>Steps that need code (hashing) after their SQL, in the same transaction, by version.</summary>
