@@ -53,7 +53,7 @@ public sealed class TransferFollower(
 
     public string Chain => settings.Chain;
 
-    /// <summary>The current block range per eth_getLogs (halved on "range too large" answers, grown back on success).</summary>
+    /// <summary>The current block range per eth_getLogs (halved on "range too large" answers, back to the maximum once caught up).</summary>
     public int Range => _range;
 
     /// <summary>Processes at most one range below <paramref name="head"/> − Confirmations.</summary>
@@ -140,13 +140,16 @@ public sealed class TransferFollower(
         await store.CommitAsync(Chain, new ProcessedBlock(to, toHash), rechecks.Distinct().ToList(), tuning.RecentBlocks, cancellationToken);
         state.ProcessedUpTo(to);
         state.LogsProcessed(logs.Count);
-        if (_range < settings.MaxBlockRange)
+        await RunRechecksAsync(to, cancellationToken, followed);
+        if (to < confirmed)
         {
-            _range = Math.Min(settings.MaxBlockRange, _range * 2);
+            return StepOutcome.Behind;
         }
 
-        await RunRechecksAsync(to, cancellationToken, followed);
-        return to < confirmed ? StepOutcome.Behind : StepOutcome.CaughtUp;
+        // A narrowed range holds for the rest of a catch-up (growing it back would be refused every other request);
+        // once caught up, the next outage starts from the configured range again.
+        _range = settings.MaxBlockRange;
+        return StepOutcome.CaughtUp;
     }
 
     /// <summary>Runs the stored re-checks not yet done, and the second check of struck members, with balances at <paramref name="atBlock"/>.</summary>
