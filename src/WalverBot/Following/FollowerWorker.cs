@@ -23,14 +23,8 @@ public sealed class FollowerLoop(TransferFollower follower, IFollowerRpc rpc, Ne
             {
                 try
                 {
-                    if (!first && failures == 0)
-                    {
-                        head = Math.Max(head, await NextHeadAsync(head, cancellationToken));
-                    }
-                    else
-                    {
-                        head = Math.Max(head, await rpc.HeadAsync(cancellationToken));
-                    }
+                    // The head as reported, not the highest ever seen: after a reorg to a shorter chain the old height is gone.
+                    head = !first && failures == 0 ? await NextHeadAsync(head, cancellationToken) : await rpc.HeadAsync(cancellationToken);
 
                     first = false;
                     StepOutcome outcome;

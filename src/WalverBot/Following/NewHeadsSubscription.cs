@@ -133,11 +133,7 @@ public sealed class NewHeadsSubscription(FollowerChain settings, FollowerState s
                 head.TryGetProperty("number", out var number) && number.GetString() is { } text && text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) &&
                 ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var block))
             {
-                var current = Interlocked.Read(ref _latest);
-                if ((long)block > current)
-                {
-                    Interlocked.Exchange(ref _latest, (long)block);
-                }
+                Interlocked.Exchange(ref _latest, (long)block);
 
                 state.HeadSeen(block);
                 Signal();
