@@ -2,6 +2,7 @@
 # Runs WalverBot's benchmarks (not part of `dotnet test`): the real bot process, Release build, against the fake
 # Discord on loopback. Arguments go to the bench: all (default) | startup | memory | accept | wrk | e2e | ratelimit,
 # recheck (not in all; needs anvil: --wallets N, --runs N, --loaded-runs N),
+# follower (not in all; needs anvil: --wallets N, --transfers N, --poll-ms N),
 # --seconds N (per accept run, default 10), --connections N (default 16).
 set -euo pipefail
 cd "$(dirname "$0")/.."

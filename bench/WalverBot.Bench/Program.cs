@@ -8,7 +8,7 @@ using WalverBot.Testing.FakeDiscord;
 using WalverBot.Testing.FakeWalver;
 
 // WalverBot benchmarks: the real bot process (Release) against the fake Discord on loopback.
-// Usage: dotnet run -c Release --project bench/WalverBot.Bench -- [all|accept|wrk|e2e|ratelimit|memory|startup|recheck] [--seconds N] [--connections N]
+// Usage: dotnet run -c Release --project bench/WalverBot.Bench -- [all|accept|wrk|e2e|ratelimit|memory|startup|recheck|follower] [--seconds N] [--connections N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 var seconds = Option("--seconds", 10);
 var connections = Option("--connections", 16);
@@ -28,6 +28,7 @@ try
     if (which is "all" or "ratelimit") await RateLimitAsync();
     // Not in "all": it needs anvil (npm ci --prefix tools/chain) and takes minutes.
     if (which is "recheck") await RecheckBench.RunAsync(Option("--wallets", 100_000), Option("--runs", 3), Option("--loaded-runs", 0), folder, Line);
+    if (which is "follower") await FollowerBench.RunAsync(Option("--wallets", 10_000), Option("--transfers", 20), Option("--poll-ms", 2000), folder, Line);
 }
 finally
 {

@@ -51,6 +51,11 @@ public sealed class FollowerOptions
                     options.Problems.Add($"{key}:WsUrl must be an absolute ws(s) URL such as wss://mainnet.example-rpc.com/ws/v3/<key>");
                     ws = null;
                 }
+                else if (string.IsNullOrWhiteSpace(section["RpcUrl"]))
+                {
+                    options.Problems.Add($"{key}:WsUrl needs {key}:RpcUrl too: the WebSocket only announces new blocks, logs and balances are read over HTTP");
+                    ws = null;
+                }
             }
 
             var name = section.Key.ToLowerInvariant();

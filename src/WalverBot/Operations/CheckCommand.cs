@@ -36,6 +36,7 @@ public static class CheckCommand
         await CheckDiscordAsync(services, report, storedVerifications, cancellationToken);
         CheckWalver(services, report);
         await WalverBot.Chains.ChainCoverage.CheckAsync(services, report, cancellationToken);
+        await WalverBot.Following.FollowerCheck.CheckAsync(services, report, cancellationToken);
 
         output.WriteLine(report.Problems == 0
             ? $"check: everything needed to grant roles is in place ({report.Warnings} warning(s))"

@@ -210,21 +210,22 @@ public static class Migrations
         """,
         // EVM transfer follower (Following/FollowerStore.cs): the last processed block per chain, the hashes of recent
         // processed blocks (reorg detection) and the wallet re-checks the processed logs asked for (done = 1 once run).
+        // IF NOT EXISTS: a step renumbered at a merge may meet tables an earlier number already made.
         """
-        CREATE TABLE follower_cursors (
+        CREATE TABLE IF NOT EXISTS follower_cursors (
             chain       TEXT PRIMARY KEY,
             last_block  INTEGER NOT NULL,
             updated_at  TEXT NOT NULL
         );
 
-        CREATE TABLE follower_blocks (
+        CREATE TABLE IF NOT EXISTS follower_blocks (
             chain   TEXT NOT NULL,
             number  INTEGER NOT NULL,
             hash    TEXT NOT NULL,
             PRIMARY KEY (chain, number)
         );
 
-        CREATE TABLE follower_rechecks (
+        CREATE TABLE IF NOT EXISTS follower_rechecks (
             chain           TEXT NOT NULL,
             block           INTEGER NOT NULL,
             verification_id TEXT NOT NULL,
@@ -232,7 +233,7 @@ public static class Migrations
             done            INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (chain, block, verification_id, wallet_address)
         );
-        CREATE INDEX follower_rechecks_pending ON follower_rechecks (chain, done);
+        CREATE INDEX IF NOT EXISTS follower_rechecks_pending ON follower_rechecks (chain, done);
         """,
     ];
 

@@ -100,6 +100,13 @@ public sealed class AnvilFollowerTests(AnvilFixture anvil) : IClassFixture<Anvil
         Assert.Contains(Holder, s.RolesOf(Alice));
         Assert.Equal(0, s.Deletes(Alice, Holder));
         Assert.DoesNotContain(await s.DecisionsAsync(Alice), d => d.Outcome == Outcomes.RevokedHoldings);
+
+        var metrics = await Operations.MetricsTests.WaitForMetricsAsync(s.Bot,
+            Operations.MetricsTests.Series("walverbot_follower_reorgs_total", "chain=\"ethereum\"", "1"),
+            Operations.MetricsTests.Series("walverbot_follower_processed_block", "chain=\"ethereum\"", (head - 2).ToString(CultureInfo.InvariantCulture)));
+        Assert.Matches(Operations.MetricsTests.Series("walverbot_follower_head_block", "chain=\"ethereum\"", head.ToString(CultureInfo.InvariantCulture)), metrics);
+        Assert.Matches(Operations.MetricsTests.Series("walverbot_follower_lag", "chain=\"ethereum\"", "2"), metrics);
+        Assert.Matches(Operations.MetricsTests.Series("walverbot_follower_logs_total", "chain=\"ethereum\"", "[1-9][0-9]*"), metrics);
     }
 
     [Fact]
