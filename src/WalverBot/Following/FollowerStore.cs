@@ -103,6 +103,15 @@ public sealed class FollowerStore(Database database, TimeProvider time)
         await transaction.CommitAsync(cancellationToken);
     }
 
+    /// <summary>Whether any member of the verification has a first strike (a second check may be due).</summary>
+    public async Task<bool> HasStrikesAsync(string verificationId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM holdings_members WHERE verification_id = @verificationId AND strike_at IS NOT NULL)",
+            new { verificationId }, cancellationToken: cancellationToken));
+    }
+
     /// <summary>The linked wallets of the enabled verifications with a token contract on <paramref name="chain"/>.</summary>
     public async Task<IReadOnlyList<(string VerificationId, string Wallet)>> FollowedWalletsAsync(string chain, CancellationToken cancellationToken)
     {
