@@ -4,6 +4,7 @@
 # recheck (not in all; needs anvil: --wallets N, --runs N, --loaded-runs N), surge (not in all; minutes: --surge N,
 # --role-limit N, --global-limit N, --post-within S, --burst-seconds S, --guilds N, --per-guild N), directory (not in all: --members N,
 # default 1000000),
+# follower (not in all; needs anvil: --wallets N, --transfers N, --poll-ms N),
 # --seconds N (per accept run, default 10), --connections N (default 16).
 set -euo pipefail
 cd "$(dirname "$0")/.."

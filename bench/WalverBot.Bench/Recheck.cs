@@ -67,6 +67,8 @@ public static class RecheckBench
         {
             // The bench runs the passes; the bot's own worker would race it for the same wallets.
             builder.Services.Remove(builder.Services.Single(d => d.ImplementationType == typeof(RecheckWorker)));
+            // The transfer follower has its own bench (FollowerBench); here it would only add its polling to the counts.
+            builder.Services.Remove(builder.Services.Single(d => d.ImplementationType == typeof(WalverBot.Following.FollowerWorker)));
         });
         await bot::Program.PrepareAsync(app);
         await app.StartAsync();
@@ -186,7 +188,7 @@ public static class RecheckBench
         }
     }
 
-    private static string Address(int i) => "0x" + (0xbe00000000UL + (ulong)i).ToString("x40", Inv);
+    internal static string Address(int i) => "0x" + (0xbe00000000UL + (ulong)i).ToString("x40", Inv);
 
     /// <summary>
     /// Solidity stores mapping(address => uint256) entry k of the mapping at slot p at keccak256(pad32(k) ++ pad32(p))
@@ -200,7 +202,7 @@ public static class RecheckBench
         return "0x" + Convert.ToHexString(Sha3Keccack.Current.CalculateHash(key)).ToLowerInvariant();
     }
 
-    private static async Task<int> BalancesSlotAsync(AnvilNode node, string token)
+    internal static async Task<int> BalancesSlotAsync(AnvilNode node, string token)
     {
         var probe = node.Accounts[1];
         await node.MintErc20Async(token, probe, 12345);
@@ -216,7 +218,7 @@ public static class RecheckBench
         throw new InvalidOperationException("the ERC-20's balances mapping was not found in slots 0-15");
     }
 
-    private static async Task FundAsync(AnvilNode node, string token, int slot, string[] addresses, BigInteger amount)
+    internal static async Task FundAsync(AnvilNode node, string token, int slot, string[] addresses, BigInteger amount)
     {
         var value = "0x" + amount.ToString("x64", Inv).TrimStart('0').PadLeft(64, '0');
         using var http = new HttpClient();
@@ -241,14 +243,14 @@ public static class RecheckBench
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], Inv) / 1024.0;
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>A loopback HTTP proxy in front of anvil that counts requests and the JSON-RPC calls in them.</summary>
-    private sealed class CountingProxy : IAsyncDisposable
+    internal sealed class CountingProxy : IAsyncDisposable
     {
         private readonly HttpListener _listener = new();
         private readonly HttpClient _http = new();

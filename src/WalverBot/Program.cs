@@ -3,6 +3,7 @@ using WalverBot.Chains;
 using WalverBot.Commands;
 using WalverBot.Configuration;
 using WalverBot.Discord;
+using WalverBot.Following;
 using WalverBot.Grants;
 using WalverBot.Health;
 using WalverBot.Holdings;
@@ -72,6 +73,7 @@ public partial class Program
         builder.Services.AddGrants();
         builder.Services.AddHoldings();
         builder.Services.AddSolanaRealTime();
+        builder.Services.AddFollowers();
         builder.Services.AddCommands();
         builder.Services.AddOperations();
         builder.Services.AddHealth();

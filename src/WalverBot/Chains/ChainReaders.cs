@@ -44,6 +44,15 @@ public sealed class ChainReaders : IChainReader
         throw new ChainReadException(token.Chain, $"{token.Chain}: no RPC endpoint (Chains:{token.Chain}:RpcUrl is not set)");
     }
 
+    public Task<HoldingsSnapshot> ReadAtAsync(TokenSpec token, IReadOnlyList<string> wallets, ulong block, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        ArgumentNullException.ThrowIfNull(wallets);
+        return _evm.TryGetValue(token.Chain, out var evm)
+            ? evm.ReadAsync(token, wallets, block, cancellationToken)
+            : throw new ChainReadException(token.Chain, $"{token.Chain}: holdings are read at a given block on EVM chains with an RPC endpoint only");
+    }
+
     internal EvmChainReader? Evm(string chain) => _evm.GetValueOrDefault(chain);
 
     internal SolanaChainReader? Solana(string chain) => _solana.GetValueOrDefault(chain);

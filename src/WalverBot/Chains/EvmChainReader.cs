@@ -26,7 +26,11 @@ public sealed class EvmChainReader(JsonRpcClient rpc, ChainReadTuning tuning)
 
     public string Chain => rpc.Endpoint.Chain;
 
-    public async Task<HoldingsSnapshot> ReadAsync(TokenSpec token, IReadOnlyList<string> wallets, CancellationToken cancellationToken)
+    public Task<HoldingsSnapshot> ReadAsync(TokenSpec token, IReadOnlyList<string> wallets, CancellationToken cancellationToken) =>
+        ReadAsync(token, wallets, null, cancellationToken);
+
+    /// <summary>Reads at <paramref name="atBlock"/>, or at the current block when null.</summary>
+    public async Task<HoldingsSnapshot> ReadAsync(TokenSpec token, IReadOnlyList<string> wallets, ulong? atBlock, CancellationToken cancellationToken)
     {
         var standard = token.Standard.ToLowerInvariant();
         var address = token.TokenAddress?.Trim();
@@ -46,7 +50,7 @@ public sealed class EvmChainReader(JsonRpcClient rpc, ChainReadTuning tuning)
             throw new ChainReadException(Chain, $"{Chain}: ERC-1155 token {address} needs a token id (a whole number), not '{token.TokenId}'");
         }
 
-        var block = await BlockNumberAsync(cancellationToken).ConfigureAwait(false);
+        var block = atBlock ?? await BlockNumberAsync(cancellationToken).ConfigureAwait(false);
         var blockTag = $"0x{block:x}";
         (string target, int decimals, string label) = standard switch
         {

@@ -28,6 +28,13 @@ public interface IChainReader
 
     /// <summary>Reads every wallet in <paramref name="wallets"/>; the answer has one amount per wallet, in the same order.</summary>
     Task<HoldingsSnapshot> ReadAsync(TokenSpec token, IReadOnlyList<string> wallets, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads as <see cref="ReadAsync"/> does, at the given block (EVM: eth_call's block parameter), so the transfer follower
+    /// acts on confirmed state only. Readers that cannot read at a block say so.
+    /// </summary>
+    Task<HoldingsSnapshot> ReadAtAsync(TokenSpec token, IReadOnlyList<string> wallets, ulong block, CancellationToken cancellationToken) =>
+        throw new ChainReadException(token.Chain, $"{token.Chain}: this reader cannot read at a given block");
 }
 
 /// <summary>A read that gave no trustworthy answer. <see cref="Exception.Message"/> is safe to show an admin (no RPC keys).</summary>

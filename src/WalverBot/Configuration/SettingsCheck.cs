@@ -52,6 +52,7 @@ public static class SettingsCheck
         "Logging:Format", "Serilog:MinimumLevel:Default", "Serilog:MinimumLevel:Override:{namespace}",
         "Chains:{chain}:RpcUrl", "Chains:{chain}:RequestsPerSecond", // read by ChainsOptions.Read, which checks their form
         "Chains:solana:WsUrl", // read by SolanaSubscriptionOptions.Read, which checks its form
+        "Chains:{chain}:WsUrl", "Chains:{chain}:Confirmations", "Chains:{chain}:MaxBlockRange", // read by FollowerOptions.Read (EVM chains)
     ];
 
     /// <summary>Every key the bot reads; list items as <c>{i}</c> (e.g. <c>Verifications:{i}:GuildId</c>).</summary>

@@ -52,17 +52,21 @@ public sealed class RecheckEngine(
     public const int BatchSize = 1000;
 
     public Task<PassResult> RunAsync(Verification verification, PassOptions pass, Func<PassProgress, Task>? progress, CancellationToken cancellationToken) =>
-        RunCoreAsync(verification, pass, null, progress, cancellationToken);
+        RunCoreAsync(verification, pass, progress, null, cancellationToken);
 
     /// <summary>
-    /// Solana real time (an accountSubscribe notification): re-checks at once the members owning <paramref name="wallets"/>
-    /// (all their wallets, since the sum counts), as a scheduled pass would: same strikes, breaker, decisions and notices.
+    /// Real time: a transfer the EVM follower saw (read at the confirmed block <paramref name="atBlock"/>) or a Solana
+    /// accountSubscribe notification (read at the latest slot, <paramref name="atBlock"/> null) re-checks at once the
+    /// members owning <paramref name="wallets"/> (all their wallets, since the sum counts), plus the members whose first
+    /// strike's grace is over; otherwise the scheduled pass's rules (two strikes, breaker, decisions, notices). A paused
+    /// verification is left to the admin, as for a scheduled pass.
     /// </summary>
-    public Task<PassResult> RecheckSolanaWalletsNowAsync(Verification verification, IReadOnlyCollection<string> wallets, CancellationToken cancellationToken) =>
-        RunCoreAsync(verification, new PassOptions(), wallets.ToHashSet(StringComparer.Ordinal), null, cancellationToken);
+    public Task<PassResult> RecheckWalletsAsync(Verification verification, IReadOnlyCollection<string> wallets, ulong? atBlock, CancellationToken cancellationToken) =>
+        RunCoreAsync(verification, new PassOptions(), null, new FollowUp(wallets.Select(KnownChains.NormalizeAddress).ToHashSet(StringComparer.Ordinal), atBlock), cancellationToken);
 
-    private async Task<PassResult> RunCoreAsync(
-        Verification verification, PassOptions pass, IReadOnlySet<string>? onlyWallets, Func<PassProgress, Task>? progress, CancellationToken cancellationToken)
+    private sealed record FollowUp(IReadOnlySet<string> Wallets, ulong? AtBlock);
+
+    private async Task<PassResult> RunCoreAsync(Verification verification, PassOptions pass, Func<PassProgress, Task>? progress, FollowUp? followUp, CancellationToken cancellationToken)
     {
         using var held = await locks.AcquireAsync(verification.Id, cancellationToken);
         var now = time.GetUtcNow();
@@ -79,11 +83,12 @@ public sealed class RecheckEngine(
 
         var wallets = await store.WalletsAsync(verification.Id, cancellationToken);
         var members = (await store.MembersAsync(verification.Id, cancellationToken)).ToDictionary(m => m.UserId);
-        var due = onlyWallets is not null
-            ? wallets.Where(w => onlyWallets.Contains(w.WalletAddress)).Select(w => w.UserId).ToHashSet()
-            : pass.Manual
+        var due = pass.Manual
             ? wallets.Select(w => w.UserId).ToHashSet()
-            : wallets.Where(w => w.NextCheckAt <= now).Select(w => w.UserId).ToHashSet();
+            : followUp is not null
+                ? wallets.Where(w => followUp.Wallets.Contains(w.WalletAddress) ||
+                                     members.GetValueOrDefault(w.UserId)?.StrikeAt is not null && w.NextCheckAt <= now).Select(w => w.UserId).ToHashSet()
+                : wallets.Where(w => w.NextCheckAt <= now).Select(w => w.UserId).ToHashSet();
         // All of a due member's wallets are read together: the amount that counts is their sum.
         var toRead = wallets.Where(w => due.Contains(w.UserId)).ToList();
         if (toRead.Count == 0)
@@ -100,7 +105,9 @@ public sealed class RecheckEngine(
             HoldingsSnapshot snapshot;
             try
             {
-                snapshot = await reader.ReadAsync(token, [.. batch.Select(w => w.WalletAddress)], cancellationToken);
+                snapshot = followUp?.AtBlock is { } atBlock
+                    ? await reader.ReadAtAsync(token, [.. batch.Select(w => w.WalletAddress)], atBlock, cancellationToken)
+                    : await reader.ReadAsync(token, [.. batch.Select(w => w.WalletAddress)], cancellationToken);
             }
             catch (ChainReadException ex)
             {
@@ -113,7 +120,9 @@ public sealed class RecheckEngine(
                     $"the chain answered {snapshot.Amounts.Count} amounts for {batch.Length} wallets", cancellationToken);
             }
 
-            if (state.LastBlock is { } last && snapshot.BlockOrSlot < (ulong)last)
+            // A follow-up reads at the block it names (eth_call at a block number), so an older block is the follower's
+            // confirmed view, not a lagging node.
+            if (followUp?.AtBlock is null && state.LastBlock is { } last && snapshot.BlockOrSlot < (ulong)last)
             {
                 return await PauseAsync(verification, pass, reads.Count, toRead.Count,
                     $"the chain answered at block/slot {snapshot.BlockOrSlot}, older than {last} already acted on (a lagging or wrong RPC node)", cancellationToken);

@@ -38,6 +38,7 @@ public static class CheckCommand
         CheckWalver(services, report);
         await WalverBot.Chains.ChainCoverage.CheckAsync(services, report, cancellationToken);
         await WalverBot.SolanaRealTime.SolanaSubscriptionCheck.CheckAsync(services, report, cancellationToken);
+        await WalverBot.Following.FollowerCheck.CheckAsync(services, report, cancellationToken);
 
         output.WriteLine(report.Problems == 0
             ? $"check: everything needed to grant roles is in place ({report.Warnings} warning(s))"

@@ -11,7 +11,7 @@ namespace WalverBot.SolanaRealTime;
 /// <summary>
 /// Solana real time: one WebSocket to <c>Chains:solana:WsUrl</c>, an <c>accountSubscribe</c> per watched account
 /// (<see cref="SolanaWatchlist"/>), and on each <c>accountNotification</c> a re-check of the wallets it concerns through
-/// <see cref="RecheckEngine.RecheckSolanaWalletsNowAsync"/> (same strikes, breaker, decisions and notices as a scheduled pass).
+/// <see cref="RecheckEngine.RecheckWalletsAsync"/> (same strikes, breaker, decisions and notices as a scheduled pass).
 /// The watch list is read again every <see cref="SolanaSubscriptionTuning.ResyncInterval"/>: new accounts are subscribed, those
 /// of unlinked wallets or changed verifications unsubscribed. A dropped connection ends every subscription
 /// (https://solana.com/docs/rpc/websocket), so after a reconnect with exponential backoff all are sent again; while it is
@@ -326,7 +326,7 @@ public sealed class SolanaSubscriber(
                     // A scope per re-check: the REST client is a typed HttpClient, meant to be short-lived.
                     await using var scope = scopes.CreateAsyncScope();
                     await scope.ServiceProvider.GetRequiredService<RecheckEngine>()
-                        .RecheckSolanaWalletsNowAsync(verification, [.. group.Select(w => w.Wallet)], cancellationToken);
+                        .RecheckWalletsAsync(verification, [.. group.Select(w => w.Wallet)], atBlock: null, cancellationToken);
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {

@@ -217,6 +217,34 @@ public static class Migrations
         """
         ALTER TABLE webhook_events ADD COLUMN claimed_until TEXT NULL;
         """,
+
+        // 10 (EVM transfer follower, Following/FollowerStore.cs): the last processed block per chain, the hashes of recent
+        // processed blocks (reorg detection) and the wallet re-checks the processed logs asked for (done = 1 once run).
+        // IF NOT EXISTS: a step renumbered at a merge may meet tables an earlier number already made.
+        """
+        CREATE TABLE IF NOT EXISTS follower_cursors (
+            chain       TEXT PRIMARY KEY,
+            last_block  INTEGER NOT NULL,
+            updated_at  TEXT NOT NULL
+        );
+
+        CREATE TABLE IF NOT EXISTS follower_blocks (
+            chain   TEXT NOT NULL,
+            number  INTEGER NOT NULL,
+            hash    TEXT NOT NULL,
+            PRIMARY KEY (chain, number)
+        );
+
+        CREATE TABLE IF NOT EXISTS follower_rechecks (
+            chain           TEXT NOT NULL,
+            block           INTEGER NOT NULL,
+            verification_id TEXT NOT NULL,
+            wallet_address  TEXT NOT NULL,
+            done            INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (chain, block, verification_id, wallet_address)
+        );
+        CREATE INDEX IF NOT EXISTS follower_rechecks_pending ON follower_rechecks (chain, done);
+        """,
     ];
 
     /// <summary>PostgreSQL's text of a step whose SQLite text it cannot read, by version.</summary>

@@ -39,7 +39,8 @@ public sealed class AnvilNode : IAsyncDisposable
 
     public string Deployer => Accounts[0];
 
-    public static async Task<AnvilNode> StartAsync(CancellationToken cancellationToken = default)
+    /// <param name="extraArguments">More anvil options, e.g. <c>--block-time 1</c> (a block every second instead of one per transaction).</param>
+    public static async Task<AnvilNode> StartAsync(CancellationToken cancellationToken = default, IReadOnlyList<string>? extraArguments = null)
     {
         ChainHarness.EnsureInstalled();
         var port = FreePort();
@@ -49,7 +50,7 @@ public sealed class AnvilNode : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "10" })
+        foreach (var argument in new[] { "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "10" }.Concat(extraArguments ?? []))
         {
             start.ArgumentList.Add(argument);
         }

@@ -83,6 +83,9 @@ public sealed partial class BadSettingsTests
         { "Chains__ethereum__RequestsPerSecond", "0", "Chains:ethereum:RequestsPerSecond", "whole number above 0" },
         { "Chains__dogecoin__RpcUrl", "https://doge.example.test", "Chains:dogecoin", "ethereum" },
         { "Chains__solana__WsUrl", "https://ws.example-rpc.test/not-a-key", "Chains:solana:WsUrl", "ws:// or wss:// URL" },
+        { "Chains__ethereum__WsUrl", "https://mainnet.example-rpc.test/ws/not-a-key", "Chains:ethereum:WsUrl", "absolute ws(s) URL" },
+        { "Chains__ethereum__Confirmations", "two", "Chains:ethereum:Confirmations", "whole number from 0 to 1000" },
+        { "Chains__ethereum__MaxBlockRange", "0", "Chains:ethereum:MaxBlockRange", "whole number from 1 to 100000" },
     };
 
     /// <summary>A configuration the bot starts with; each case spoils one key of it. Discord is a closed loopback port.</summary>

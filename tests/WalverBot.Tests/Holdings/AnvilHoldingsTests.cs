@@ -247,6 +247,8 @@ public sealed class AnvilHoldingsTests(AnvilFixture anvil) : IClassFixture<Anvil
             {
                 var worker = builder.Services.Single(d => d.ImplementationType == typeof(RecheckWorker));
                 builder.Services.Remove(worker);
+                // These tests drive every check themselves; the transfer follower's own re-checks are tested in Following/.
+                builder.Services.Remove(builder.Services.Single(d => d.ImplementationType == typeof(WalverBot.Following.FollowerWorker)));
             };
             await bot.StartBotAsync();
             var verification = new Verification
