@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using WalverBot.Chains;
 using WalverBot.Operations;
@@ -24,7 +23,7 @@ public static class FollowerCheck
                 cursors = await services.GetRequiredService<FollowerStore>().CursorsAsync(cancellationToken);
             }
         }
-        catch (Exception ex) when (ex is SqliteException or StoreUnavailableException)
+        catch (Exception ex) when (ex is System.Data.Common.DbException or StoreUnavailableException)
         {
             // No follower tables yet (a database from before this version; the bot migrates it at start) or no database.
         }

@@ -53,11 +53,11 @@ public sealed class FollowerStore(Database database, TimeProvider time)
             ON CONFLICT (chain) DO UPDATE SET last_block = excluded.last_block, updated_at = excluded.updated_at
             """, new { chain, number = (long)block.Number, now = Database.Format(time.GetUtcNow()) }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT OR REPLACE INTO follower_blocks (chain, number, hash) VALUES (@chain, @number, @hash)",
+            "INSERT INTO follower_blocks (chain, number, hash) VALUES (@chain, @number, @hash) ON CONFLICT (chain, number) DO UPDATE SET hash = excluded.hash",
             new { chain, number = (long)block.Number, hash = block.Hash }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO follower_rechecks (chain, block, verification_id, wallet_address) VALUES (@chain, @Block, @VerificationId, @Wallet)
-            ON CONFLICT DO UPDATE SET done = 0
+            ON CONFLICT (chain, block, verification_id, wallet_address) DO UPDATE SET done = 0
             """, rechecks.Select(r => new { chain, Block = (long)r.Block, r.VerificationId, r.Wallet }), transaction, cancellationToken: cancellationToken));
         var oldest = (long)block.Number - keep;
         await connection.ExecuteAsync(new CommandDefinition("""

@@ -54,6 +54,30 @@ public class StorageTests
     }
 
     [SkippableFact]
+    public async Task The_follower_cursor_commits_with_its_rechecks_and_a_rewind_makes_them_due_again()
+    {
+        await using var db = await TestDatabase.CreateAsync(Provider);
+        var store = new WalverBot.Following.FollowerStore(db.Database, _time);
+        var recheck = new WalverBot.Following.RecheckRequest(100, "wb_1", "0x1");
+        Assert.Null(await store.CursorAsync("ethereum", CancellationToken.None));
+
+        // The same block committed twice (a replay after a crash) keeps one hash and one re-check.
+        await store.CommitAsync("ethereum", new WalverBot.Following.ProcessedBlock(100, "0xa"), [recheck], keep: 256, CancellationToken.None);
+        await store.CommitAsync("ethereum", new WalverBot.Following.ProcessedBlock(100, "0xb"), [recheck], keep: 256, CancellationToken.None);
+
+        Assert.Equal(100UL, await store.CursorAsync("ethereum", CancellationToken.None));
+        Assert.Equal([new WalverBot.Following.ProcessedBlock(100, "0xb")], await store.RecentBlocksAsync("ethereum", CancellationToken.None));
+        Assert.Equal([recheck], await store.PendingAsync("ethereum", CancellationToken.None));
+        await store.MarkDoneAsync("ethereum", [recheck], CancellationToken.None);
+        Assert.Empty(await store.PendingAsync("ethereum", CancellationToken.None));
+
+        await store.RewindAsync("ethereum", forkPoint: 99, CancellationToken.None);
+        Assert.Equal(99UL, await store.CursorAsync("ethereum", CancellationToken.None));
+        Assert.Empty(await store.RecentBlocksAsync("ethereum", CancellationToken.None));
+        Assert.Equal([recheck], await store.PendingAsync("ethereum", CancellationToken.None));
+    }
+
+    [SkippableFact]
     public async Task The_same_delivery_is_stored_once()
     {
         await using var db = await TestDatabase.CreateAsync(Provider);
