@@ -19,6 +19,7 @@ public static class MigrateStoreCommand
     [
         "verifications", "webhook_events", "role_grants", "wallet_links", "decisions", "command_registrations", "guild_settings",
         "identity_codes", "holdings_wallets", "holdings_members", "holdings_verifications", "holdings_removals",
+        "follower_cursors", "follower_blocks", "follower_rechecks",
     ];
 
     /// <summary>Tables whose id is an identity column on PostgreSQL: its sequence continues after the copied ids.</summary>

@@ -51,6 +51,16 @@ public sealed class MigrateStoreTests
         Assert.Null(await writer.AcceptAsync(new NewInboxEvent("k1", "wb_1", verification.GuildId, "w1", null, "{}"), CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Every_table_of_the_schema_is_copied()
+    {
+        await using var sqlite = await TestDatabase.CreateAsync();
+        await using var connection = await sqlite.Database.OpenAsync();
+        var tables = await connection.QueryAsync<string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+
+        Assert.Equal(tables.Order(StringComparer.Ordinal), MigrateStoreCommand.Tables.Order(StringComparer.Ordinal));
+    }
+
     [SkippableFact]
     public async Task A_target_with_rows_is_refused_and_left_as_it_was()
     {
