@@ -8,7 +8,7 @@ public static class ScaleOutServiceCollectionExtensions
     /// <summary>
     /// Several instances on one database: which guilds' work this instance does (<see cref="ShardOwnership"/>) and who
     /// runs the once-only jobs (<see cref="IJobLeader"/>; a store that supports several instances replaces the
-    /// one-process default).
+    /// one-process default; PostgreSQL gets <see cref="PostgresJobLeader"/>).
     /// </summary>
     public static IServiceCollection AddScaleOut(this IServiceCollection services)
     {
@@ -17,7 +17,10 @@ public static class ScaleOutServiceCollectionExtensions
                 "Discord:ShardCount must be set when Discord:ShardIds is (every instance must map a guild to the same shard, (guild_id >> 22) % ShardCount)")
             .ValidateOnStart();
         services.TryAddSingleton<ShardOwnership>();
-        services.TryAddSingleton<IJobLeader, ProcessJobLeader>();
+        // SQLite admits one process per database, which holds every job; PostgreSQL shares them through advisory locks.
+        services.TryAddSingleton<IJobLeader>(provider => provider.GetRequiredService<Storage.Database>().IsPostgres
+            ? ActivatorUtilities.CreateInstance<PostgresJobLeader>(provider)
+            : new ProcessJobLeader());
         return services;
     }
 }
