@@ -23,6 +23,8 @@ COPY README.md ./
 COPY config/ config/
 COPY src/ src/
 COPY tests/ tests/
+# deploy/: the example deployment (compose, Prometheus, Grafana) is checked by the tests; none of it reaches the image.
+COPY deploy/ deploy/
 # The image is only built from code that passes its tests. (The disk-full drill skips itself: no tmpfs mount in a build.)
 # Tests that run a local EVM chain (trait Needs=anvil) are left to CI: anvil comes from npm, which the SDK image lacks;
 # .ci/run installs it and runs them.

@@ -14,20 +14,24 @@ namespace WalverBot.Tests.ScaleOut;
 
 /// <summary>
 /// The inbox claim SQL as several instances run it on one database: each Database object is one instance (its own
-/// InstanceId), sharing a real SQLite file; the lock file that keeps a second bot off SQLite is not taken here, since
-/// what is tested is the claim itself (shard filter, lease, no double claim), which a shared PostgreSQL store relies on.
+/// InstanceId), sharing a real SQLite file (the lock file that keeps a second bot off SQLite is not taken here, since
+/// what is tested is the claim itself: shard filter, lease, no double claim) or, in <see cref="PostgresInboxClaimTests"/>,
+/// a real PostgreSQL database, where several instances do run.
 /// </summary>
-public sealed class InboxClaimTests
+public class InboxClaimTests
 {
+    /// <summary>Which store the tests run against.</summary>
+    protected virtual string Provider => StorageProviders.Sqlite;
+
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>A guild id on <paramref name="shard"/> of <paramref name="count"/>: (id &gt;&gt; 22) % count == shard.</summary>
     internal static ulong GuildOnShard(int shard, int count, int n = 0) => ((290_000_000_000UL + (ulong)shard + ((ulong)n * (ulong)count)) << 22) | 0x2A5;
 
-    [Fact]
+    [SkippableFact]
     public async Task Each_instance_claims_only_the_events_of_guilds_on_its_own_shards()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         var onShard0 = await InsertAsync(db.Database, GuildOnShard(0, 2), GuildOnShard(0, 2, n: 7));
         var onShard1 = await InsertAsync(db.Database, GuildOnShard(1, 2), GuildOnShard(1, 2, n: 3));
@@ -38,10 +42,10 @@ public sealed class InboxClaimTests
         Assert.Equal(onShard1, Ids(await second.DueAsync(100, CancellationToken.None)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_other_reads_of_the_worker_see_only_its_own_shards_guilds()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         var mine = GuildOnShard(1, 4);
         var theirs = GuildOnShard(2, 4);
@@ -54,10 +58,10 @@ public sealed class InboxClaimTests
         Assert.Null(await new WebhookInbox(Instance(db), time, new ShardOwnership(4, [0])).NextDueAsync(CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Two_instances_on_the_same_shard_never_claim_the_same_event()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         var guilds = Enumerable.Range(0, 40).Select(n => GuildOnShard(0, 1, n)).ToArray();
         var all = await InsertAsync(db.Database, guilds);
@@ -77,10 +81,10 @@ public sealed class InboxClaimTests
         Assert.Empty(a.Intersect(Ids(await second.DueAsync(100, CancellationToken.None))));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_live_claim_keeps_others_off_and_an_expired_lease_is_taken_over_by_another_instance_of_that_shard()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         var ids = await InsertAsync(db.Database, GuildOnShard(1, 2));
         var dead = new WebhookInbox(Instance(db), time, new ShardOwnership(2, [1]));
@@ -100,10 +104,10 @@ public sealed class InboxClaimTests
         Assert.Equal(Database.Format(time.GetUtcNow() + WebhookInbox.ClaimLease), await ClaimedUntilAsync(db.Database, ids[0]));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_stopping_instance_releases_its_unfinished_claims_so_another_takes_them_at_once()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         var ids = await InsertAsync(db.Database, GuildOnShard(0, 1), GuildOnShard(0, 1, n: 1));
         var stopping = new WebhookInbox(Instance(db), time);
@@ -116,10 +120,10 @@ public sealed class InboxClaimTests
         Assert.Equal(ids, Ids(await other.DueAsync(10, CancellationToken.None)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_finished_event_is_never_taken_over_even_after_its_lease_runs_out()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         var ids = await InsertAsync(db.Database, GuildOnShard(0, 1), GuildOnShard(0, 1, n: 1));
         var dead = new WebhookInbox(Instance(db), time);
@@ -134,10 +138,10 @@ public sealed class InboxClaimTests
         Assert.Equal([ids[1]], Ids(await new WebhookInbox(Instance(db), time).DueAsync(10, CancellationToken.None)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_stalled_worker_learns_which_claimed_events_another_instance_took_over_after_their_lease_ran_out()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         var ids = await InsertAsync(db.Database, GuildOnShard(0, 1), GuildOnShard(0, 1, n: 1));
         var slow = new WebhookInbox(Instance(db), time);
@@ -152,10 +156,10 @@ public sealed class InboxClaimTests
         Assert.Equal(ids, (await claims.RenewAsync(ids, CancellationToken.None)).Order());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Claims_are_renewed_at_half_the_lease_and_not_before()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         var ids = await InsertAsync(db.Database, GuildOnShard(0, 1), GuildOnShard(0, 1, n: 1));
         var slow = new WebhookInbox(Instance(db), time);
@@ -174,10 +178,10 @@ public sealed class InboxClaimTests
         Assert.Empty(await new WebhookInbox(Instance(db), time).DueAsync(10, CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_member_join_wakes_waiting_grants_only_in_guilds_of_this_instances_shards()
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         var time = new FakeTimeProvider(Start);
         var mine = GuildOnShard(0, 2);
         var theirs = GuildOnShard(1, 2);
@@ -202,7 +206,7 @@ public sealed class InboxClaimTests
     [InlineData(9223372036854775807UL, 5)] // the largest snowflake SQLite's signed 64-bit integer holds
     public async Task Sql_and_code_put_a_guild_on_the_same_shard(ulong guildId, int shardCount)
     {
-        await using var db = await TestDatabase.CreateAsync();
+        await using var db = await TestDatabase.CreateAsync(Provider);
         await using var connection = await db.Database.OpenAsync();
 
         var sql = await connection.ExecuteScalarAsync<long>($"SELECT (@guildId >> 22) % {shardCount}", new { guildId });
@@ -213,7 +217,7 @@ public sealed class InboxClaimTests
         Assert.Equal(shardCount == 1, new ShardOwnership(shardCount, [((int)sql + 1) % shardCount]).Owns(guildId));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Running_every_shard_or_no_list_owns_every_guild_and_filters_nothing()
     {
         Assert.True(new ShardOwnership(2, [1, 0]).OwnsAll);
@@ -224,7 +228,7 @@ public sealed class InboxClaimTests
     }
 
     private static Database Instance(TestDatabase db) =>
-        new(Options.Create(new StorageOptions { ConnectionString = $"Data Source={db.Path_}" }));
+        new(Options.Create(new StorageOptions { Provider = db.Provider, ConnectionString = db.ConnectionString }));
 
     private static List<long> Ids(IEnumerable<InboxEvent> events) => [.. events.Select(e => e.Id).Order()];
 
@@ -263,4 +267,11 @@ public sealed class InboxClaimTests
         await using var connection = await database.OpenAsync();
         return await connection.ExecuteScalarAsync<string?>("SELECT claimed_until FROM webhook_events WHERE id = @id", new { id });
     }
+}
+
+/// <summary>The claim tests on a real PostgreSQL server, where several instances share one database.</summary>
+[Trait("Needs", "postgres")]
+public sealed class PostgresInboxClaimTests : InboxClaimTests
+{
+    protected override string Provider => StorageProviders.Postgres;
 }
