@@ -221,6 +221,9 @@ public sealed class RecheckTests
         var crashing = s.PassAsync(new PassOptions(), crash.Token);
         var store = s.Services.GetRequiredService<HoldingsStore>();
         await Eventually.UntilAsync(async () => (await store.PendingRemovalsAsync(CancellationToken.None)).Count > 0, "the first removal recorded");
+        // Killed only once that DELETE is held at Discord: killed before it arrived, the fault would hold the restarted
+        // bot's replay instead, past its request timeout.
+        await Eventually.UntilAsync(() => s.Discord.RequestsTo("DELETE", "/guilds/*/members/*/roles/*").Count > 0, "the first DELETE held at Discord");
 
         await crash.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => crashing);
