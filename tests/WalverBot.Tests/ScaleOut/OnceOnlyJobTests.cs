@@ -108,7 +108,9 @@ public sealed class OnceOnlyJobTests
         await Eventually.UntilAsync(() => leaderB.Refusals >= 1, "instance B to ask for the job and be refused");
         Assert.False(running.ContainsKey("instance-b"));
 
-        await leaderA.ReleaseAsync(OnceOnlyJobs.HoldingsRechecks, CancellationToken.None);
+        // A's session ends (its connection dropped). Ending it, rather than releasing the lock on a live session,
+        // keeps A from taking the job straight back: a released lock is free for whichever instance asks first.
+        leaderA.EndSession();
         await stopped.Task.WaitAsync(TimeSpan.FromSeconds(15));
         await Eventually.UntilAsync(
             () =>
@@ -119,7 +121,7 @@ public sealed class OnceOnlyJobTests
             "instance B to take the job over");
 
         Assert.False(leaderA.IsHeld(OnceOnlyJobs.HoldingsRechecks));
-        Assert.Contains(new JobHolding(OnceOnlyJobs.HoldingsRechecks, "instance-b", IsThisInstance: false), await leaderA.HoldersAsync(CancellationToken.None));
+        Assert.Contains(new JobHolding(OnceOnlyJobs.HoldingsRechecks, "instance-b", IsThisInstance: true), await leaderB.HoldersAsync(CancellationToken.None));
         await stop.CancelAsync();
         await Task.WhenAll(a, b).WaitAsync(TimeSpan.FromSeconds(15));
     }
