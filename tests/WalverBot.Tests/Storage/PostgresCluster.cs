@@ -1,227 +1,45 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using Npgsql;
+using WalverBot.Testing.Postgres;
 
 namespace WalverBot.Tests.Storage;
 
 /// <summary>
-/// A throwaway PostgreSQL cluster for this test run: initdb + pg_ctl from Debian's postgresql package, in a temporary
-/// folder (data, unix socket and log), on a free 127.0.0.1 port; stopped and removed when the test process exits.
-/// Started once, on first use, for the whole run (an assembly-wide fixture); each test gets a database of its own.
-/// On a machine without PostgreSQL the tests that need it are skipped with the reason, never passed.
-/// PostgreSQL refuses to run as root (https://www.postgresql.org/docs/current/server-start.html): as root, initdb and
-/// pg_ctl run as the 'postgres' system user, which owns the folder.
+/// This test run's throwaway PostgreSQL cluster (<see cref="ThrowawayPostgres"/>, shared with the bench), started once,
+/// on first use, for the whole run (an assembly-wide fixture) and removed when the test process exits; each test gets
+/// a database of its own. On a machine without PostgreSQL the tests that need it are skipped with the reason, never passed.
 /// </summary>
 public sealed class PostgresCluster
 {
     private static readonly Lazy<Task<PostgresCluster>> Shared = new(StartAsync, LazyThreadSafetyMode.ExecutionAndPublication);
-    private static int _databases;
 
-    private readonly string _folder;
-    private readonly string _pgCtl;
-    private readonly string? _runAs;
+    private readonly ThrowawayPostgres _server;
 
-    private PostgresCluster(string folder, string pgCtl, string? runAs, int port)
-    {
-        _folder = folder;
-        _pgCtl = pgCtl;
-        _runAs = runAs;
-        Port = port;
-    }
+    private PostgresCluster(ThrowawayPostgres server) => _server = server;
 
-    public int Port { get; }
+    public int Port => _server.Port;
+
+    public const string NotInstalled = "PostgreSQL tests NOT RUN: " + ThrowawayPostgres.NotInstalled;
 
     /// <summary>The cluster of this test run; throws <see cref="SkipException"/> (the test is reported skipped) without PostgreSQL.</summary>
     public static async Task<PostgresCluster> GetAsync()
     {
-        if (FindBinaries() is null)
+        if (ThrowawayPostgres.Unavailable() is { } reason)
         {
-            throw new SkipException(NotInstalled);
-        }
-
-        if (IsRoot() && !UserExists("postgres"))
-        {
-            throw new SkipException("PostgreSQL tests NOT RUN: running as root and there is no 'postgres' system user to run initdb/pg_ctl as (PostgreSQL refuses root)");
+            throw new SkipException("PostgreSQL tests NOT RUN: " + reason);
         }
 
         return await Shared.Value;
     }
 
-    public const string NotInstalled =
-        "PostgreSQL tests NOT RUN: initdb/pg_ctl not found on PATH, in /usr/lib/postgresql/*/bin or in WALVERBOT_TEST_POSTGRES_BIN (install Debian's postgresql package; .ci/run does)";
-
     /// <summary>A connection string to a new, empty database of its own.</summary>
-    public async Task<string> CreateDatabaseAsync()
-    {
-        var name = $"t{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..30];
-        await using (var admin = new NpgsqlConnection(ConnectionString("postgres", pooling: false)))
-        {
-            await admin.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
-            await command.ExecuteNonQueryAsync();
-        }
+    public Task<string> CreateDatabaseAsync() => _server.CreateDatabaseAsync();
 
-        return ConnectionString(name);
-    }
-
-    public string ConnectionString(string database, bool pooling = true) =>
-        new NpgsqlConnectionStringBuilder
-        {
-            Host = "127.0.0.1", Port = Port, Username = "walverbot", Password = "not-a-secret", Database = database, Pooling = pooling,
-            // Idle test connections go back to the server soon: many small databases share one max_connections.
-            ConnectionIdleLifetime = 2, ConnectionPruningInterval = 1,
-        }.ConnectionString;
-
-    private static (string InitDb, string PgCtl)? FindBinaries()
-    {
-        // WALVERBOT_TEST_POSTGRES_BIN names the one folder to use (another PostgreSQL version; or a missing folder, to see the skip).
-        if (Environment.GetEnvironmentVariable("WALVERBOT_TEST_POSTGRES_BIN") is { Length: > 0 } only)
-        {
-            return File.Exists(Path.Combine(only, "initdb")) && File.Exists(Path.Combine(only, "pg_ctl"))
-                ? (Path.Combine(only, "initdb"), Path.Combine(only, "pg_ctl"))
-                : null;
-        }
-
-        var folders = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).ToList();
-        if (Directory.Exists("/usr/lib/postgresql"))
-        {
-            folders.AddRange(Directory.GetDirectories("/usr/lib/postgresql").OrderDescending().Select(v => Path.Combine(v, "bin")));
-        }
-
-        foreach (var folder in folders)
-        {
-            var initDb = Path.Combine(folder, "initdb");
-            var pgCtl = Path.Combine(folder, "pg_ctl");
-            if (File.Exists(initDb) && File.Exists(pgCtl))
-            {
-                return (initDb, pgCtl);
-            }
-        }
-
-        return null;
-    }
-
-    private static bool IsRoot() => Environment.UserName == "root";
-
-    private static bool UserExists(string user) => File.ReadLines("/etc/passwd").Any(l => l.StartsWith(user + ":", StringComparison.Ordinal));
+    public string ConnectionString(string database, bool pooling = true) => _server.ConnectionString(database, pooling);
 
     private static async Task<PostgresCluster> StartAsync()
     {
-        var (initDb, pgCtl) = FindBinaries()!.Value;
-        var runAs = IsRoot() ? "postgres" : null;
-        RemoveLeftovers(pgCtl, runAs);
-        var folder = Path.Combine(Path.GetTempPath(), $"walverbot-pg-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        // Whose cluster this is: a later run removes it once this process is gone (see RemoveLeftovers).
-        await File.WriteAllTextAsync(Path.Combine(folder, "owner.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (runAs is not null)
-        {
-            Run("chown", ["-R", $"{runAs}:", folder], null);
-        }
-
-        var data = Path.Combine(folder, "data");
-        var password = Path.Combine(folder, "pwfile");
-        await File.WriteAllTextAsync(password, "not-a-secret\n");
-        if (runAs is not null)
-        {
-            Run("chown", [$"{runAs}:", password], null);
-        }
-
-        // scram over TCP (as a real deployment), trust on the private socket folder; no fsync: a throwaway cluster.
-        Run(initDb, ["-D", data, "-U", "walverbot", "--pwfile", password, "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-sync", "--no-instructions"], runAs);
-        for (var attempt = 1; ; attempt++)
-        {
-            var port = FreePort();
-            var cluster = new PostgresCluster(folder, pgCtl, runAs, port);
-            try
-            {
-                Run(pgCtl, ["-D", data, "-l", Path.Combine(folder, "server.log"), "-w", "-t", "60",
-                    "-o", $"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", "start"], runAs);
-                AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Remove();
-                return cluster;
-            }
-            catch (InvalidOperationException) when (attempt < 3)
-            {
-                // Another process took the port between our probe and the server's bind.
-            }
-        }
-    }
-
-    /// <summary>
-    /// Clusters of earlier runs whose test process is gone: the test host may be ended before its exit handler has
-    /// stopped the server or deleted the folder (or killed on a hang), so each run sweeps what the previous ones left.
-    /// </summary>
-    private static void RemoveLeftovers(string pgCtl, string? runAs)
-    {
-        foreach (var folder in Directory.GetDirectories(Path.GetTempPath(), "walverbot-pg-*"))
-        {
-            var owner = Path.Combine(folder, "owner.pid");
-            if (File.Exists(owner) && int.TryParse(File.ReadAllText(owner), out var pid) && Directory.Exists($"/proc/{pid}"))
-            {
-                continue; // another test run, still going
-            }
-
-            new PostgresCluster(folder, pgCtl, runAs, 0).Remove();
-        }
-    }
-
-    private void Remove()
-    {
-        try
-        {
-            if (File.Exists(Path.Combine(_folder, "data", "postmaster.pid")))
-            {
-                Run(_pgCtl, ["-D", Path.Combine(_folder, "data"), "-m", "immediate", "stop"], _runAs);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static void Run(string file, IReadOnlyList<string> arguments, string? runAs)
-    {
-        var start = runAs is null ? new ProcessStartInfo(file) : new ProcessStartInfo("runuser", ["-u", runAs, "--", file]);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        // initdb refuses a working directory the postgres user cannot read (/root).
-        start.WorkingDirectory = Path.GetTempPath();
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{Path.GetFileName(file)} did not finish within 2 minutes");
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{Path.GetFileName(file)} {string.Join(' ', arguments)} exited with {process.ExitCode}: {error.Result}{output.Result}");
-        }
+        // No fsync: a throwaway cluster whose data no test needs after a power loss.
+        var server = await ThrowawayPostgres.StartAsync(durable: false, maxConnections: 300);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Remove();
+        return new PostgresCluster(server);
     }
 }
