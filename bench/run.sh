@@ -5,6 +5,8 @@
 # --role-limit N, --global-limit N, --post-within S, --burst-seconds S, --guilds N, --per-guild N), directory (not in all: --members N,
 # default 1000000),
 # follower (not in all; needs anvil: --wallets N, --transfers N, --poll-ms N),
+# stores (not in all; needs Debian's postgresql package, ~2 minutes: SQLite vs PostgreSQL vs two instances on PostgreSQL,
+# --seconds N per round and setup, --rounds N, default 3),
 # --seconds N (per accept run, default 10), --connections N (default 16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
