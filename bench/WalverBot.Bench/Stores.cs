@@ -36,6 +36,12 @@ public static class StoresBench
 
     public static async Task RunAsync(int seconds, int connections, int rounds, string folder, Action<string> line)
     {
+        if (ThrowawayPostgres.Unavailable() is { } reason)
+        {
+            line($"stores: skipped — PostgreSQL: {reason}");
+            return;
+        }
+
         line($"stores: load average at start {File.ReadAllText("/proc/loadavg").Trim()}");
         var postgres = await ThrowawayPostgres.StartAsync(durable: true, maxConnections: 300);
         var discord = await FakeDiscordServer.StartAsync();
