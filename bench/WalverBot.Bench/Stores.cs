@@ -44,11 +44,13 @@ public static class StoresBench
 
         line($"stores: load average at start {File.ReadAllText("/proc/loadavg").Trim()}");
         var postgres = await ThrowawayPostgres.StartAsync(durable: true, maxConnections: 300);
-        var discord = await FakeDiscordServer.StartAsync();
-        var gateway = await FakeGatewayServer.StartAsync(discord, new FakeGatewayOptions { HeartbeatIntervalMs = 41_250 });
+        FakeDiscordServer? discord = null;
+        FakeGatewayServer? gateway = null;
         var bots = new List<BotUnderTest>();
         try
         {
+            discord = await FakeDiscordServer.StartAsync();
+            gateway = await FakeGatewayServer.StartAsync(discord, new FakeGatewayOptions { HeartbeatIntervalMs = 41_250 });
             discord.SetRateLimit(FakeDiscordBuckets.MemberRoles, 100_000, TimeSpan.FromSeconds(1));
             discord.SetRateLimit(FakeDiscordBuckets.MemberSearch, 100_000, TimeSpan.FromSeconds(1));
             BotUnderTest.SeedGuild(discord, Members);
@@ -135,17 +137,27 @@ public static class StoresBench
 
             NpgsqlConnection.ClearAllPools();
             postgres.Remove();
-            await gateway.DisposeAsync();
-            await discord.DisposeAsync();
+            if (gateway is not null)
+            {
+                await gateway.DisposeAsync();
+            }
+
+            if (discord is not null)
+            {
+                await discord.DisposeAsync();
+            }
         }
     }
 
     private static Dictionary<string, string> Postgres(string connectionString, int? shard = null)
     {
+        // Npgsql's pool defaults, as a deployment has them (the tests' connection strings close idle connections after 2 s,
+        // which would make each round open its connections again).
+        var npgsql = new NpgsqlConnectionStringBuilder(connectionString) { ConnectionIdleLifetime = 300, ConnectionPruningInterval = 10 };
         var extra = new Dictionary<string, string>
         {
             ["Storage__Provider"] = "postgres",
-            ["ConnectionStrings__WalverBot"] = connectionString,
+            ["ConnectionStrings__WalverBot"] = npgsql.ConnectionString,
         };
         if (shard is { } id)
         {
