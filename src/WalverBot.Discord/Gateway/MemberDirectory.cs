@@ -228,6 +228,9 @@ internal sealed class MemberDirectory : IMemberDirectory
                 Change(add.GuildId, add.Member.User.Id, guild => guild.Upsert(add.Member));
                 break;
             case GuildMemberUpdateEvent update:
+                // Docs (events/gateway-events#guild-member-update): also sent for the bot's own role PUT/DELETE, with the
+                // full role list. Those are learnt here rather than from the REST answer, which races the gateway: applied
+                // after a newer event for the member it would leave a role already taken away, and a grant skipped for it.
                 Change(update.GuildId, update.Member.User.Id, guild => guild.Upsert(update.Member));
                 break;
             case GuildMemberRemoveEvent remove:
