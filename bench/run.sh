@@ -3,7 +3,7 @@
 # Discord on loopback. Arguments go to the bench: all (default) | startup | memory | accept | wrk | e2e | ratelimit,
 # recheck (not in all; needs anvil: --wallets N, --runs N, --loaded-runs N), surge (not in all; minutes: --surge N,
 # --role-limit N, --global-limit N, --post-within S, --burst-seconds S, --guilds N, --per-guild N), directory (not in all: --members N,
-# default 1000000),
+# default 1000000; starts with directory-micro, the in-process bytes-per-member measure, also runnable alone),
 # follower (not in all; needs anvil: --wallets N, --transfers N, --poll-ms N),
 # stores (not in all; needs Debian's postgresql package, ~2 minutes: SQLite vs PostgreSQL vs two instances on PostgreSQL,
 # --seconds N per round and setup, --rounds N, default 3),

@@ -8,7 +8,7 @@ using WalverBot.Testing.FakeDiscord;
 using WalverBot.Testing.FakeWalver;
 
 // WalverBot benchmarks: the real bot process (Release) against the fake Discord on loopback.
-// Usage: dotnet run -c Release --project bench/WalverBot.Bench -- [all|accept|wrk|e2e|ratelimit|memory|startup|recheck|surge|directory|follower|stores] [--seconds N] [--connections N]
+// Usage: dotnet run -c Release --project bench/WalverBot.Bench -- [all|accept|wrk|e2e|ratelimit|memory|startup|recheck|surge|directory|directory-micro|follower|stores] [--seconds N] [--connections N]
 // stores: [--seconds N] (per round and setup, default 10) [--rounds N] (default 3)
 // surge: [--surge N] [--role-limit N] [--global-limit N] [--post-within S] [--burst-seconds S] [--guilds N] [--per-guild N]
 var which = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
@@ -38,6 +38,7 @@ try
     }
     // Not in "all": it needs anvil (npm ci --prefix tools/chain) and takes minutes.
     // Not in "all": seeding a million members into the fake takes a while and gigabytes of the bench's own memory.
+    if (which is "directory" or "directory-micro") DirectoryMicro.Run(Option("--members", 1_000_000), Line);
     if (which is "directory") await DirectoryAsync(Option("--members", 1_000_000));
     if (which is "recheck") await RecheckBench.RunAsync(Option("--wallets", 100_000), Option("--runs", 3), Option("--loaded-runs", 0), folder, Line);
     // Not in "all": it starts its own PostgreSQL cluster (Debian's postgresql package) and four bot processes.

@@ -73,8 +73,8 @@ internal enum FillOutcome
 /// <summary>
 /// The in-memory <see cref="IMemberDirectory"/>. Applied by the event dispatcher in each shard's sequence order (like
 /// <see cref="GuildCache"/>), read from any thread under one lock per guild. Compact by design, for guilds of a
-/// million members: ids as <c>ulong</c>, each username one string shared by both indexes, role lists interned per
-/// guild (most members share a handful of role sets).
+/// million members: each guild's members in a <see cref="MemberTable"/> (about 50 bytes a member), role lists interned
+/// per guild (most members share a handful of role sets).
 /// </summary>
 internal sealed class MemberDirectory : IMemberDirectory
 {
@@ -124,7 +124,7 @@ internal sealed class MemberDirectory : IMemberDirectory
                 {
                     guilds++;
                     complete += guild.Complete ? 1 : 0;
-                    members += guild.ById.Count;
+                    members += guild.Members.Count;
                 }
             }
 
@@ -160,11 +160,7 @@ internal sealed class MemberDirectory : IMemberDirectory
                 return false;
             }
 
-            if (guild.ById.TryGetValue(userId, out var entry))
-            {
-                member = entry.ToMember(userId);
-            }
-
+            member = guild.Members.Get(userId);
             return true;
         }
     }
@@ -184,15 +180,7 @@ internal sealed class MemberDirectory : IMemberDirectory
                 return false;
             }
 
-            if (guild.Shared?.TryGetValue(username, out var holders) == true)
-            {
-                members = [.. holders.Select(id => guild.ById[id].ToMember(id))];
-            }
-            else if (guild.ByName.TryGetValue(username, out var userId))
-            {
-                members = [guild.ById[userId].ToMember(userId)];
-            }
-
+            members = guild.Members.FindByUsername(username);
             return true;
         }
     }
@@ -240,6 +228,9 @@ internal sealed class MemberDirectory : IMemberDirectory
                 Change(add.GuildId, add.Member.User.Id, guild => guild.Upsert(add.Member));
                 break;
             case GuildMemberUpdateEvent update:
+                // Docs (events/gateway-events#guild-member-update): also sent for the bot's own role PUT/DELETE, with the
+                // full role list. Those are learnt here rather than from the REST answer, which races the gateway: applied
+                // after a newer event for the member it would leave a role already taken away, and a grant skipped for it.
                 Change(update.GuildId, update.Member.User.Id, guild => guild.Upsert(update.Member));
                 break;
             case GuildMemberRemoveEvent remove:
@@ -366,8 +357,8 @@ internal sealed class MemberDirectory : IMemberDirectory
 
             guild.Fill = null;
             guild.Complete = true;
-            guild.TrimRoleSets();
-            members = guild.ById.Count;
+            guild.Trim();
+            members = guild.Members.Count;
             completed = fill;
         }
 
@@ -436,101 +427,29 @@ internal sealed class MemberDirectory : IMemberDirectory
         public void End(FillOutcome outcome) => _done.TrySetResult(outcome);
     }
 
-    /// <summary>One guild's members: by id, and by username (the same string) for lookups.</summary>
+    /// <summary>One guild's members (a compact <see cref="MemberTable"/>), its fill state and its interned role lists.</summary>
     private sealed class GuildMembers(int capacity)
     {
         public Lock Gate { get; } = new();
 
-        public Dictionary<ulong, Entry> ById { get; } = new(capacity);
-
-        public Dictionary<string, ulong> ByName { get; } = new(capacity, AsciiCaseInsensitiveComparer.Instance);
-
-        /// <summary>Usernames held by more than one member (legacy accounts with different discriminators), with all holders.</summary>
-        public Dictionary<string, HashSet<ulong>>? Shared { get; private set; }
+        public MemberTable Members { get; } = new(capacity);
 
         public bool Complete { get; set; }
 
         public FillHandle? Fill { get; set; }
 
-        private Dictionary<ulong[], ulong[]>? _roleSets = new(RoleSetComparer.Instance);
+        private readonly Dictionary<ulong[], ulong[]> _roleSets = new(RoleSetComparer.Instance);
 
-        public void Upsert(GuildMember member)
+        public void Upsert(GuildMember member) =>
+            Members.Upsert(member.User.Id, member.User.Username, ParseDiscriminator(member.User.Discriminator), member.User.Bot, Intern(member.Roles));
+
+        public void Remove(ulong userId) => Members.Remove(userId);
+
+        /// <summary>The fill's growth room and the interning table's are only needed while members arrive in bulk.</summary>
+        public void Trim()
         {
-            var user = member.User;
-            var name = user.Username;
-            if (ById.TryGetValue(user.Id, out var old))
-            {
-                if (string.Equals(old.Username, name, StringComparison.Ordinal))
-                {
-                    name = old.Username;
-                }
-                else
-                {
-                    RemoveName(old.Username, user.Id);
-                    AddName(name, user.Id);
-                }
-            }
-            else
-            {
-                AddName(name, user.Id);
-            }
-
-            ById[user.Id] = new Entry(name, Intern(member.Roles), ParseDiscriminator(user.Discriminator), user.Bot);
-        }
-
-        public void Remove(ulong userId)
-        {
-            if (ById.Remove(userId, out var old))
-            {
-                RemoveName(old.Username, userId);
-            }
-        }
-
-        /// <summary>The interning table is only needed while members arrive in bulk; afterwards events are few.</summary>
-        public void TrimRoleSets() => _roleSets?.TrimExcess();
-
-        private void AddName(string name, ulong userId)
-        {
-            if (!ByName.TryAdd(name, userId))
-            {
-                var existing = ByName[name];
-                Shared ??= new Dictionary<string, HashSet<ulong>>(AsciiCaseInsensitiveComparer.Instance);
-                if (!Shared.TryGetValue(name, out var holders))
-                {
-                    Shared[name] = holders = [existing];
-                }
-
-                holders.Add(userId);
-            }
-        }
-
-        private void RemoveName(string name, ulong userId)
-        {
-            if (Shared is not null && Shared.TryGetValue(name, out var holders))
-            {
-                holders.Remove(userId);
-                if (holders.Count == 1)
-                {
-                    Shared.Remove(name);
-                    // The remaining holder's own string becomes the key, so no removed member's string stays referenced.
-                    var remaining = holders.First();
-                    ByName.Remove(name);
-                    ByName[ById.TryGetValue(remaining, out var e) ? e.Username : name] = remaining;
-                }
-                else if (ByName.TryGetValue(name, out var keyHolder) && keyHolder == userId)
-                {
-                    ByName.Remove(name);
-                    var next = holders.First();
-                    ByName[ById.TryGetValue(next, out var e) ? e.Username : name] = next;
-                }
-
-                return;
-            }
-
-            if (ByName.TryGetValue(name, out var holder) && holder == userId)
-            {
-                ByName.Remove(name);
-            }
+            Members.Trim();
+            _roleSets.TrimExcess();
         }
 
         private ulong[] Intern(IReadOnlyList<ulong> roles)
@@ -541,11 +460,6 @@ internal sealed class MemberDirectory : IMemberDirectory
             }
 
             var sorted = roles.Distinct().Order().ToArray();
-            if (_roleSets is null)
-            {
-                return sorted;
-            }
-
             if (_roleSets.TryGetValue(sorted, out var shared))
             {
                 return shared;
@@ -565,15 +479,6 @@ internal sealed class MemberDirectory : IMemberDirectory
             ushort.TryParse(discriminator, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value <= 9999 ? value : (ushort)0;
     }
 
-    /// <summary>A member in 24 bytes: the username string (shared with the name index), interned roles, discriminator, bot flag.</summary>
-    private readonly record struct Entry(string Username, ulong[] Roles, ushort Discriminator, bool Bot)
-    {
-        public GuildMember ToMember(ulong userId) => new(
-            new DiscordUser(userId, Username, Discriminator == 0 ? "0" : Discriminator.ToString("D4", CultureInfo.InvariantCulture), null, Bot),
-            null,
-            Roles);
-    }
-
     /// <summary>Role sets compared by content (they are stored sorted and distinct).</summary>
     private sealed class RoleSetComparer : IEqualityComparer<ulong[]>
     {
@@ -588,50 +493,4 @@ internal sealed class MemberDirectory : IMemberDirectory
             return hash.ToHashCode();
         }
     }
-}
-
-/// <summary>
-/// Usernames compared the way Discord compares them for uniqueness today: A-Z case-insensitively, every other
-/// character exactly (no Unicode folding, which would make look-alikes such as U+212A KELVIN SIGN equal to "k").
-/// </summary>
-internal sealed class AsciiCaseInsensitiveComparer : IEqualityComparer<string>
-{
-    public static readonly AsciiCaseInsensitiveComparer Instance = new();
-
-    public bool Equals(string? x, string? y)
-    {
-        if (x is null || y is null)
-        {
-            return ReferenceEquals(x, y);
-        }
-
-        if (x.Length != y.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < x.Length; i++)
-        {
-            if (Lower(x[i]) != Lower(y[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    public int GetHashCode(string obj)
-    {
-        Span<char> buffer = obj.Length <= 128 ? stackalloc char[obj.Length] : new char[obj.Length];
-        for (var i = 0; i < obj.Length; i++)
-        {
-            buffer[i] = Lower(obj[i]);
-        }
-
-        // Randomized per process (Marvin): names chosen by members cannot be crafted to collide.
-        return string.GetHashCode(buffer);
-    }
-
-    private static char Lower(char c) => char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c;
 }

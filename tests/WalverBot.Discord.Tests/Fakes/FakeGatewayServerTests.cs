@@ -175,6 +175,88 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_role_change_through_rest_reaches_the_guilds_shard_as_guild_member_update_with_the_full_role_list()
+    {
+        const string otherGuild = "3300000000004194305"; // (id >> 22) % 2 == 0: shard 0; Guild is on shard 1
+        const string role = "3300000000000000011", otherRole = "3300000000000000012";
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var discord = await FakeDiscordServer.StartAsync(new FakeDiscordOptions { TimeProvider = time });
+        foreach (var guild in new[] { Guild, otherGuild })
+        {
+            discord.AddGuild(guild, "g");
+            discord.AddRole(guild, new FakeRole("3300000000000000010", "WalverBot", 3, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles)));
+            discord.AddRole(guild, new FakeRole(role, "Holder", 1, "0"));
+            discord.AddRole(guild, new FakeRole(otherRole, "Other", 2, "0"));
+            discord.SetBotRoles(guild, "3300000000000000010");
+            discord.AddMember(guild, new FakeMember("3300000000000000100", "alice") { Roles = [otherRole] });
+        }
+
+        await using var gateway = await FakeGatewayServer.StartAsync(discord, new FakeGatewayOptions { TimeProvider = time });
+        var shards = new List<GatewayTestClient>();
+        for (var shard = 0; shard < 2; shard++)
+        {
+            var client = await GatewayTestClient.ConnectAsync(gateway.Url);
+            shards.Add(client);
+            await client.ReceiveAsync(); // HELLO
+            var identify = GatewayTestClient.Identify(discord.Token);
+            identify["d"]!["shard"] = new JsonArray(shard, 2);
+            await client.SendAsync(identify);
+            Assert.Equal("READY", (await client.ReceiveAsync())["t"]!.GetValue<string>());
+            Assert.Equal("GUILD_CREATE", (await client.ReceiveAsync())["t"]!.GetValue<string>());
+            time.Advance(TimeSpan.FromSeconds(5)); // one IDENTIFY per 5 s (max_concurrency 1)
+        }
+
+        await using var _ = shards[0];
+        await using var __ = shards[1];
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Add("Authorization", "Bot " + discord.Token);
+        async Task Change(HttpMethod method, string guild, string roleId) =>
+            Assert.Equal(System.Net.HttpStatusCode.NoContent,
+                (await http.SendAsync(new HttpRequestMessage(method, $"{discord.ApiBaseUrl}/guilds/{guild}/members/3300000000000000100/roles/{roleId}"))).StatusCode);
+
+        await Change(HttpMethod.Put, Guild, role);
+        var added = await shards[1].ReceiveAsync();
+        Assert.Equal(("GUILD_MEMBER_UPDATE", 3), (added["t"]!.GetValue<string>(), added["s"]!.GetValue<int>()));
+        Assert.Equal(Guild, added["d"]!["guild_id"]!.GetValue<string>());
+        Assert.Equal("alice", added["d"]!["user"]!["username"]!.GetValue<string>());
+        Assert.Equal([role, otherRole], added["d"]!["roles"]!.AsArray().Select(r => r!.GetValue<string>()).Order());
+
+        // A PUT of a role held changes nothing and sends nothing: the next dispatch is the DELETE's, numbered 4.
+        await Change(HttpMethod.Put, Guild, role);
+        await Change(HttpMethod.Delete, Guild, role);
+        var removed = await shards[1].ReceiveAsync();
+        Assert.Equal(("GUILD_MEMBER_UPDATE", 4), (removed["t"]!.GetValue<string>(), removed["s"]!.GetValue<int>()));
+        Assert.Equal([otherRole], removed["d"]!["roles"]!.AsArray().Select(r => r!.GetValue<string>()));
+
+        // Shard 0 got none of that: its first dispatch after GUILD_CREATE is its own guild's change.
+        await Change(HttpMethod.Put, otherGuild, role);
+        var other = await shards[0].ReceiveAsync();
+        Assert.Equal(("GUILD_MEMBER_UPDATE", 3, otherGuild), (other["t"]!.GetValue<string>(), other["s"]!.GetValue<int>(), other["d"]!["guild_id"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task A_session_without_the_guild_members_intent_gets_no_member_update_for_a_role_change()
+    {
+        _discord.AddRole(Guild, new FakeRole("3300000000000000011", "Holder", 1, "0"));
+        await using var client = await GatewayTestClient.ConnectAsync(_gateway.Url);
+        await client.ReceiveAsync(); // HELLO
+        await client.SendAsync(GatewayTestClient.Identify(_discord.Token, intents: 1 << 0)); // GUILDS only
+        await client.ReceiveAsync(); // READY
+        await client.ReceiveAsync(); // GUILD_CREATE
+
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Add("Authorization", "Bot " + _discord.Token);
+        var put = await http.PutAsync($"{_discord.ApiBaseUrl}/guilds/{Guild}/members/3300000000000000100/roles/3300000000000000011", null);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, put.StatusCode);
+        await _gateway.WaitUntilAsync(g => g.RoleChangesDispatched == 1, description: "the role change handed to the sessions");
+
+        // The next dispatch the session gets is one the test sends (numbered 3): no GUILD_MEMBER_UPDATE came before it.
+        await _gateway.DispatchAsync("TYPING_START", new JsonObject { ["guild_id"] = Guild });
+        var next = await client.ReceiveAsync();
+        Assert.Equal(("TYPING_START", 3), (next["t"]!.GetValue<string>(), next["s"]!.GetValue<int>()));
+    }
+
+    [Fact]
     public async Task RequestGuildMembers_WithoutQueryOrUserIds_IsADecodeError()
     {
         await using var client = await GatewayTestClient.ConnectAsync(_gateway.Url);

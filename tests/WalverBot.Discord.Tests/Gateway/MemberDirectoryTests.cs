@@ -152,6 +152,42 @@ public sealed class MemberDirectoryTests
     }
 
     [Fact]
+    public async Task Lookups_from_other_threads_stay_exact_while_events_grow_rename_and_remove_members()
+    {
+        // 100 stable members; meanwhile the dispatcher's thread adds, renames and removes 20,000 others, which grows the
+        // indexes and rewrites the name arena under the readers. Every answer a reader gets must be exact.
+        Created();
+        _directory.Apply(Chunk("n1", 0, 1, [.. Enumerable.Range(1, 100).Select(i => Member((ulong)i, $"stable{i}", roles: [RoleA]))]));
+        Assert.True(_directory.IsComplete(Guild));
+
+        using var writerDone = new CancellationTokenSource();
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        {
+            var lookups = 0;
+            // At least 1,000 lookups each, then until the writer is done: no clock involved.
+            while (lookups < 1_000 || !writerDone.IsCancellationRequested)
+            {
+                var i = (ulong)(lookups++ % 100) + 1;
+                Assert.Equal(i, Assert.Single(ByName($"STABLE{i}")).User.Id);
+                Assert.Equal($"stable{i}", ById(i)!.User.Username);
+                Assert.Equal([RoleA], ById(i)!.Roles);
+            }
+        })).ToArray();
+
+        for (var i = 0; i < 20_000; i++)
+        {
+            var id = 1_000UL + (ulong)(i % 5_000);
+            _directory.Apply(i % 3 == 2
+                ? new GuildMemberRemoveEvent(Guild, new DiscordUser(id, "x"))
+                : new GuildMemberUpdateEvent(Guild, Member(id, $"churn{i}")));
+        }
+
+        writerDone.Cancel();
+        await Task.WhenAll(readers);
+        Assert.Equal(100UL, Assert.Single(ByName("stable100")).User.Id);
+    }
+
+    [Fact]
     public void Members_with_the_same_roles_share_one_role_list()
     {
         Created();

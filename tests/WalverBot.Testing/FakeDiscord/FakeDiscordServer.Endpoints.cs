@@ -221,7 +221,8 @@ public sealed partial class FakeDiscordServer
     /// <summary>
     /// Add/Remove Guild Member Role. Checks in the order Discord applies them: guild, member, role,
     /// then permissions (MANAGE_ROLES, the bot's highest role strictly above the target role, role
-    /// not managed by an integration). Answers 204 No Content.
+    /// not managed by an integration). Answers 204 No Content; a change is also sent to the gateway
+    /// as GUILD_MEMBER_UPDATE.
     /// </summary>
     private FakeDiscordResult ChangeMemberRole(string guildId, string userId, string roleId, HttpRequest request, bool add)
     {
@@ -255,7 +256,8 @@ public sealed partial class FakeDiscordServer
             }
 
             var roles = member.Roles.ToList();
-            if (add && !roles.Contains(role.Id))
+            var changed = add ? !roles.Contains(role.Id) : roles.Contains(role.Id);
+            if (add && changed)
             {
                 roles.Add(role.Id);
             }
@@ -265,6 +267,16 @@ public sealed partial class FakeDiscordServer
             }
 
             guild.Members[member.UserId] = member with { Roles = roles };
+            if (changed && _memberUpdated is { } memberUpdated)
+            {
+                // Docs (events/gateway-events#guild-member-update): sent to bots with GUILD_MEMBERS when a member's roles
+                // change, whoever changed them, with the member's full role list. Handed over under the lock, so two
+                // changes to one member go out in the order they were made; a change that changes nothing sends nothing.
+                var data = FakeDiscordJson.Member(guild.Members[member.UserId]);
+                data["guild_id"] = guild.Id;
+                memberUpdated(guild.Id, data);
+            }
+
             var reason = request.Headers["X-Audit-Log-Reason"].FirstOrDefault();
             _roleChanges.Add(new FakeRoleChange(request.Method, guild.Id, member.UserId, role.Id, reason is null ? null : Uri.UnescapeDataString(reason), _time.GetUtcNow()));
             return FakeDiscordResult.NoContent;

@@ -30,6 +30,7 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     private WebApplication? _app;
     private string? _gatewayUrl;
+    private Action<string, JsonObject>? _memberUpdated;
     private int _sessionStartsRemaining = 1000;
 
     private FakeDiscordServer(FakeDiscordOptions options)
@@ -278,7 +279,15 @@ public sealed partial class FakeDiscordServer : IAsyncDisposable
 
     // ---- Gateway support -----------------------------------------------------------------------
 
-    internal void AttachGateway(string url) => Locked(() => _gatewayUrl = url);
+    /// <summary>Makes GET /gateway/bot return <paramref name="url"/>; role changes are handed to <paramref name="memberUpdated"/> (guild id, GUILD_MEMBER_UPDATE data) in the order they happen.</summary>
+    internal void AttachGateway(string url, Action<string, JsonObject> memberUpdated)
+    {
+        lock (_gate)
+        {
+            _gatewayUrl = url;
+            _memberUpdated = memberUpdated;
+        }
+    }
 
     internal bool TryUseSessionStart()
     {

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using WalverBot.Testing.Http;
@@ -18,7 +19,11 @@ public sealed class FakeGatewayServer : IAsyncDisposable
     private readonly FakeGatewayRecorder _recorder = new();
     private readonly FakeGatewaySessions _sessions;
     private readonly CancellationTokenSource _stopping = new();
+    // Role changes made through the fake REST API, as GUILD_MEMBER_UPDATE dispatches, sent one at a time in order.
+    private readonly Channel<(string GuildId, JsonObject Data)> _memberUpdates = Channel.CreateUnbounded<(string, JsonObject)>(new UnboundedChannelOptions { SingleReader = true });
     private WebApplication? _app;
+    private Task _memberUpdatesSent = Task.CompletedTask;
+    private int _roleChangesDispatched;
 
     private FakeGatewayServer(FakeDiscordServer discord, FakeGatewayOptions options)
     {
@@ -47,13 +52,15 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         var ws = "ws://" + baseAddress.Authority;
         server.Url = ws + "/";
         server._sessions.ResumeUrl = ws + ResumePath;
-        discord.AttachGateway(ws);
+        discord.AttachGateway(ws, (guildId, data) => server._memberUpdates.Writer.TryWrite((guildId, data)));
+        server._memberUpdatesSent = server.SendMemberUpdatesAsync();
         return server;
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await _memberUpdatesSent.ConfigureAwait(false);
         DropConnection();
         if (_app is not null)
         {
@@ -64,7 +71,26 @@ public sealed class FakeGatewayServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    private async Task SendMemberUpdatesAsync()
+    {
+        try
+        {
+            await foreach (var (guildId, data) in _memberUpdates.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                await _sessions.DispatchMemberEventAsync(guildId, "GUILD_MEMBER_UPDATE", data).ConfigureAwait(false);
+                Interlocked.Increment(ref _roleChangesDispatched);
+                _recorder.Signal.Pulse();
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
     // ---- Scripting -----------------------------------------------------------------------------
+
+    /// <summary>Role changes made through the fake REST API whose GUILD_MEMBER_UPDATE went to every session receiving it.</summary>
+    public int RoleChangesDispatched => Volatile.Read(ref _roleChangesDispatched);
 
     /// <summary>Stops answering heartbeats with op 11 (a zombie connection, as the bot sees it).</summary>
     public void WithholdAcks(bool withhold) => _sessions.WithholdAcks = withhold;

@@ -24,6 +24,9 @@ internal sealed class FakeGatewaySession(string id, DateTimeOffset created)
     /// <summary>[shard_id, num_shards] from the IDENTIFY that started the session.</summary>
     public JsonArray? Shard { get; init; }
 
+    /// <summary>The intents of the IDENTIFY that started the session.</summary>
+    public long Intents { get; init; }
+
     /// <summary>When each guild's whole member list was last requested on this session (op 8, query "" and limit 0).</summary>
     public Dictionary<string, DateTimeOffset> AllMembersRequested { get; } = [];
 }
@@ -258,7 +261,11 @@ internal sealed class FakeGatewaySessions(FakeDiscordServer discord, FakeGateway
         await _dispatchGate.WaitAsync(_stopping).ConfigureAwait(false);
         try
         {
-            var session = new FakeGatewaySession(Guid.NewGuid().ToString("N"), _time.GetUtcNow()) { Shard = (JsonArray)shard.DeepClone() };
+            var session = new FakeGatewaySession(Guid.NewGuid().ToString("N"), _time.GetUtcNow())
+            {
+                Shard = (JsonArray)shard.DeepClone(),
+                Intents = d["intents"]!.GetValue<long>(),
+            };
             lock (_recorder.Gate)
             {
                 _sessions[session.Id] = session;
@@ -606,6 +613,32 @@ internal sealed class FakeGatewaySessions(FakeDiscordServer discord, FakeGateway
             }
 
             return last;
+        }
+        finally
+        {
+            _dispatchGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Dispatches a member event of <paramref name="guildId"/> to the sessions that receive it: docs (topics/gateway#sharding)
+    /// only the guild's shard, and (gateway#list-of-intents) GUILD_MEMBER_ADD/UPDATE/REMOVE only with GUILD_MEMBERS (1 &lt;&lt; 1).
+    /// </summary>
+    public async Task DispatchMemberEventAsync(string guildId, string eventName, JsonNode data)
+    {
+        await _dispatchGate.WaitAsync(_stopping).ConfigureAwait(false);
+        try
+        {
+            List<FakeGatewaySession> receiving;
+            lock (_recorder.Gate)
+            {
+                receiving = [.. _sessions.Values.Where(s => !s.Invalid && s.Shard is { } shard && OnShard(guildId, shard) && (s.Intents & GuildMembersIntent) != 0)];
+            }
+
+            foreach (var session in receiving)
+            {
+                await DispatchToSessionAsync(session, eventName, data.DeepClone(), 1).ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -124,4 +124,38 @@ public sealed class MemberDirectoryGrantTests
         await bot.WaitForRolePutsAsync("1400000000000000047");
         Assert.Equal(0, Searches(bot));
     }
+
+    [Fact]
+    public async Task The_bots_own_role_changes_come_back_over_the_gateway_so_the_directory_knows_which_grants_are_already_true()
+    {
+        await using var bot = await StartAsync(directory: true);
+        var directory = bot.Services.GetRequiredService<WalverBot.Discord.Gateway.IMemberDirectory>();
+        bool AliceHasTheRole() => directory.TryGetMember(ulong.Parse(BotScenario.GuildId), ulong.Parse(BotScenario.AliceId), out var member)
+            && member!.Roles.Contains(ulong.Parse(BotScenario.HolderRoleId));
+        const string alicePuts = $"/guilds/{BotScenario.GuildId}/members/{BotScenario.AliceId}/roles/{BotScenario.HolderRoleId}";
+
+        await bot.SendAsync(bot.Webhook("alice"));
+        await bot.WaitForRolePutsAsync(BotScenario.AliceId);
+        await WalverBot.Testing.Waiting.Eventually.UntilAsync(AliceHasTheRole, "the role PUT's GUILD_MEMBER_UPDATE in the directory");
+
+        // Another delivery for alice (a new signature): the directory says she holds the role, so no call at all.
+        await bot.SendAsync(bot.Webhook("alice"));
+        var decisions = await WalverBot.Testing.Waiting.Eventually.UntilAsync(() => Inbox.DecisionsAsync(bot), d => d.Count == 2, "two decisions");
+        Assert.Equal(Outcomes.Granted, decisions[1].Outcome);
+        Assert.Contains("already had the role", decisions[1].Reason, StringComparison.Ordinal);
+        Assert.Equal(["PUT"], bot.Discord.Requests.Select(r => r.Method));
+
+        // Someone else takes the role away: that change comes over the gateway too, and the next delivery grants again.
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Add("Authorization", "Bot " + bot.Discord.Token);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await http.DeleteAsync(bot.Discord.ApiBaseUrl + alicePuts)).StatusCode);
+        await WalverBot.Testing.Waiting.Eventually.UntilAsync(() => !AliceHasTheRole(), "the role DELETE's GUILD_MEMBER_UPDATE in the directory");
+
+        await bot.SendAsync(bot.Webhook("alice"));
+        await bot.WaitForRolePutsAsync(BotScenario.AliceId, count: 2);
+        decisions = await WalverBot.Testing.Waiting.Eventually.UntilAsync(() => Inbox.DecisionsAsync(bot), d => d.Count == 3, "three decisions");
+        Assert.Equal(Outcomes.Granted, decisions[2].Outcome);
+        Assert.DoesNotContain("already had the role", decisions[2].Reason, StringComparison.Ordinal);
+        Assert.Contains(BotScenario.HolderRoleId, bot.Discord.GetMemberRoles(BotScenario.GuildId, BotScenario.AliceId));
+    }
 }
