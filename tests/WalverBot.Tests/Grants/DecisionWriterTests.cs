@@ -99,6 +99,65 @@ public sealed class DecisionWriterTests
     }
 
     [Fact]
+    public async Task Writes_queued_soon_after_a_commit_wait_out_the_commit_interval_and_then_share_one_commit()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var clock = new TimerWatchingClock();
+        var interval = TimeSpan.FromMilliseconds(50);
+        await using var writer = new DecisionWriter(db.Database, interval, clock);
+        var committedAt = new List<DateTimeOffset>();
+        writer.BeforeCommit = _ =>
+        {
+            lock (committedAt)
+            {
+                committedAt.Add(clock.GetUtcNow());
+            }
+
+            return Task.CompletedTask;
+        };
+
+        // Nothing committed before: the first write does not wait.
+        Assert.Equal(1, await writer.WriteAsync(Insert("1")));
+
+        var second = writer.WriteAsync(Insert("2"));
+        // The writer sets a timer only when it paces; until the clock moves, the write is held.
+        await clock.TimerSet.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var third = writer.WriteAsync(Insert("3"));
+        Assert.False(second.IsCompleted);
+
+        clock.Advance(interval);
+        var rows = await Task.WhenAll(second, third);
+        Assert.Equal([1, 1], rows);
+        Assert.Equal(2, writer.Commits);
+        var stored = await StoredAsync(db.Database);
+        Assert.Equal([1L, 2L, 3L], stored);
+        Assert.Equal(interval, committedAt[1] - committedAt[0]);
+    }
+
+    /// <summary>A fake clock that says when someone sets a timer on it (the writer's pacing wait).</summary>
+    private sealed class TimerWatchingClock : TimeProvider
+    {
+        private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _inner = new();
+
+        public TaskCompletionSource TimerSet { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override DateTimeOffset GetUtcNow() => _inner.GetUtcNow();
+
+        public override long GetTimestamp() => _inner.GetTimestamp();
+
+        public override long TimestampFrequency => _inner.TimestampFrequency;
+
+        public void Advance(TimeSpan by) => _inner.Advance(by);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = _inner.CreateTimer(callback, state, dueTime, period);
+            TimerSet.TrySetResult();
+            return timer;
+        }
+    }
+
+    [Fact]
     public async Task When_both_wait_the_webhook_writer_gets_the_turn_before_the_background_writer()
     {
         var turns = new WriteTurns();
