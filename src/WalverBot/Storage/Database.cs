@@ -14,6 +14,8 @@ namespace WalverBot.Storage;
 public sealed class Database : IDisposable
 {
     private readonly string _connectionString = "";
+    // The same, without creating the file: used once the store tracks its file (see OpenAsync).
+    private readonly string _existingFileConnectionString = "";
     private readonly NpgsqlDataSource? _postgres;
     private readonly int _busyTimeoutMs;
     private static readonly object Configured = new();
@@ -65,6 +67,9 @@ public sealed class Database : IDisposable
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.Value.BusyTimeout.TotalSeconds)),
         };
         _connectionString = builder.ToString();
+        _existingFileConnectionString = builder.Mode == SqliteOpenMode.ReadWriteCreate
+            ? new SqliteConnectionStringBuilder(_connectionString) { Mode = SqliteOpenMode.ReadWrite }.ToString()
+            : _connectionString;
         _busyTimeoutMs = (int)options.Value.BusyTimeout.TotalMilliseconds;
         DataSource = builder.DataSource;
         Health = new StoreHealth(IsFile ? Path.GetFullPath(DataSource) : DataSource);
@@ -147,7 +152,10 @@ public sealed class Database : IDisposable
             throw new StoreUnavailableException(problem);
         }
 
-        var connection = new SqliteConnection(_connectionString);
+        // The check above and the open below are two steps: a file deleted between them would be created anew, empty,
+        // by a ReadWriteCreate open. Once the file is tracked, open it without creating it (SQLITE_OPEN_READWRITE only,
+        // https://www.sqlite.org/c3ref/open.html), so that open fails instead and the caller reports the lost file.
+        var connection = new SqliteConnection(Health.IsTracking ? _existingFileConnectionString : _connectionString);
         await connection.OpenAsync(cancellationToken);
 
         // busy_timeout, foreign_keys and synchronous belong to the physical SQLite handle, which the pool reuses:

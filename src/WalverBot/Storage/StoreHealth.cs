@@ -34,6 +34,18 @@ public sealed class StoreHealth : IDisposable
         }
     }
 
+    /// <summary>True once the opened file is remembered (after migration): from then on the file must not be created anew.</summary>
+    internal bool IsTracking
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _identity is not null;
+            }
+        }
+    }
+
     /// <summary>Remembers which file the database is (called once it is open and migrated).</summary>
     internal void Track()
     {

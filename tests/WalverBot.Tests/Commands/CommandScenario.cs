@@ -75,11 +75,22 @@ public sealed class CommandScenario : IAsyncDisposable
     public async Task<Answer> AnswerAsync(FakeInteraction interaction, Func<string, bool>? until = null)
     {
         Answer? answer = null;
-        await Discord.WaitUntilAsync(d =>
+        try
         {
-            answer = Read(d, interaction);
-            return answer is not null && (until is null || until(answer.Content));
-        }, TimeSpan.FromSeconds(20), $"an answer to interaction {interaction.Id}");
+            await Discord.WaitUntilAsync(d =>
+            {
+                answer = Read(d, interaction);
+                return answer is not null && (until is null || until(answer.Content));
+            }, TimeSpan.FromSeconds(20), $"an answer to interaction {interaction.Id}");
+        }
+        catch (TimeoutException ex)
+        {
+            // Say what the bot did answer (a 10062 past Discord's 3 s, an answer that is not the awaited one).
+            var calls = Discord.Requests.Where(r => r.Path.Contains(interaction.Id, StringComparison.Ordinal) || r.Path.Contains(interaction.Token, StringComparison.Ordinal))
+                .Select(r => r.ToString().Replace(interaction.Token, "<token>", StringComparison.Ordinal));
+            throw new TimeoutException($"{ex.Message} Requests for it: [{string.Join("; ", calls)}]; last answer: {answer?.Content ?? "(none)"}", ex);
+        }
+
         return answer!;
     }
 

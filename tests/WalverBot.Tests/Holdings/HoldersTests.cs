@@ -118,13 +118,14 @@ public sealed class RecheckProgressTests
             if (Interlocked.Increment(ref reads) == 2)
             {
                 await s.Discord.WaitUntilAsync(d => d.Requests.Any(r => r.Method == "PATCH" && r.Path.EndsWith("/messages/@original", StringComparison.Ordinal)
-                    && r.Body.Contains("1000 of 2000 wallets checked", StringComparison.Ordinal)), TimeSpan.FromSeconds(15), "a progress edit");
+                    && r.Body.Contains("1000 of 2000 wallets checked", StringComparison.Ordinal)), TimeSpan.FromSeconds(60), "a progress edit");
             }
         };
 
         var interaction = await s.CommandAsync(
             CommandScenario.Slash("recheck", CommandScenario.Text("verification", VerificationId)),
-            (d, i) => d.EditsOfOriginal(i.Id).Any(e => (e.Body["content"]?.GetValue<string>() ?? "").StartsWith("Re-checked", StringComparison.Ordinal)));
+            (d, i) => d.EditsOfOriginal(i.Id).Any(e => (e.Body["content"]?.GetValue<string>() ?? "").StartsWith("Re-checked", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60)); // 2,000 members, one commit each: well past 20 s when the suite shares the two cores
 
         var edits = s.Discord.EditsOfOriginal(interaction.Id).Select(e => e.Body["content"]!.GetValue<string>()).ToList();
         Assert.Contains(edits, e => e.Contains("1000 of 2000 wallets checked, 0 roles added, 0 removed so far", StringComparison.Ordinal));

@@ -144,12 +144,24 @@ public sealed class HoldingsScenario : IAsyncDisposable
     }
 
     /// <summary>Runs a slash command as the admin through the gateway and waits until <paramref name="done"/> holds for Discord.</summary>
-    public async Task<FakeInteraction> CommandAsync(System.Text.Json.Nodes.JsonObject data, Func<FakeDiscordServer, FakeInteraction, bool> done)
+    /// <param name="timeout">Only reached when the test fails; a command over thousands of wallets needs more than the default 20 s at load.</param>
+    public async Task<FakeInteraction> CommandAsync(System.Text.Json.Nodes.JsonObject data, Func<FakeDiscordServer, FakeInteraction, bool> done, TimeSpan? timeout = null)
     {
         await Bot.Gateway.WaitForReadyAsync();
         var interaction = Discord.CreateCommandInteraction(BotScenario.GuildId, LogChannelId, AdminId, data);
         await Bot.Gateway.DispatchAsync("INTERACTION_CREATE", interaction.Payload);
-        await Discord.WaitUntilAsync(d => done(d, interaction), TimeSpan.FromSeconds(20), "the command's answer");
+        try
+        {
+            await Discord.WaitUntilAsync(d => done(d, interaction), timeout ?? TimeSpan.FromSeconds(20), "the command's answer");
+        }
+        catch (TimeoutException ex)
+        {
+            // Say what the bot did send for it (a 10062 past Discord's 3 s shows) and what it logged last.
+            var calls = Discord.Requests.Where(r => r.Path.Contains(interaction.Id, StringComparison.Ordinal) || r.Path.Contains(interaction.Token, StringComparison.Ordinal))
+                .Select(r => r.ToString().Replace(interaction.Token, "<token>", StringComparison.Ordinal));
+            throw new TimeoutException($"{ex.Message} Requests for it: [{string.Join("; ", calls)}]; last log lines:\n{string.Join("\n", Bot.Logs.Lines.TakeLast(15))}", ex);
+        }
+
         return interaction;
     }
 

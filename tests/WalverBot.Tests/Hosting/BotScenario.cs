@@ -59,7 +59,10 @@ public sealed class BotScenario : IAsyncDisposable
     public static async Task<BotScenario> StartAsync(IDictionary<string, string?>? settings = null, bool startBot = true, FakeTimeProvider? time = null)
     {
         var discord = await FakeDiscordServer.StartAsync(time is null ? null : new FakeDiscordOptions { TimeProvider = time });
-        var gateway = await FakeGatewayServer.StartAsync(discord, new FakeGatewayOptions { HeartbeatIntervalMs = 1000 });
+        // Heartbeats are not what these tests are about (the gateway tests cover them with 1 s): at 1 s a loaded machine
+        // let an ACK lag a whole interval, the bot resumed as from a zombie connection, and an interaction dispatched
+        // meanwhile was answered after Discord's 3 s (10062).
+        var gateway = await FakeGatewayServer.StartAsync(discord, new FakeGatewayOptions { HeartbeatIntervalMs = 5000 });
         discord.AddGuild(GuildId, "Test Guild");
         discord.AddRole(GuildId, new FakeRole(HolderRoleId, "Holder", 1, FakeDiscordPermissions.Of(FakeDiscordPermissions.ViewChannel)));
         discord.AddRole(GuildId, new FakeRole(BotRoleId, "WalverBot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles), Managed: true));

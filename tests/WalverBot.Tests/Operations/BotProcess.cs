@@ -82,7 +82,11 @@ public sealed partial class BotProcess : IAsyncDisposable
     }
 
     /// <summary>The base URL once Kestrel logs "Now listening on".</summary>
-    public Task<string> WaitForListeningAsync(TimeSpan? timeout = null) => _listening.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(30));
+    /// <remarks>
+    /// The default is only reached on failure: a child .NET process starting under a loaded suite (load 40 on two cores)
+    /// took more than 30 s to listen, twice in one run. An exit before listening ends the wait at once.
+    /// </remarks>
+    public Task<string> WaitForListeningAsync(TimeSpan? timeout = null) => _listening.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(90));
 
     /// <summary>kill -9: no shutdown code runs.</summary>
     public async Task KillAsync()
