@@ -17,7 +17,7 @@ namespace WalverBot.Tests.FaultDrills;
 /// restart with the same ShardIds.
 /// </summary>
 [Trait("Needs", "postgres")]
-public sealed class ScaleOutKillDrillTests
+public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Webhooks = 2000;
     private const int Shards = 3;
@@ -77,6 +77,8 @@ public sealed class ScaleOutKillDrillTests
         var environment = scenario.With([.. settings]);
 
         var bots = new BotProcess?[Shards];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Phase(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1} s  {what}");
         try
         {
             // One after the other: the first creates the schema and declares the verifications.
@@ -87,6 +89,7 @@ public sealed class ScaleOutKillDrillTests
                 urls[shard] = $"{await bots[shard]!.WaitForListeningAsync(Generous)}/webhooks/walver";
             }
 
+            Phase("three instances listening");
             var accepted = new ConcurrentBag<int>();
             var unanswered = new ConcurrentBag<int>();
             var victimDown = 0;
@@ -120,18 +123,22 @@ public sealed class ScaleOutKillDrillTests
             await bots[Victim]!.KillAsync();
             Assert.Equal(137, bots[Victim]!.ExitCode);
             var killedAt = DateTimeOffset.UtcNow;
+            Phase($"victim killed after {accepted.Count} accepted");
             var leftClaimed = await UnfinishedClaimsAsync(connectionString, Identity(Victim));
             await sending;
+            Phase($"burst sent: {accepted.Count} accepted, {unanswered.Count} unanswered; the victim left {leftClaimed} claimed unfinished");
             Assert.True(leftClaimed > 0);
             Assert.True(accepted.Count > KillAfterAccepted);
 
             // The other two finish their own shards; the victim's guild waits for its shard's instance.
             var others = accepted.Where(i => i % Shards != Victim).ToList();
             await WaitForAssignmentsAsync(discord, others, guilds, () => Diagnose(bots, connectionString));
+            Phase("the other two shards granted");
             var restartedAt = DateTimeOffset.UtcNow;
             bots[Victim] = BotProcess.Start(Shard(environment, Victim));
             await bots[Victim]!.WaitForListeningAsync(Generous);
             await WaitForAssignmentsAsync(discord, [.. accepted], guilds, () => Diagnose(bots, connectionString));
+            Phase("the victim's shard granted after its restart");
             // Every stored event decided: from then on no worker calls Discord again, so the counts below are final.
             await Eventually.UntilAsync(async () => await UndecidedAsync(connectionString) == 0, "every stored event decided", Generous);
 
