@@ -83,9 +83,17 @@ public sealed class FollowerLoop(TransferFollower follower, IFollowerRpc rpc, Ne
 /// <summary>Runs one <see cref="FollowerLoop"/> per EVM chain with an RPC endpoint; thin on purpose.</summary>
 public sealed class FollowerWorker(
     IOptions<ChainsOptions> chains, IOptions<FollowerOptions> options, IOptions<FollowerTuning> tuning, IHttpClientFactory clients, RpcEndpointHealth health,
-    FollowerStore store, IFollowerEffects effects, FollowerStates states, TimeProvider time, ILoggerFactory loggers) : BackgroundService
+    FollowerStore store, IFollowerEffects effects, FollowerStates states, TimeProvider time, ILoggerFactory loggers, ScaleOut.IJobLeader? leader = null) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// On one instance at a time (<see cref="ScaleOut.OnceOnlyJobs.TransferFollower"/>): instances sharing a database
+    /// share each chain's cursor, and two followers would both process every block and run its re-checks twice.
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        ScaleOut.OnceOnlyJobRunner.RunOnceOnlyAsync(leader ?? new ScaleOut.ProcessJobLeader(), ScaleOut.OnceOnlyJobs.TransferFollower, FollowAsync, time,
+            loggers.CreateLogger<FollowerWorker>(), stoppingToken);
+
+    private Task FollowAsync(CancellationToken stoppingToken)
     {
         var loops = new List<Task>();
         var logger = loggers.CreateLogger<TransferFollower>();

@@ -15,7 +15,14 @@ public static class OnceOnlyJobs
     /// <summary>Removal of roles whose re-verify period ran out (<c>Verifications/ReverifyExpiry.cs</c>).</summary>
     public const string ReverifyExpiry = "reverify-expiry";
 
-    public static IReadOnlyList<string> All { get; } = [CommandRegistration, Retention, HoldingsRechecks, ReverifyExpiry];
+    /// <summary>The EVM transfer follower (<c>Following/FollowerWorker.cs</c>): one cursor per chain, shared by all instances.</summary>
+    public const string TransferFollower = "transfer-follower";
+
+    /// <summary>Solana real-time subscriptions and the re-checks they trigger (<c>SolanaRealTime/SolanaSubscriber.cs</c>).</summary>
+    public const string SolanaSubscriptions = "solana-subscriptions";
+
+    // Appended only: a job's place in this list is its lock key on PostgreSQL (PostgresJobLeader.LockKey).
+    public static IReadOnlyList<string> All { get; } = [CommandRegistration, Retention, HoldingsRechecks, ReverifyExpiry, TransferFollower, SolanaSubscriptions];
 }
 
 /// <summary>Who holds a once-only job, as <see cref="IJobLeader.HoldersAsync"/> reports it.</summary>

@@ -21,6 +21,8 @@ public static class ScaleOutServiceCollectionExtensions
         services.TryAddSingleton<IJobLeader>(provider => provider.GetRequiredService<Storage.Database>().IsPostgres
             ? ActivatorUtilities.CreateInstance<PostgresJobLeader>(provider)
             : new ProcessJobLeader());
+        // PostgreSQL: the claims of a dead run of this shard set are taken back at once by its restart (InitializeStorageAsync takes it).
+        services.TryAddSingleton<InstanceIdentity>();
         return services;
     }
 }

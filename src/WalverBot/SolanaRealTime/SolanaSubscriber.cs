@@ -361,11 +361,17 @@ public sealed class SolanaSubscriber(
 }
 
 /// <summary>Runs <see cref="SolanaSubscriber"/>; thin on purpose. /readyz does not look at it: webhooks never wait for a chain.</summary>
-public sealed class SolanaSubscriberWorker(SolanaSubscriber subscriber) : BackgroundService
+public sealed class SolanaSubscriberWorker(
+    SolanaSubscriber subscriber, ScaleOut.IJobLeader? leader = null, TimeProvider? time = null, ILogger<SolanaSubscriberWorker>? logger = null) : BackgroundService
 {
+    /// <summary>
+    /// On one instance at a time (<see cref="ScaleOut.OnceOnlyJobs.SolanaSubscriptions"/>): every instance would
+    /// otherwise subscribe to the same accounts and run each change's re-check once per instance.
+    /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        await subscriber.RunAsync(stoppingToken);
+        await ScaleOut.OnceOnlyJobRunner.RunOnceOnlyAsync(leader ?? new ScaleOut.ProcessJobLeader(), ScaleOut.OnceOnlyJobs.SolanaSubscriptions,
+            subscriber.RunAsync, time ?? TimeProvider.System, (ILogger?)logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, stoppingToken);
     }
 }

@@ -90,8 +90,19 @@ public sealed class Database : IDisposable
     /// <summary>Turns at the write lock for the group-commit writers (inbox first, then the worker's decisions).</summary>
     public WriteTurns WriteTurns { get; } = new();
 
-    /// <summary>Who claims webhook events in this process run (see <c>WebhookInbox.DueAsync</c>).</summary>
-    public string InstanceId { get; } = Guid.NewGuid().ToString("N");
+    private volatile string _instanceId = Guid.NewGuid().ToString("N");
+
+    /// <summary>
+    /// Who claims webhook events (see <c>WebhookInbox.DueAsync</c>): a fresh id per process run, or on PostgreSQL the
+    /// identity of the instance's shard set while it holds it (<c>ScaleOut/InstanceIdentity.cs</c>).
+    /// </summary>
+    public string InstanceId => _instanceId;
+
+    /// <summary>Claims from now on as <paramref name="identity"/>, which the caller proved no other live process uses.</summary>
+    public void AdoptInstanceId(string identity) => _instanceId = identity;
+
+    /// <summary>Claims from now on under a fresh id of this process alone; returns it.</summary>
+    public string AdoptFreshInstanceId() => _instanceId = Guid.NewGuid().ToString("N");
 
     /// <summary>A database in a file on disk (not in memory): the one a lock file and a file identity make sense for.</summary>
     public bool IsFile => !IsPostgres && !string.IsNullOrEmpty(DataSource) && DataSource != ":memory:" && !DataSource.StartsWith("file:", StringComparison.Ordinal);

@@ -19,6 +19,13 @@ public interface ISqlDialect
 
     /// <summary>A migration step (written in SQLite's DDL) in this dialect.</summary>
     string Schema(string sql);
+
+    /// <summary>
+    /// The clause that locks the candidate rows of a claim (a SELECT of shared work that instances take turns at) so
+    /// that the claim is one statement and concurrent claimers pass over each other's rows instead of waiting for them;
+    /// null where the store has no row locks, and the claim is a SELECT then a conditional UPDATE.
+    /// </summary>
+    string? ClaimLock { get; }
 }
 
 public sealed partial class SqliteDialect : ISqlDialect
@@ -30,6 +37,9 @@ public sealed partial class SqliteDialect : ISqlDialect
     public string InList(string column, string parameter) => $"{column} IN {parameter}";
 
     public string Schema(string sql) => sql;
+
+    /// <summary>SQLite has no row locks: one writer at a time holds the whole database (https://www.sqlite.org/lockingv3.html).</summary>
+    public string? ClaimLock => null;
 }
 
 public sealed partial class PostgresDialect : ISqlDialect
@@ -39,6 +49,16 @@ public sealed partial class PostgresDialect : ISqlDialect
     public string Name => StorageProviders.Postgres;
 
     public string InList(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    /// <summary>
+    /// "With SKIP LOCKED, any selected rows that cannot be immediately locked are skipped. Skipping locked rows provides
+    /// an inconsistent view of the data, so this is not suitable for general purpose work, but can be used to avoid lock
+    /// contention with multiple consumers accessing a queue-like table" (SELECT, "The Locking Clause",
+    /// https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE). A row another claimer changed and
+    /// committed meanwhile is read again and its WHERE re-checked before it is locked (Read Committed, "13.2.1"), so a
+    /// fresh claim of another instance is never taken.
+    /// </summary>
+    public string? ClaimLock => "FOR UPDATE SKIP LOCKED";
 
     /// <summary>
     /// SQLite's INTEGER is 64-bit (snowflakes need it): BIGINT here. An AUTOINCREMENT key becomes an identity column

@@ -82,6 +82,11 @@ public static class StorageServiceCollectionExtensions
                 await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE webhook_events SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL;");
                 database.Health.Track();
             }
+            else if (services.GetService<ScaleOut.InstanceIdentity>() is { } identity)
+            {
+                // Before any claim: a restart of this shard set claims as its dead run did and takes its claims back.
+                await identity.AcquireAsync(cancellationToken);
+            }
         }
         catch (Configuration.StartupException)
         {

@@ -60,11 +60,12 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
     // Free, ours, or a lease that ran out (a dead or stalled instance's; a claim without a lease predates leases).
     private const string Claimable = "(claimed_by IS NULL OR claimed_by = @me OR claimed_until IS NULL OR claimed_until <= @now)";
 
-    private const string SelectColumns = """
-        SELECT id, verification_id AS VerificationId, guild_id AS GuildId, wallet_address AS WalletAddress,
+    private const string Columns = """
+        id, verification_id AS VerificationId, guild_id AS GuildId, wallet_address AS WalletAddress,
                member_query AS MemberQuery, payload, status, attempts, internal_errors AS InternalErrors, received_at AS ReceivedAt
-        FROM webhook_events
         """;
+
+    private const string SelectColumns = $"SELECT {Columns} FROM webhook_events";
 
     /// <summary>
     /// The identity of a delivery: the same verification, wallet and signed message is the same delivery. The message
@@ -112,11 +113,12 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
     /// <summary>
     /// Claims and returns events due for processing in the guilds of this instance's shards, longest due first.
     /// Ordered by the (status, next_attempt_at) index, so a large backlog is read as a range scan rather than sorted on
-    /// every pass. The claim is one UPDATE that takes only rows that are free, already ours, or whose lease
-    /// (<see cref="ClaimLease"/>) ran out, and re-checks that in its own WHERE: whichever of two instances updates a row
-    /// first wins it, and the other's UPDATE, seeing the fresh claim, skips it (PostgreSQL re-evaluates the WHERE of an
-    /// UPDATE on a row a concurrent transaction changed, "Read Committed Isolation Level" in its docs; SQLite has one
-    /// writer at a time). The read stays a plain SELECT when nothing is due, so an idle worker takes no write lock.
+    /// every pass. Only rows that are free, already ours, or whose lease (<see cref="ClaimLease"/>) ran out are taken.
+    /// On PostgreSQL the claim is one statement whose candidate rows are locked with the dialect's
+    /// <see cref="ISqlDialect.ClaimLock"/> (FOR UPDATE SKIP LOCKED): two instances claiming at once each take rows the
+    /// other has not locked, neither waits for the other, and a row the other claimed and committed meanwhile is
+    /// re-checked and passed over. On SQLite (one writer at a time, no row locks) it is a plain SELECT of the candidates,
+    /// so an idle worker takes no write lock, then one UPDATE that re-checks the same condition in its own WHERE.
     /// A taken-over event was not finished (its decision and done state commit together in GrantLedger), so finishing
     /// it again sends no second role PUT for work that completed.
     /// </summary>
@@ -138,13 +140,30 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
             now = Database.Format(now), limit, me = database.InstanceId,
             skipIds = skipIds.ToArray(), skipGuilds = skipGuilds.Select(g => unchecked((long)g)).ToArray(),
         };
-        var due = (await connection.QueryAsync<long>(new CommandDefinition($"""
+        var candidates = $"""
             SELECT id FROM webhook_events
             WHERE status = 'pending' AND next_attempt_at <= @now AND {Claimable} AND {_shards.SqlCondition()}
             {(skipIds.Count > 0 ? $"AND NOT ({database.Dialect.InList("id", "@skipIds")})" : "")}
             {(skipGuilds.Count > 0 ? $"AND NOT ({database.Dialect.InList("guild_id", "@skipGuilds")})" : "")}
             ORDER BY next_attempt_at, id LIMIT @limit
-            """, args, cancellationToken: cancellationToken))).ToList();
+            """;
+        if (database.Dialect.ClaimLock is { } claimLock)
+        {
+            // One statement: the candidates are locked as they are chosen, rows locked by another instance's claim in
+            // flight are passed over (not waited for), and the locked rows are claimed before the locks go at commit.
+            var claimedRows = await connection.QueryAsync<InboxEvent>(new CommandDefinition($"""
+                WITH claimed AS (
+                    UPDATE webhook_events SET claimed_by = @me, claimed_until = @until
+                    WHERE id IN ({candidates} {claimLock})
+                    RETURNING *
+                )
+                SELECT {Columns} FROM claimed ORDER BY next_attempt_at, id
+                """, new { args.now, args.limit, args.me, args.skipIds, args.skipGuilds, until = Database.Format(now + ClaimLease) },
+                cancellationToken: cancellationToken));
+            return claimedRows.ToList();
+        }
+
+        var due = (await connection.QueryAsync<long>(new CommandDefinition(candidates, args, cancellationToken: cancellationToken))).ToList();
         if (due.Count == 0)
         {
             return [];

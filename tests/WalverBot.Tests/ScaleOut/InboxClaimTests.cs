@@ -82,6 +82,36 @@ public class InboxClaimTests
     }
 
     [SkippableFact]
+    public async Task Instances_claiming_concurrently_never_get_the_same_event_and_together_get_all_of_them()
+    {
+        await using var db = await TestDatabase.CreateAsync(Provider);
+        var time = new FakeTimeProvider(Start);
+        var all = await InsertAsync(db.Database, [.. Enumerable.Range(0, 150).Select(n => GuildOnShard(0, 1, n))]);
+        var instances = Enumerable.Range(0, 4).Select(_ => new WebhookInbox(Instance(db), time)).ToList();
+        using var go = new SemaphoreSlim(0);
+
+        // Each instance claims small batches until nothing is left for it, passing over what it holds (as the worker
+        // does: its own claims stay claimable to it); all start together, so the claims overlap.
+        var claims = instances.Select(inbox => Task.Run(async () =>
+        {
+            await go.WaitAsync();
+            var mine = new List<long>();
+            while (await inbox.DueAsync(7, mine, [], CancellationToken.None) is { Count: > 0 } batch)
+            {
+                mine.AddRange(batch.Select(e => e.Id));
+            }
+
+            return mine;
+        })).ToList();
+        go.Release(instances.Count);
+        var claimed = await Task.WhenAll(claims);
+
+        var every = claimed.SelectMany(ids => ids).ToList();
+        Assert.Equal(every.Count, every.Distinct().Count());
+        Assert.Equal(all, every.Order().ToList());
+    }
+
+    [SkippableFact]
     public async Task A_live_claim_keeps_others_off_and_an_expired_lease_is_taken_over_by_another_instance_of_that_shard()
     {
         await using var db = await TestDatabase.CreateAsync(Provider);
@@ -274,4 +304,35 @@ public class InboxClaimTests
 public sealed class PostgresInboxClaimTests : InboxClaimTests
 {
     protected override string Provider => StorageProviders.Postgres;
+
+    [SkippableFact]
+    public async Task A_claim_passes_over_rows_another_claim_has_locked_instead_of_waiting_for_them()
+    {
+        await using var db = await TestDatabase.CreateAsync(Provider);
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var ids = new List<long>();
+        await using (var insert = await db.Database.OpenAsync())
+        {
+            for (var n = 0; n < 4; n++)
+            {
+                ids.Add(await insert.ExecuteScalarAsync<long>("""
+                    INSERT INTO webhook_events (delivery_key, verification_id, guild_id, wallet_address, member_query, payload, received_at, status, next_attempt_at)
+                    VALUES (@key, 'v1', @guild, '0xabc', 'name:dave', '{}', @now, 'pending', @now) RETURNING id
+                    """, new { key = Guid.NewGuid().ToString("N"), guild = checked((long)GuildOnShard(0, 1, n)), now = Database.Format(time.GetUtcNow()) }));
+            }
+        }
+
+        // Another instance's claim in flight: its transaction holds the row locks of the two oldest events.
+        await using var other = await db.Database.OpenAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await other.ExecuteAsync("SELECT id FROM webhook_events WHERE id = ANY(@locked) FOR UPDATE", new { locked = ids.Take(2).ToArray() }, transaction);
+
+        // Waiting for those locks would hold this call until the command timeout and fail it.
+        var claimed = await new WebhookInbox(db.Database, time).DueAsync(10, CancellationToken.None);
+
+        Assert.Equal(ids.Skip(2), claimed.Select(e => e.Id).Order());
+        await transaction.RollbackAsync();
+        using var third = new Database(Options.Create(new StorageOptions { Provider = db.Provider, ConnectionString = db.ConnectionString }));
+        Assert.Equal(ids.Take(2), (await new WebhookInbox(third, time).DueAsync(10, CancellationToken.None)).Select(e => e.Id).Order());
+    }
 }

@@ -127,6 +127,15 @@ public sealed class OnceOnlyJobTests
     }
 
     [Fact]
+    public void The_chain_followers_are_once_only_jobs_appended_so_the_earlier_jobs_keep_their_lock_keys()
+    {
+        // A job's lock key is its place in the list: during a rolling upgrade old and new instances must agree on it.
+        Assert.Equal([0, 1, 2, 3], new[] { OnceOnlyJobs.CommandRegistration, OnceOnlyJobs.Retention, OnceOnlyJobs.HoldingsRechecks, OnceOnlyJobs.ReverifyExpiry }
+            .Select(PostgresJobLeader.LockKey));
+        Assert.Equal([4, 5], new[] { OnceOnlyJobs.TransferFollower, OnceOnlyJobs.SolanaSubscriptions }.Select(PostgresJobLeader.LockKey));
+    }
+
+    [Fact]
     public async Task With_SQLite_this_process_holds_every_once_only_job_from_the_start_and_check_names_it()
     {
         await using var leader = new ProcessJobLeader();

@@ -1,0 +1,260 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Dapper;
+using Npgsql;
+using WalverBot.Testing.FakeDiscord;
+using WalverBot.Testing.FakeWalver;
+using WalverBot.Testing.Http;
+using WalverBot.Testing.Waiting;
+using WalverBot.Tests.Operations;
+using WalverBot.Tests.Storage;
+
+namespace WalverBot.Tests.FaultDrills;
+
+/// <summary>
+/// Issue 15's drill: three real bot processes on one PostgreSQL database, one shard each of three, webhooks spread over
+/// all three listeners while Discord answers every role PUT slowly, kill -9 of one instance in the middle, then its
+/// restart with the same ShardIds.
+/// </summary>
+[Trait("Needs", "postgres")]
+public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int Webhooks = 2000;
+    private const int Shards = 3;
+    private const int Victim = 1;
+    private const int KillAfterAccepted = Webhooks / 3;
+
+    /// <summary>Discord answers each role PUT only after this (the fake holds the request, then applies the role).</summary>
+    private static readonly TimeSpan SlowPut = TimeSpan.FromMilliseconds(100);
+
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(120);
+
+    [SkippableFact]
+    public async Task Every_accepted_webhook_is_granted_exactly_once_and_a_killed_instances_shard_is_finished_by_its_restart()
+    {
+        var connectionString = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        await using var scenario = await ProcessScenario.StartAsync();
+        var discord = scenario.Discord;
+        var guilds = Enumerable.Range(0, Shards).Select(GuildOnShard).ToArray();
+        var settings = new List<(string, string)>
+        {
+            ("Storage__Provider", "postgres"), ("ConnectionStrings__WalverBot", connectionString),
+            ("Security__Signatures", "Off"), ("Grants__RetryFor", "01:00:00"),
+            ("Discord__ShardCount", "3"),
+            // All webhooks come from one loopback address here; behind a proxy each instance would see Walver's.
+            ("Webhook__RateLimitPerMinute", "100000"),
+            // Discord's global limit is per token: each of the three takes a third of the fake's (raised, see below).
+            ("Discord__GlobalRateLimit", "100"),
+        };
+        for (var shard = 0; shard < Shards; shard++)
+        {
+            discord.AddGuild(guilds[shard], $"Drill {shard}");
+            discord.AddRole(guilds[shard], new FakeRole(HolderRole(shard), "Holder", 1, FakeDiscordPermissions.Of(FakeDiscordPermissions.ViewChannel)));
+            discord.AddRole(guilds[shard], new FakeRole(BotRole(shard), "WalverBot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles), Managed: true));
+            discord.SetBotRoles(guilds[shard], BotRole(shard));
+            settings.AddRange([
+                ($"Verifications__{shard}__Id", VerificationId(shard)), ($"Verifications__{shard}__GuildId", guilds[shard]),
+                ($"Verifications__{shard}__RoleId", HolderRole(shard)), ($"Verifications__{shard}__Secret", BotScenarioSecret),
+                ($"Verifications__{shard}__Chain", "ethereum"),
+            ]);
+        }
+
+        for (var i = 0; i < Webhooks; i++)
+        {
+            discord.AddMember(guilds[i % Shards], new FakeMember(UserId(i), Username(i)));
+        }
+
+        // The drill is about crash safety, not Discord's limits (the rate-limit tests and benchmark cover those): the
+        // per-guild member search and role buckets and the global limit are raised so 2,000 grants fit in the run.
+        discord.SetRateLimit(FakeDiscordBuckets.MemberRoles, 1000, TimeSpan.FromSeconds(1));
+        discord.SetRateLimit(FakeDiscordBuckets.MemberSearch, 1000, TimeSpan.FromSeconds(1));
+        discord.GlobalRateLimitPerSecond = 300;
+        for (var i = 0; i < Webhooks; i++)
+        {
+            // One delay per member's PUT: the fake applies every queued fault that matches a request, so a shared
+            // pattern would hold the first PUT for all of them.
+            discord.InjectFault("PUT", $"/guilds/{guilds[i % Shards]}/members/{UserId(i)}/roles/{HolderRole(i % Shards)}", FakeFault.Delay(SlowPut), times: 1);
+        }
+
+        var environment = scenario.With([.. settings]);
+
+        var bots = new BotProcess?[Shards];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Phase(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1} s  {what}");
+        try
+        {
+            // One after the other: the first creates the schema and declares the verifications.
+            var urls = new string[Shards];
+            for (var shard = 0; shard < Shards; shard++)
+            {
+                bots[shard] = BotProcess.Start(Shard(environment, shard));
+                urls[shard] = $"{await bots[shard]!.WaitForListeningAsync(Generous)}/webhooks/walver";
+            }
+
+            Phase("three instances listening");
+            var accepted = new ConcurrentBag<int>();
+            var unanswered = new ConcurrentBag<int>();
+            var victimDown = 0;
+            using var sender = new FakeWalverWebhookSender();
+            var sending = Task.Run(() => Parallel.ForEachAsync(Enumerable.Range(0, Webhooks), new ParallelOptions { MaxDegreeOfParallelism = 12 }, async (i, _) =>
+            {
+                // Spread over all three listeners; once the victim is down, its share goes to the next one (as a load
+                // balancer would): any instance accepts any guild's webhook.
+                var target = i % Shards;
+                if (target == Victim && Volatile.Read(ref victimDown) == 1)
+                {
+                    target = (target + 1) % Shards;
+                }
+
+                try
+                {
+                    var answer = await sender.SendAsync(urls[target], Webhook(i));
+                    (answer.Status == 200 && answer.Body.Contains("accepted", StringComparison.Ordinal) ? accepted : unanswered).Add(i);
+                }
+                catch (HttpRequestException)
+                {
+                    unanswered.Add(i); // the process died under this request: never acknowledged
+                }
+            }));
+
+            // The kill comes in the middle of the burst, once the victim holds claims on events it has not finished.
+            await Eventually.UntilAsync(() => accepted.Count >= KillAfterAccepted, $"{KillAfterAccepted} accepted webhooks", Generous);
+            await Eventually.UntilAsync(async () => await UnfinishedClaimsAsync(connectionString, Identity(Victim)) > 0,
+                "unfinished events claimed by the victim", Generous);
+            Volatile.Write(ref victimDown, 1);
+            await bots[Victim]!.KillAsync();
+            Assert.Equal(137, bots[Victim]!.ExitCode);
+            var killedAt = DateTimeOffset.UtcNow;
+            Phase($"victim killed after {accepted.Count} accepted");
+            var leftClaimed = await UnfinishedClaimsAsync(connectionString, Identity(Victim));
+            await sending;
+            Phase($"burst sent: {accepted.Count} accepted, {unanswered.Count} unanswered; the victim left {leftClaimed} claimed unfinished");
+            Assert.True(leftClaimed > 0);
+            Assert.True(accepted.Count > KillAfterAccepted);
+            // Only requests in flight at the victim when it died go unanswered.
+            Assert.True(unanswered.Count <= 12, $"{unanswered.Count} webhooks unanswered");
+
+            // The other two finish their own shards; the victim's guild waits for its shard's instance.
+            var others = accepted.Where(i => i % Shards != Victim).ToList();
+            await WaitForAssignmentsAsync(discord, others, guilds, () => Diagnose(bots, connectionString));
+            Phase("the other two shards granted");
+            var restartedAt = DateTimeOffset.UtcNow;
+            bots[Victim] = BotProcess.Start(Shard(environment, Victim));
+            await bots[Victim]!.WaitForListeningAsync(Generous);
+            await WaitForAssignmentsAsync(discord, [.. accepted], guilds, () => Diagnose(bots, connectionString));
+            Phase("the victim's shard granted after its restart");
+            // Every stored event decided: from then on no worker calls Discord again, so the counts below are final.
+            await Eventually.UntilAsync(async () => await UndecidedAsync(connectionString) == 0, "every stored event decided", Generous);
+
+            // Exactly one role assignment (a PUT the fake applied) per accepted webhook's member, none twice for anyone.
+            var assignments = AssignmentsPerMember(discord, guilds);
+            Assert.All(accepted, i => Assert.Equal(1, assignments.GetValueOrDefault(UserId(i))));
+            Assert.All(assignments, pair => Assert.Equal(1, pair.Value));
+            Assert.All(unanswered, i => Assert.True(assignments.GetValueOrDefault(UserId(i)) <= 1));
+
+            // Each guild's events were decided under its own shard's identity: the victim's by the victim (before the
+            // kill) or its restart, never by the others; and none of them while the victim was down.
+            await using var connection = new NpgsqlConnection(connectionString);
+            var deciders = (await connection.QueryAsync<(long Guild, string? ClaimedBy, long Count)>(
+                "SELECT guild_id, claimed_by, count(*) FROM webhook_events GROUP BY guild_id, claimed_by")).ToList();
+            Assert.All(deciders, d => Assert.Equal(Identity(ShardOf(d.Guild)), d.ClaimedBy));
+            var finishedWhileDown = await connection.ExecuteScalarAsync<long>(
+                "SELECT count(*) FROM webhook_events WHERE guild_id = @guild AND finished_at > @killed AND finished_at < @restarted",
+                new { guild = long.Parse(guilds[Victim], CultureInfo.InvariantCulture), killed = Format(killedAt), restarted = Format(restartedAt) });
+            Assert.Equal(0, finishedWhileDown);
+            Assert.Contains(bots[Victim]!.Output, line => line.Contains($"claims work as {Identity(Victim)}", StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var bot in bots)
+            {
+                if (bot is not null)
+                {
+                    await bot.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    private const string BotScenarioSecret = Hosting.BotScenario.Secret;
+
+    private static Dictionary<string, string> Shard(Dictionary<string, string> environment, int shard) =>
+        new(environment) { ["Discord__ShardIds__0"] = shard.ToString(CultureInfo.InvariantCulture) };
+
+    private static string Identity(int shard) => $"shards-{shard}-of-{Shards}";
+
+    /// <summary>A guild id on <paramref name="shard"/>: Discord's (guild_id &gt;&gt; 22) % shard count.</summary>
+    private static string GuildOnShard(int shard)
+    {
+        var high = (1_250_000_000_000_000_000UL >> 22) / Shards * Shards;
+        return (((high + (ulong)shard) << 22) | 0x1B).ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static int ShardOf(long guild) => (int)(((ulong)guild >> 22) % Shards);
+
+    private static string VerificationId(int shard) => $"wb_drill_{shard}";
+
+    private static string HolderRole(int shard) => (1300000000000000100L + shard).ToString(CultureInfo.InvariantCulture);
+
+    private static string BotRole(int shard) => (1300000000000000200L + shard).ToString(CultureInfo.InvariantCulture);
+
+    private static string UserId(int i) => (1500000000000000000L + i).ToString(CultureInfo.InvariantCulture);
+
+    private static string Username(int i) => $"member{i:D4}";
+
+    private static FakeWalverWebhook Webhook(int i) =>
+        FakeWalverWebhook.For(VerificationId(i % Shards))
+            .WithDiscord(Username(i))
+            .WithSecret(BotScenarioSecret)
+            .WithChain("ethereum")
+            .WithWallet($"0x{i:x40}")
+            .WithSignature($"0x{i:x130}");
+
+    private static Dictionary<string, int> AssignmentsPerMember(FakeDiscordServer discord, string[] guilds) =>
+        discord.RoleChanges
+            .Where(c => c.Method == "PUT" && c.RoleId == HolderRole(Array.IndexOf(guilds, c.GuildId)))
+            .GroupBy(c => c.UserId)
+            .ToDictionary(g => g.Key, g => g.Count());
+
+    private static async Task WaitForAssignmentsAsync(FakeDiscordServer discord, IReadOnlyCollection<int> members, string[] guilds, Func<string> diagnose)
+    {
+        try
+        {
+            await discord.WaitUntilAsync(d =>
+            {
+                var assigned = AssignmentsPerMember(d, guilds);
+                return members.All(i => assigned.ContainsKey(UserId(i)));
+            }, Generous, $"role assignments for {members.Count} accepted webhooks");
+        }
+        catch (TimeoutException ex)
+        {
+            var assigned = AssignmentsPerMember(discord, guilds);
+            throw new TimeoutException($"{ex.Message} ({members.Count(i => !assigned.ContainsKey(UserId(i)))} missing)\n{diagnose()}", ex);
+        }
+    }
+
+    private static string Diagnose(BotProcess?[] bots, string connectionString)
+    {
+        using var connection = new NpgsqlConnection(connectionString);
+        var states = connection.Query<(long Guild, string Status, string? ClaimedBy, long Count)>(
+            "SELECT guild_id, status, claimed_by, count(*) FROM webhook_events GROUP BY guild_id, status, claimed_by ORDER BY 1, 2");
+        return string.Join('\n', states.Select(s => $"{s.Guild} {s.Status} {s.ClaimedBy}: {s.Count}"))
+            + string.Concat(bots.Select((b, n) => b is null ? "" : $"\n--- instance {n}:\n{string.Join('\n', b.Output.TakeLast(25))}"));
+    }
+
+    private static string Format(DateTimeOffset value) => WalverBot.Storage.Database.Format(value);
+
+    /// <summary>Pending events claimed by <paramref name="identity"/> (a claim whose work is not finished).</summary>
+    private static async Task<long> UnfinishedClaimsAsync(string connectionString, string identity)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        return await connection.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM webhook_events WHERE status = 'pending' AND claimed_by = @identity", new { identity });
+    }
+
+    private static async Task<long> UndecidedAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM webhook_events WHERE status IN ('pending', 'waiting_member')");
+    }
+}
