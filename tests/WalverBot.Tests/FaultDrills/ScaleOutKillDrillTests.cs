@@ -21,6 +21,15 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
 {
     private const int Webhooks = 2000;
     private const int Shards = 3;
+
+    /// <summary>
+    /// Several guilds per shard: the bot sends one request at a time per rate-limit bucket, and the role route's bucket
+    /// is per guild, so one guild's grants follow each other at Discord's answer time; with six guilds per shard the
+    /// drill's grants run six at a time on each instance, as a busy shard's would.
+    /// </summary>
+    private const int GuildsPerShard = 6;
+
+    private const int Guilds = Shards * GuildsPerShard;
     private const int Victim = 1;
     private const int KillAfterAccepted = Webhooks / 3;
 
@@ -35,7 +44,7 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
         var connectionString = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
         await using var scenario = await ProcessScenario.StartAsync();
         var discord = scenario.Discord;
-        var guilds = Enumerable.Range(0, Shards).Select(GuildOnShard).ToArray();
+        var guilds = Enumerable.Range(0, Guilds).Select(GuildNumber).ToArray();
         var settings = new List<(string, string)>
         {
             ("Storage__Provider", "postgres"), ("ConnectionStrings__WalverBot", connectionString),
@@ -46,22 +55,23 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             // Discord's global limit is per token: each of the three takes a third of the fake's (raised, see below).
             ("Discord__GlobalRateLimit", "100"),
         };
-        for (var shard = 0; shard < Shards; shard++)
+        for (var g = 0; g < Guilds; g++)
         {
-            discord.AddGuild(guilds[shard], $"Drill {shard}");
-            discord.AddRole(guilds[shard], new FakeRole(HolderRole(shard), "Holder", 1, FakeDiscordPermissions.Of(FakeDiscordPermissions.ViewChannel)));
-            discord.AddRole(guilds[shard], new FakeRole(BotRole(shard), "WalverBot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles), Managed: true));
-            discord.SetBotRoles(guilds[shard], BotRole(shard));
+            discord.AddGuild(guilds[g], $"Drill {g}");
+            discord.AddRole(guilds[g], new FakeRole(HolderRole(g), "Holder", 1, FakeDiscordPermissions.Of(FakeDiscordPermissions.ViewChannel)));
+            discord.AddRole(guilds[g], new FakeRole(BotRole(g), "WalverBot", 5, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles), Managed: true));
+            discord.SetBotRoles(guilds[g], BotRole(g));
             settings.AddRange([
-                ($"Verifications__{shard}__Id", VerificationId(shard)), ($"Verifications__{shard}__GuildId", guilds[shard]),
-                ($"Verifications__{shard}__RoleId", HolderRole(shard)), ($"Verifications__{shard}__Secret", BotScenarioSecret),
-                ($"Verifications__{shard}__Chain", "ethereum"),
+                ($"Verifications__{g}__Id", VerificationId(g)), ($"Verifications__{g}__GuildId", guilds[g]),
+                ($"Verifications__{g}__RoleId", HolderRole(g)), ($"Verifications__{g}__Secret", BotScenarioSecret),
+                ($"Verifications__{g}__Chain", "ethereum"),
             ]);
         }
 
+        // Member i belongs to guild i % Guilds, which is on shard i % Shards.
         for (var i = 0; i < Webhooks; i++)
         {
-            discord.AddMember(guilds[i % Shards], new FakeMember(UserId(i), Username(i)));
+            discord.AddMember(guilds[i % Guilds], new FakeMember(UserId(i), Username(i)));
         }
 
         // The drill is about crash safety, not Discord's limits (the rate-limit tests and benchmark cover those): the
@@ -73,7 +83,7 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
         {
             // One delay per member's PUT: the fake applies every queued fault that matches a request, so a shared
             // pattern would hold the first PUT for all of them.
-            discord.InjectFault("PUT", $"/guilds/{guilds[i % Shards]}/members/{UserId(i)}/roles/{HolderRole(i % Shards)}", FakeFault.Delay(SlowPut), times: 1);
+            discord.InjectFault("PUT", $"/guilds/{guilds[i % Guilds]}/members/{UserId(i)}/roles/{HolderRole(i % Guilds)}", FakeFault.Delay(SlowPut), times: 1);
         }
 
         var environment = scenario.With([.. settings]);
@@ -98,9 +108,9 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             using var sender = new FakeWalverWebhookSender();
             var sending = Task.Run(() => Parallel.ForEachAsync(Enumerable.Range(0, Webhooks), new ParallelOptions { MaxDegreeOfParallelism = 12 }, async (i, _) =>
             {
-                // Spread over all three listeners; once the victim is down, its share goes to the next one (as a load
-                // balancer would): any instance accepts any guild's webhook.
-                var target = i % Shards;
+                // Spread over all three listeners, each taking webhooks of every shard's guilds (any instance accepts
+                // any guild's webhook); once the victim is down, its share goes to the next one, as a load balancer's would.
+                var target = i / Shards % Shards;
                 if (target == Victim && Volatile.Read(ref victimDown) == 1)
                 {
                     target = (target + 1) % Shards;
@@ -159,8 +169,12 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
                 "SELECT guild_id, claimed_by, count(*) FROM webhook_events GROUP BY guild_id, claimed_by")).ToList();
             Assert.All(deciders, d => Assert.Equal(Identity(ShardOf(d.Guild)), d.ClaimedBy));
             var finishedWhileDown = await connection.ExecuteScalarAsync<long>(
-                "SELECT count(*) FROM webhook_events WHERE guild_id = @guild AND finished_at > @killed AND finished_at < @restarted",
-                new { guild = long.Parse(guilds[Victim], CultureInfo.InvariantCulture), killed = Format(killedAt), restarted = Format(restartedAt) });
+                "SELECT count(*) FROM webhook_events WHERE guild_id = ANY(@victimGuilds) AND finished_at > @killed AND finished_at < @restarted",
+                new
+                {
+                    victimGuilds = guilds.Where((_, g) => g % Shards == Victim).Select(id => long.Parse(id, CultureInfo.InvariantCulture)).ToArray(),
+                    killed = Format(killedAt), restarted = Format(restartedAt),
+                });
             Assert.Equal(0, finishedWhileDown);
             Assert.Contains(bots[Victim]!.Output, line => line.Contains($"claims work as {Identity(Victim)}", StringComparison.Ordinal));
         }
@@ -183,11 +197,11 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
 
     private static string Identity(int shard) => $"shards-{shard}-of-{Shards}";
 
-    /// <summary>A guild id on <paramref name="shard"/>: Discord's (guild_id &gt;&gt; 22) % shard count.</summary>
-    private static string GuildOnShard(int shard)
+    /// <summary>Guild number <paramref name="g"/>'s id, on shard g % Shards: Discord's (guild_id &gt;&gt; 22) % shard count.</summary>
+    private static string GuildNumber(int g)
     {
         var high = (1_250_000_000_000_000_000UL >> 22) / Shards * Shards;
-        return (((high + (ulong)shard) << 22) | 0x1B).ToString(CultureInfo.InvariantCulture);
+        return (((high + (ulong)g) << 22) | 0x1B).ToString(CultureInfo.InvariantCulture);
     }
 
     private static int ShardOf(long guild) => (int)(((ulong)guild >> 22) % Shards);
@@ -203,7 +217,7 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
     private static string Username(int i) => $"member{i:D4}";
 
     private static FakeWalverWebhook Webhook(int i) =>
-        FakeWalverWebhook.For(VerificationId(i % Shards))
+        FakeWalverWebhook.For(VerificationId(i % Guilds))
             .WithDiscord(Username(i))
             .WithSecret(BotScenarioSecret)
             .WithChain("ethereum")
