@@ -54,6 +54,8 @@ public sealed class Database : IDisposable
             DataSource = $"{npgsql.Host}:{npgsql.Port}/{npgsql.Database ?? npgsql.Username}";
             Dialect = PostgresDialect.Instance;
             Health = new StoreHealth(DataSource);
+            // PostgreSQL locks rows, not the database: the inbox writer and the decision writer commit side by side.
+            WriteTurns = WriteTurns.Unordered;
             return;
         }
 

@@ -9,15 +9,35 @@ namespace WalverBot.Storage;
 /// </summary>
 public sealed class WriteTurns
 {
+    /// <summary>
+    /// For a store without one write lock (PostgreSQL locks rows): every writer goes at once, since waiting for a turn
+    /// there would only make webhooks wait for the worker's commits.
+    /// </summary>
+    public static WriteTurns Unordered { get; } = new(ordered: false);
+
+    private readonly bool _ordered;
     private readonly Lock _lock = new();
     private readonly Queue<TaskCompletionSource> _webhooks = new();
     private readonly Queue<TaskCompletionSource> _background = new();
     private bool _held;
 
+    /// <summary>Turns at one write lock, as SQLite has.</summary>
+    public WriteTurns()
+        : this(ordered: true)
+    {
+    }
+
+    private WriteTurns(bool ordered) => _ordered = ordered;
+
     /// <summary>Waits for the write turn; dispose the result to pass it on.</summary>
     /// <param name="webhooks">The inbox writer (acknowledgements wait on it): served before every background writer.</param>
     public ValueTask<Turn> EnterAsync(bool webhooks)
     {
+        if (!_ordered)
+        {
+            return ValueTask.FromResult(new Turn(null));
+        }
+
         TaskCompletionSource waiter;
         lock (_lock)
         {
@@ -61,8 +81,8 @@ public sealed class WriteTurns
     }
 
     /// <summary>A held turn; disposing it hands the lock to the next writer.</summary>
-    public readonly struct Turn(WriteTurns owner) : IDisposable
+    public readonly struct Turn(WriteTurns? owner) : IDisposable
     {
-        public void Dispose() => owner.Exit();
+        public void Dispose() => owner?.Exit();
     }
 }

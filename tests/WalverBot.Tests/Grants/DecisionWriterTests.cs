@@ -175,6 +175,19 @@ public sealed class DecisionWriterTests
         Assert.Equal(["webhooks", "background"], order);
     }
 
+    [Fact]
+    public async Task Without_one_write_lock_a_writer_never_waits_for_another()
+    {
+        var turns = WriteTurns.Unordered;
+        using (await turns.EnterAsync(webhooks: false))
+        {
+            var webhooks = turns.EnterAsync(webhooks: true);
+            Assert.True(webhooks.IsCompletedSuccessfully); // entered while the background writer holds its turn
+            (await webhooks).Dispose();
+            Assert.Equal(0, turns.Waiting);
+        }
+    }
+
     private static async Task EnterAndRecordAsync(WriteTurns turns, bool webhooks, string name, List<string> order)
     {
         using (await turns.EnterAsync(webhooks))

@@ -12,6 +12,13 @@ public sealed class PostgresStorageTests : StorageTests
     protected override string Provider => StorageProviders.Postgres;
 
     [SkippableFact]
+    public async Task Webhook_commits_never_wait_for_the_workers_decision_commits_on_a_store_that_locks_rows()
+    {
+        await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres);
+        Assert.Same(WriteTurns.Unordered, db.Database.WriteTurns);
+    }
+
+    [SkippableFact]
     public async Task A_second_migrator_waits_for_the_advisory_lock_then_finds_nothing_to_do()
     {
         await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres, migrate: false);
