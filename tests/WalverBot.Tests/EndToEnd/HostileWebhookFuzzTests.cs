@@ -13,6 +13,9 @@ public sealed class HostileWebhookFuzzTests
 {
     private const int Bodies = 3000;
 
+    /// <summary>What the batch records for an oversized body whose connection closed before its 413 was read.</summary>
+    private const int ClosedWhileUploading = 0;
+
     [Fact]
     public async Task Hostile_bodies_get_4xx_or_200_and_grant_nothing()
     {
@@ -57,8 +60,19 @@ public sealed class HostileWebhookFuzzTests
                 content.Headers.TryAddWithoutValidation("Content-Type", contentType);
             }
 
-            using var response = await http.PostAsync(bot.WebhookUrl, content);
-            statuses.Add((int)response.StatusCode);
+            try
+            {
+                using var response = await http.PostAsync(bot.WebhookUrl, content);
+                statuses.Add((int)response.StatusCode);
+            }
+            catch (HttpRequestException) when (body.Length > WalverBot.Webhooks.WebhookOptions.MaxBodyBytes)
+            {
+                // The bot answers 413 from Content-Length without reading the body, and Kestrel then closes the
+                // connection; a client still uploading may lose that answer to the reset, which HTTP allows
+                // ("the server MAY close the connection to prevent the client from continuing the request",
+                // RFC 9110, 15.5.14). Only an oversized body may end so: any other failure fails the test.
+                statuses.Add(ClosedWhileUploading);
+            }
         }
 
         return statuses;
