@@ -120,7 +120,7 @@ public sealed class InstanceIdentityTests
     {
         await using var connection = await db.Database.OpenAsync();
         return await connection.ExecuteScalarAsync<bool>(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = @LockClass AND NOT granted)",
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = @LockClass AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
             new { LockClass = (long)(uint)InstanceIdentity.LockClass });
     }
 
