@@ -77,9 +77,11 @@ public static class SurgeBench
                     .WithDiscord(Username(n % guilds, n / guilds)).WithSecret(Secret).WithChain("ethereum")
                     .WithWallet($"0x{n + 1:x40}").WithSignature($"0x{n + 1:x130}"));
                 var before = discord.Requests.Count;
+                var serverBefore = await WebhookDurationsAsync(http, bot);
                 var posted = Stopwatch.StartNew();
                 var (surge, behind) = await PacedAsync(http, connections, total, postWithin, Verification);
                 var postSeconds = posted.Elapsed.TotalSeconds;
+                var serverAfter = await WebhookDurationsAsync(http, bot);
 
                 // Acceptance at full speed while the worker drains: new deliveries whose token check failed (decided
                 // without a Discord call, so the drain's REST counts stay the surge's own).
@@ -117,6 +119,12 @@ public static class SurgeBench
                 // The sender shares the cores with the bot: a post sent late says the bench, not the bot, fell behind.
                 // Latencies above are measured from each post's send, so its lateness is not counted in them.
                 line($"  sender behind its schedule: p50 {behind.Percentile(50):0.0} ms, p99 {behind.Percentile(99):0.0} ms, max {behind.LatenciesMs.DefaultIfEmpty().Max():0.0} ms");
+                // The bot's own account of the same requests (ASP.NET Core's http.server.request.duration histogram on
+                // /metrics, from the request's start in Kestrel to its response): what the bot takes, apart from the
+                // sockets, the scheduling of three processes on the cores and the bench's own pauses.
+                var served = serverAfter.GetValueOrDefault(double.PositiveInfinity) - serverBefore.GetValueOrDefault(double.PositiveInfinity);
+                double Within(double le) => served == 0 || !serverAfter.ContainsKey(le) ? double.NaN : 100.0 * (serverAfter.GetValueOrDefault(le) - serverBefore.GetValueOrDefault(le)) / served;
+                line($"  the bot's own time for those webhooks (http.server.request.duration): {Within(0.025):0.00} % within 25 ms, {Within(0.05):0.00} % within 50 ms, {Within(0.1):0.00} % within 100 ms, of {served:0}");
                 if (burst is not null)
                 {
                     line($"  acceptance at full speed while the worker drains ({burstSeconds} s, {connections} connections, new deliveries): {burst.PerSecond:0} /s, " +
@@ -129,6 +137,31 @@ public static class SurgeBench
             await gateway.DisposeAsync();
             await discord.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// The bot's cumulative histogram of webhook request durations (bucket upper bound in seconds → requests), summed over
+    /// methods and status codes, read from its Prometheus scrape.
+    /// </summary>
+    private static async Task<Dictionary<double, double>> WebhookDurationsAsync(HttpClient http, BotUnderTest bot)
+    {
+        var buckets = new Dictionary<double, double>();
+        foreach (var line in (await http.GetStringAsync($"{bot.BaseUrl}/metrics")).Split('\n'))
+        {
+            if (!line.StartsWith("http_server_request_duration_seconds_bucket{", StringComparison.Ordinal)
+                || !line.Contains("http_route=\"/webhooks/walver\"", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var le = line[(line.IndexOf("le=\"", StringComparison.Ordinal) + 4)..];
+            le = le[..le.IndexOf('"')];
+            var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
+            var count = double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            buckets[bound] = buckets.GetValueOrDefault(bound) + count;
+        }
+
+        return buckets;
     }
 
     private static HttpRequestMessage Post(BotUnderTest bot, FakeWalverWebhook webhook) =>
