@@ -104,6 +104,7 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             Phase("three instances listening");
             var accepted = new ConcurrentBag<int>();
             var unanswered = new ConcurrentBag<int>();
+            var refusals = new ConcurrentBag<string>();
             var victimDown = 0;
             using var sender = new FakeWalverWebhookSender();
             var sending = Task.Run(() => Parallel.ForEachAsync(Enumerable.Range(0, Webhooks), new ParallelOptions { MaxDegreeOfParallelism = 12 }, async (i, _) =>
@@ -119,11 +120,20 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
                 try
                 {
                     var answer = await sender.SendAsync(urls[target], Webhook(i));
-                    (answer.Status == 200 && answer.Body.Contains("accepted", StringComparison.Ordinal) ? accepted : unanswered).Add(i);
+                    if (answer.Status == 200 && answer.Body.Contains("accepted", StringComparison.Ordinal))
+                    {
+                        accepted.Add(i);
+                    }
+                    else
+                    {
+                        unanswered.Add(i);
+                        refusals.Add($"instance {target}: {answer.Status} {answer.Body}");
+                    }
                 }
-                catch (HttpRequestException)
+                catch (HttpRequestException ex)
                 {
                     unanswered.Add(i); // the process died under this request: never acknowledged
+                    refusals.Add($"instance {target}: {ex.Message}");
                 }
             }));
 
@@ -142,7 +152,8 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             Assert.True(leftClaimed > 0);
             Assert.True(accepted.Count > KillAfterAccepted);
             // Only requests in flight at the victim when it died go unanswered.
-            Assert.True(unanswered.Count <= 12, $"{unanswered.Count} webhooks unanswered");
+            Assert.True(unanswered.Count <= 12, $"{unanswered.Count} webhooks unanswered: "
+                + string.Join("; ", refusals.GroupBy(r => r).Select(g => $"{g.Count()} x {g.Key}")) + "\n" + Diagnose(bots, connectionString));
 
             // The other two finish their own shards; the victim's guild waits for its shard's instance.
             var others = accepted.Where(i => i % Shards != Victim).ToList();
