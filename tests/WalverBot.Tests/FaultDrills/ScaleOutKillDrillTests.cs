@@ -33,6 +33,9 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
     private const int Victim = 1;
     private const int KillAfterAccepted = Webhooks / 3;
 
+    /// <summary>Walver sends a delivery that got no 200 again, three times.</summary>
+    private const int WalverRetries = 3;
+
     /// <summary>Discord answers each role PUT only after this (the fake holds the request, then applies the role).</summary>
     private static readonly TimeSpan SlowPut = TimeSpan.FromMilliseconds(100);
 
@@ -102,58 +105,88 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             }
 
             Phase("three instances listening");
-            var accepted = new ConcurrentBag<int>();
-            var unanswered = new ConcurrentBag<int>();
-            var refusals = new ConcurrentBag<string>();
+            var acknowledged = new ConcurrentBag<int>();
+            var duplicates = new ConcurrentBag<int>();
+            var dropped = new ConcurrentBag<string>();
+            var retriedAfter = new ConcurrentBag<string>();
+            var unexpected = new ConcurrentBag<string>();
             var victimDown = 0;
             using var sender = new FakeWalverWebhookSender();
             var sending = Task.Run(() => Parallel.ForEachAsync(Enumerable.Range(0, Webhooks), new ParallelOptions { MaxDegreeOfParallelism = 12 }, async (i, _) =>
             {
                 // Spread over all three listeners, each taking webhooks of every shard's guilds (any instance accepts
-                // any guild's webhook); once the victim is down, its share goes to the next one, as a load balancer's would.
+                // any guild's webhook). Walver sends a delivery again when it gets no 200 (up to three more times); a load
+                // balancer sends that retry, and everything once the victim is down, to a live instance.
                 var target = i / Shards % Shards;
-                if (target == Victim && Volatile.Read(ref victimDown) == 1)
+                for (var attempt = 0; attempt <= WalverRetries; attempt++)
                 {
-                    target = (target + 1) % Shards;
-                }
+                    if (attempt > 0 || (target == Victim && Volatile.Read(ref victimDown) == 1))
+                    {
+                        target = (target + 1) % Shards;
+                        if (target == Victim && Volatile.Read(ref victimDown) == 1)
+                        {
+                            target = (target + 1) % Shards;
+                        }
+                    }
 
-                try
-                {
-                    var answer = await sender.SendAsync(urls[target], Webhook(i));
-                    if (answer.Status == 200 && answer.Body.Contains("accepted", StringComparison.Ordinal))
+                    try
                     {
-                        accepted.Add(i);
+                        var answer = await sender.SendAsync(urls[target], Webhook(i));
+                        if (answer.Status == 200 && answer.Json?["status"]?.GetValue<string>() is "accepted" or "duplicate")
+                        {
+                            acknowledged.Add(i);
+                            if (answer.Json["status"]!.GetValue<string>() == "duplicate")
+                            {
+                                duplicates.Add(i); // stored by an instance that died before it answered
+                            }
+
+                            return;
+                        }
+
+                        // 503 is "not stored, send again" (a store slower than Storage:BusyTimeout on a starved machine).
+                        (answer.Status == 503 ? retriedAfter : unexpected).Add($"instance {target}: {answer.Status} {answer.Body}");
+                        if (answer.Status != 503)
+                        {
+                            return;
+                        }
                     }
-                    else
+                    catch (HttpRequestException ex)
                     {
-                        unanswered.Add(i);
-                        refusals.Add($"instance {target}: {answer.Status} {answer.Body}");
+                        // Never acknowledged, so sent again: the victim died under this request or before it, or (on a
+                        // starved machine) a live instance closed a kept-alive connection as idle just as the request went
+                        // out on it, HTTP/1.1's persistent-connection race (RFC 9112, 9.3.1).
+                        dropped.Add($"instance {target}: {ex.Message} ({ex.InnerException?.Message})");
                     }
-                }
-                catch (HttpRequestException ex)
-                {
-                    unanswered.Add(i); // the process died under this request: never acknowledged
-                    refusals.Add($"instance {target}: {ex.Message}");
                 }
             }));
 
             // The kill comes in the middle of the burst, once the victim holds claims on events it has not finished.
-            await Eventually.UntilAsync(() => accepted.Count >= KillAfterAccepted, $"{KillAfterAccepted} accepted webhooks", Generous);
+            await Eventually.UntilAsync(() => acknowledged.Count >= KillAfterAccepted, $"{KillAfterAccepted} acknowledged webhooks", Generous);
             await Eventually.UntilAsync(async () => await UnfinishedClaimsAsync(connectionString, Identity(Victim)) > 0,
                 "unfinished events claimed by the victim", Generous);
             Volatile.Write(ref victimDown, 1);
             await bots[Victim]!.KillAsync();
             Assert.Equal(137, bots[Victim]!.ExitCode);
             var killedAt = DateTimeOffset.UtcNow;
-            Phase($"victim killed after {accepted.Count} accepted");
+            Phase($"victim killed after {acknowledged.Count} acknowledged");
             var leftClaimed = await UnfinishedClaimsAsync(connectionString, Identity(Victim));
             await sending;
-            Phase($"burst sent: {accepted.Count} accepted, {unanswered.Count} unanswered; the victim left {leftClaimed} claimed unfinished");
+            Phase($"burst sent: {acknowledged.Count} acknowledged ({duplicates.Count} as duplicates), {dropped.Count} connections dropped and sent again, "
+                + $"{retriedAfter.Count} sent again after a 503; the victim left {leftClaimed} claimed unfinished");
+            foreach (var reason in retriedAfter.Concat(dropped).GroupBy(r => r))
+            {
+                Phase($"  sent again {reason.Count()} x after {reason.Key}");
+            }
+
             Assert.True(leftClaimed > 0);
-            Assert.True(accepted.Count > KillAfterAccepted);
-            // Only requests in flight at the victim when it died go unanswered.
-            Assert.True(unanswered.Count <= 12, $"{unanswered.Count} webhooks unanswered: "
-                + string.Join("; ", refusals.GroupBy(r => r).Select(g => $"{g.Count()} x {g.Key}")) + "\n" + Diagnose(bots, connectionString));
+            // Every delivery is acknowledged in the end, by a live instance; no instance answers anything but 200 or 503,
+            // and the victim is the only one that died.
+            Assert.All(bots.Where((_, n) => n != Victim), bot => Assert.False(bot!.HasExited));
+            Assert.True(unexpected.IsEmpty, "unexpected answers: " + string.Join("; ", unexpected.GroupBy(r => r).Select(g => $"{g.Count()} x {g.Key}"))
+                + "\n" + Diagnose(bots, connectionString));
+            Assert.True(acknowledged.Count == Webhooks, $"{Webhooks - acknowledged.Count} deliveries never acknowledged after {WalverRetries} retries: "
+                + string.Join("; ", retriedAfter.Concat(dropped).GroupBy(r => r).Select(g => $"{g.Count()} x {g.Key}")));
+            var accepted = acknowledged.ToList();
 
             // The other two finish their own shards; the victim's guild waits for its shard's instance.
             var others = accepted.Where(i => i % Shards != Victim).ToList();
@@ -171,7 +204,6 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             var assignments = AssignmentsPerMember(discord, guilds);
             Assert.All(accepted, i => Assert.Equal(1, assignments.GetValueOrDefault(UserId(i))));
             Assert.All(assignments, pair => Assert.Equal(1, pair.Value));
-            Assert.All(unanswered, i => Assert.True(assignments.GetValueOrDefault(UserId(i)) <= 1));
 
             // Each guild's events were decided under its own shard's identity: the victim's by the victim (before the
             // kill) or its restart, never by the others; and none of them while the victim was down.
