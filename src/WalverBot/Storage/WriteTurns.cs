@@ -5,8 +5,7 @@ namespace WalverBot.Storage;
 /// transaction write at a time and a writer that finds the lock taken sleeps in its busy handler (sqlite3_busy_timeout:
 /// growing sleeps), so two writers racing for it add those sleeps to a webhook's answer. Taking turns here instead,
 /// the inbox writer waits at most for the one background transaction in progress, and whenever both wait, it goes
-/// first. The grant worker's claims and their renewals take turns too (they run all through a surge); the rarer writes
-/// (reschedules, commands) still meet the busy handler.
+/// first. Writes outside the group-commit writers (claims, reschedules, commands) still meet the busy handler.
 /// </summary>
 public sealed class WriteTurns
 {

@@ -169,18 +169,12 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
             return [];
         }
 
-        long[] mine;
-        // The claim writes: it takes its turn at SQLite's write lock after the webhooks (WriteTurns), so that it never
-        // holds the lock while an acknowledgement's INSERT sleeps in SQLite's busy handler behind it.
-        using (await database.WriteTurns.EnterAsync(webhooks: false))
-        {
-            mine = [.. await connection.QueryAsync<long>(new CommandDefinition($"""
-                UPDATE webhook_events SET claimed_by = @me, claimed_until = @until
-                WHERE {database.Dialect.InList("id", "@due")} AND status = 'pending' AND {Claimable}
-                RETURNING id
-                """, new { due, args.me, args.now, until = Database.Format(now + ClaimLease) }, cancellationToken: cancellationToken))];
-        }
-
+        var claimed = await connection.QueryAsync<long>(new CommandDefinition($"""
+            UPDATE webhook_events SET claimed_by = @me, claimed_until = @until
+            WHERE {database.Dialect.InList("id", "@due")} AND status = 'pending' AND {Claimable}
+            RETURNING id
+            """, new { due, args.me, args.now, until = Database.Format(now + ClaimLease) }, cancellationToken: cancellationToken));
+        var mine = claimed.ToArray();
         var rows = await connection.QueryAsync<InboxEvent>(new CommandDefinition(
             $"{SelectColumns} WHERE {database.Dialect.InList("id", "@mine")} ORDER BY next_attempt_at, id", new { mine }, cancellationToken: cancellationToken));
         return rows.ToList();
@@ -198,16 +192,12 @@ public sealed class WebhookInbox(Database database, TimeProvider time, ShardOwne
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
-        // A write like the claim: after the webhooks, at its turn (see DueAsync).
-        using (await database.WriteTurns.EnterAsync(webhooks: false))
-        {
-            var held = await connection.QueryAsync<long>(new CommandDefinition($"""
-                UPDATE webhook_events SET claimed_until = @until
-                WHERE {database.Dialect.InList("id", "@eventIds")} AND status = 'pending' AND claimed_by = @me
-                RETURNING id
-                """, new { eventIds = eventIds.ToArray(), me = database.InstanceId, until = Database.Format(time.GetUtcNow() + ClaimLease) }, cancellationToken: cancellationToken));
-            return held.ToHashSet();
-        }
+        var held = await connection.QueryAsync<long>(new CommandDefinition($"""
+            UPDATE webhook_events SET claimed_until = @until
+            WHERE {database.Dialect.InList("id", "@eventIds")} AND status = 'pending' AND claimed_by = @me
+            RETURNING id
+            """, new { eventIds = eventIds.ToArray(), me = database.InstanceId, until = Database.Format(time.GetUtcNow() + ClaimLease) }, cancellationToken: cancellationToken));
+        return held.ToHashSet();
     }
 
     /// <summary>
