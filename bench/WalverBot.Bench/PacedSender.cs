@@ -20,8 +20,12 @@ public static class PacedSender
     /// <param name="FromScheduleMs">Per 200: from the post's scheduled time to its answer read in full (includes the sender's lag).</param>
     /// <param name="FromSendMs">Per 200: from the post's actual send to its answer read in full.</param>
     /// <param name="BehindMs">Per post: how late after its scheduled time it was sent.</param>
+    /// <param name="ConnectionWaitMs">Per post: the part of that lateness spent waiting for a free connection (every one
+    /// busy with an earlier post when it fell due): the open loop's queue, not the sender's own slowness.</param>
+    /// <param name="TimerLateMs">Per post: the rest, from the later of its due time and a free connection to its send (a late
+    /// timer, the sender's thread pool or garbage collector): the sender's own share.</param>
     public sealed record Report(int Count, int Ok, Dictionary<string, int> Failures, double Seconds,
-        double[] FromScheduleMs, double[] FromSendMs, double[] BehindMs);
+        double[] FromScheduleMs, double[] FromSendMs, double[] BehindMs, double[] ConnectionWaitMs, double[] TimerLateMs);
 
     /// <summary>
     /// Runs the sender as a child process against <paramref name="url"/> with the bodies of <paramref name="bodiesPath"/>
@@ -95,6 +99,8 @@ public static class PacedSender
         var fromSchedule = new List<double>[connections];
         var fromSend = new List<double>[connections];
         var behind = new List<double>[connections];
+        var queued = new List<double>[connections];
+        var timers = new List<double>[connections];
         var gap = within / total;
         var clock = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, connections).Select(async w =>
@@ -102,9 +108,13 @@ public static class PacedSender
             var scheduled = fromSchedule[w] = new List<double>(total / connections + 1);
             var sent = fromSend[w] = new List<double>(total / connections + 1);
             var late = behind[w] = new List<double>(total / connections + 1);
+            var waitedForConnection = queued[w] = new List<double>(total / connections + 1);
+            var timerLate = timers[w] = new List<double>(total / connections + 1);
             int n;
             while ((n = Interlocked.Increment(ref counter)) < total)
             {
+                // This worker (one connection) is free from here on: a post due earlier waited for it.
+                var free = clock.Elapsed;
                 var due = gap * n;
                 var wait = due - clock.Elapsed;
                 if (wait > TimeSpan.Zero)
@@ -118,6 +128,9 @@ public static class PacedSender
                 // A timer may fire a hair early; a post is never counted as sent before its time.
                 var lateMs = Math.Max(0, (started - due).TotalMilliseconds);
                 late.Add(lateMs);
+                var ready = free > due ? free : due;
+                waitedForConnection.Add(Math.Max(0, (free - due).TotalMilliseconds));
+                timerLate.Add(Math.Max(0, (started - ready).TotalMilliseconds));
                 string? failure = null;
                 try
                 {
@@ -151,6 +164,7 @@ public static class PacedSender
         await Task.WhenAll(workers);
         var seconds = clock.Elapsed.TotalSeconds;
         return new Report(total, fromSend.Sum(l => l.Count), failures, seconds,
-            [.. fromSchedule.SelectMany(l => l)], [.. fromSend.SelectMany(l => l)], [.. behind.SelectMany(l => l)]);
+            [.. fromSchedule.SelectMany(l => l)], [.. fromSend.SelectMany(l => l)], [.. behind.SelectMany(l => l)],
+            [.. queued.SelectMany(l => l)], [.. timers.SelectMany(l => l)]);
     }
 }

@@ -87,7 +87,7 @@ public static class SurgeBench
                 var before = discord.Requests.Count;
                 var serverBefore = await WebhookDurationsAsync(http, bot);
                 Load.Result surge, behind;
-                Load.Result? surgeFromSend = null;
+                Load.Result? surgeFromSend = null, connectionWait = null, timerLate = null;
                 string failures;
                 double postSeconds;
                 if (inProcessSender)
@@ -104,6 +104,8 @@ public static class SurgeBench
                     surge = new Load.Result("surge", sent.Ok, failed, sent.Seconds, sent.FromScheduleMs);
                     surgeFromSend = new Load.Result("surge", sent.Ok, failed, sent.Seconds, sent.FromSendMs);
                     behind = new Load.Result("behind", sent.Count, 0, sent.Seconds, sent.BehindMs);
+                    connectionWait = new Load.Result("connection", sent.Count, 0, sent.Seconds, sent.ConnectionWaitMs);
+                    timerLate = new Load.Result("timer", sent.Count, 0, sent.Seconds, sent.TimerLateMs);
                     failures = failed == 0 ? "0" : $"{failed} ({string.Join(", ", sent.Failures.Select(f => $"{f.Key}: {f.Value}"))})";
                     if (sent.Ok + failed != total)
                     {
@@ -162,6 +164,11 @@ public static class SurgeBench
                 }
 
                 line($"  sender behind its schedule: p50 {behind.Percentile(50):0.0} ms, p99 {behind.Percentile(99):0.0} ms, max {behind.LatenciesMs.DefaultIfEmpty().Max():0.0} ms");
+                if (connectionWait is not null && timerLate is not null)
+                {
+                    line($"    of which waiting for a free connection: p50 {connectionWait.Percentile(50):0.0} ms, p99 {connectionWait.Percentile(99):0.0} ms, max {connectionWait.LatenciesMs.DefaultIfEmpty().Max():0.0} ms; " +
+                         $"the sender's own timers and threads: p50 {timerLate.Percentile(50):0.0} ms, p99 {timerLate.Percentile(99):0.0} ms, max {timerLate.LatenciesMs.DefaultIfEmpty().Max():0.0} ms");
+                }
                 // The bot's own account of the same requests (ASP.NET Core's http.server.request.duration histogram on
                 // /metrics, from the request's start in Kestrel to its response): what the bot takes, apart from the
                 // sockets, the scheduling of three processes on the cores and the bench's own pauses.
