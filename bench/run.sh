@@ -2,7 +2,8 @@
 # Runs WalverBot's benchmarks (not part of `dotnet test`): the real bot process, Release build, against the fake
 # Discord on loopback. Arguments go to the bench: all (default) | startup | memory | accept | wrk | e2e | ratelimit,
 # recheck (not in all; needs anvil: --wallets N, --runs N, --loaded-runs N), surge (not in all; minutes: --surge N,
-# --role-limit N, --global-limit N, --post-within S, --burst-seconds S, --guilds N, --per-guild N), directory (not in all: --members N,
+# --role-limit N, --global-limit N, --post-within S, --burst-seconds S, --guilds N (0 skips the many-guilds run), --per-guild N,
+# --in-process-sender: the paced posts from the bench process as before, instead of a paced-sender process of their own), directory (not in all: --members N,
 # default 1000000; starts with directory-micro, the in-process bytes-per-member measure, also runnable alone),
 # follower (not in all; needs anvil: --wallets N, --transfers N, --poll-ms N),
 # stores (not in all; needs Debian's postgresql package, ~2 minutes: SQLite vs PostgreSQL vs two instances on PostgreSQL,

@@ -34,8 +34,10 @@ public static class SurgeBench
     /// <param name="perGuild">Verifications per guild.</param>
     /// <param name="roleLimit">Role PUTs per second per guild the fake allows (X-RateLimit-Limit of the role bucket, 1 s windows).</param>
     /// <param name="globalLimit">Requests per second the fake allows over all routes, and Discord:GlobalRateLimit of the bot.</param>
+    /// <param name="inProcessSender">Send the paced posts from the bench process itself (the method before the sender had a
+    /// process of its own; kept for comparison) instead of from a <see cref="PacedSender"/> child process.</param>
     public static async Task RunAsync(string label, int guilds, int perGuild, int roleLimit, int globalLimit, TimeSpan postWithin,
-        int burstSeconds, int connections, string folder, Action<string> line)
+        int burstSeconds, int connections, bool inProcessSender, string folder, Action<string> line)
     {
         var discord = await FakeDiscordServer.StartAsync();
         var gateway = await FakeGatewayServer.StartAsync(discord, new FakeGatewayOptions { HeartbeatIntervalMs = 41_250 });
@@ -73,14 +75,44 @@ public static class SurgeBench
                 using var http = Load.Client(connections);
                 var total = guilds * perGuild;
                 // Guilds interleaved: verification n goes to guild n % guilds, its member n / guilds.
-                HttpRequestMessage Verification(int n) => Post(bot, FakeWalverWebhook.For(VerificationId(n % guilds))
+                FakeWalverWebhook Verification(int n) => FakeWalverWebhook.For(VerificationId(n % guilds))
                     .WithDiscord(Username(n % guilds, n / guilds)).WithSecret(Secret).WithChain("ethereum")
-                    .WithWallet($"0x{n + 1:x40}").WithSignature($"0x{n + 1:x130}"));
+                    .WithWallet($"0x{n + 1:x40}").WithSignature($"0x{n + 1:x130}");
+                var bodies = Path.Combine(folder, $"surge-{guilds}-bodies.jsonl");
+                if (!inProcessSender)
+                {
+                    await File.WriteAllLinesAsync(bodies, Enumerable.Range(0, total).Select(n => Verification(n).ToString()));
+                }
+
                 var before = discord.Requests.Count;
                 var serverBefore = await WebhookDurationsAsync(http, bot);
-                var posted = Stopwatch.StartNew();
-                var (surge, behind) = await PacedAsync(http, connections, total, postWithin, Verification);
-                var postSeconds = posted.Elapsed.TotalSeconds;
+                Load.Result surge, behind;
+                Load.Result? surgeFromSend = null, connectionWait = null, timerLate = null;
+                string failures;
+                double postSeconds;
+                if (inProcessSender)
+                {
+                    (surge, behind) = await PacedAsync(http, connections, total, postWithin, n => Post(bot, Verification(n)));
+                    postSeconds = surge.Seconds;
+                    failures = surge.Failures.ToString(CultureInfo.InvariantCulture);
+                }
+                else
+                {
+                    var sent = await PacedSender.RunAsync($"{bot.BaseUrl}/webhooks/walver", bodies, connections, postWithin);
+                    postSeconds = sent.Seconds;
+                    var failed = sent.Failures.Values.Sum();
+                    surge = new Load.Result("surge", sent.Ok, failed, sent.Seconds, sent.FromScheduleMs);
+                    surgeFromSend = new Load.Result("surge", sent.Ok, failed, sent.Seconds, sent.FromSendMs);
+                    behind = new Load.Result("behind", sent.Count, 0, sent.Seconds, sent.BehindMs);
+                    connectionWait = new Load.Result("connection", sent.Count, 0, sent.Seconds, sent.ConnectionWaitMs);
+                    timerLate = new Load.Result("timer", sent.Count, 0, sent.Seconds, sent.TimerLateMs);
+                    failures = failed == 0 ? "0" : $"{failed} ({string.Join(", ", sent.Failures.Select(f => $"{f.Key}: {f.Value}"))})";
+                    if (sent.Ok + failed != total)
+                    {
+                        throw new InvalidOperationException($"the paced sender accounted for {sent.Ok + failed} of {total} posts");
+                    }
+                }
+
                 var serverAfter = await WebhookDurationsAsync(http, bot);
 
                 // Acceptance at full speed while the worker drains: new deliveries whose token check failed (decided
@@ -115,10 +147,28 @@ public static class SurgeBench
                 line($"  REST calls per grant: {(putCalls + lookups) / (double)total:0.000} = {putCalls / (double)total:0.000} role PUTs + {lookups / (double)total:0.000} member lookups (goal ≤ 1.02 once lookups come from the member directory)");
                 line($"  drain first → last PUT {drain:0.0} s; the limits allow {allows:0.0} s (role limit {roleAllows:0.0} s, global limit {globalAllows:0.0} s) → ratio {drain / allows:0.000} (goal ≤ 1.05)");
                 line($"  429s: {tooMany} over {windows:0} one-second windows × {guilds} bucket(s) → {tooMany / (windows * guilds):0.000} per bucket window (goal ≤ 1)");
-                line($"  acceptance during the surge (paced): {surge.PerSecond:0} /s, p50 {surge.Percentile(50):0.0} ms, p99 {surge.Percentile(99):0.0} ms, max {surge.LatenciesMs.DefaultIfEmpty().Max():0.0} ms, over 1 s: {surge.LatenciesMs.Count(l => l > 1000)}, failed {surge.Failures}");
-                // The sender shares the cores with the bot: a post sent late says the bench, not the bot, fell behind.
-                // Latencies above are measured from each post's send, so its lateness is not counted in them.
+                string Summary(Load.Result r) =>
+                    $"p50 {r.Percentile(50):0.0} ms, p99 {r.Percentile(99):0.0} ms, max {r.LatenciesMs.DefaultIfEmpty().Max():0.0} ms, over 50 ms: {r.LatenciesMs.Count(l => l > 50)}, over 1 s: {r.LatenciesMs.Count(l => l > 1000)}";
+                if (surgeFromSend is null)
+                {
+                    // The sender shares the bench process (and its fake Discord) with the cores of the bot: latencies are from
+                    // each post's actual send, its lateness shown apart.
+                    line($"  acceptance during the surge (paced, sender in the bench process, from each post's send): {surge.PerSecond:0} /s, {Summary(surge)}, failed {failures}");
+                }
+                else
+                {
+                    // From the scheduled time (open loop: a post that waited for a free connection or a late timer pays for
+                    // it), and from the actual send for comparison with the in-process sender.
+                    line($"  acceptance during the surge (paced, sender in its own process, from each post's scheduled time): {surge.PerSecond:0} /s, {Summary(surge)}, failed {failures}");
+                    line($"  the same from each post's actual send: {Summary(surgeFromSend)}");
+                }
+
                 line($"  sender behind its schedule: p50 {behind.Percentile(50):0.0} ms, p99 {behind.Percentile(99):0.0} ms, max {behind.LatenciesMs.DefaultIfEmpty().Max():0.0} ms");
+                if (connectionWait is not null && timerLate is not null)
+                {
+                    line($"    of which waiting for a free connection: p50 {connectionWait.Percentile(50):0.0} ms, p99 {connectionWait.Percentile(99):0.0} ms, max {connectionWait.LatenciesMs.DefaultIfEmpty().Max():0.0} ms; " +
+                         $"the sender's own timers and threads: p50 {timerLate.Percentile(50):0.0} ms, p99 {timerLate.Percentile(99):0.0} ms, max {timerLate.LatenciesMs.DefaultIfEmpty().Max():0.0} ms");
+                }
                 // The bot's own account of the same requests (ASP.NET Core's http.server.request.duration histogram on
                 // /metrics, from the request's start in Kestrel to its response): what the bot takes, apart from the
                 // sockets, the scheduling of three processes on the cores and the bench's own pauses.
