@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
 using WalverBot.Tests.Hosting;
 using WalverBot.Testing.FakeDiscord;
 using WalverBot.Testing.FakeWalver;
@@ -28,7 +29,8 @@ public sealed class CommandScenario : IAsyncDisposable
 
     /// <param name="settings">Extra settings; a null value removes a default (e.g. <c>Walver:ApiKey</c>).</param>
     /// <param name="seed">Changes to the fake Discord before the bot starts (so the gateway's GUILD_CREATE carries them).</param>
-    public static async Task<CommandScenario> StartAsync(IDictionary<string, string?>? settings = null, Action<FakeDiscordServer>? seed = null)
+    /// <param name="time">The clock of the bot and the fakes (see <see cref="BotScenario.Time"/>); real time when null.</param>
+    public static async Task<CommandScenario> StartAsync(IDictionary<string, string?>? settings = null, Action<FakeDiscordServer>? seed = null, FakeTimeProvider? time = null)
     {
         var walver = await FakeWalverApi.StartAsync();
         var all = new Dictionary<string, string?>
@@ -47,7 +49,7 @@ public sealed class CommandScenario : IAsyncDisposable
             all.Remove(key);
         }
 
-        var bot = await BotScenario.StartAsync(all, startBot: false);
+        var bot = await BotScenario.StartAsync(all, startBot: false, time: time);
         bot.Discord.AddRole(GuildId, new FakeRole(ModeratorRoleId, "Moderator", 2, FakeDiscordPermissions.Of(FakeDiscordPermissions.ManageRoles)));
         bot.Discord.AddMember(GuildId, new FakeMember(AdminId, "admin") { Roles = [ModeratorRoleId] });
         bot.Discord.AddChannel(new FakeChannel(ChannelId, GuildId, "verify-here"));

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
 using WalverBot.Commands;
 using WalverBot.Grants;
 using WalverBot.Tests.Commands;
@@ -244,7 +245,8 @@ public sealed class CommandsRegistrationScopeTests
     [Fact]
     public async Task Listed_guilds_get_the_commands_instead_of_a_global_registration()
     {
-        await using var s = await CommandScenario.StartAsync(new Dictionary<string, string?> { ["Discord:CommandGuildIds:0"] = GuildId });
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var s = await CommandScenario.StartAsync(new Dictionary<string, string?> { ["Discord:CommandGuildIds:0"] = GuildId }, time: clock);
 
         await s.Discord.WaitForRequestAsync("PUT", $"/applications/*/guilds/{GuildId}/commands");
 
@@ -255,9 +257,15 @@ public sealed class CommandsRegistrationScopeTests
         await s.Bot.StopBotAsync();
         s.Bot.Settings.Remove("Discord:CommandGuildIds:0");
         await s.Bot.StartBotAsync();
+        // The restarted bot identifies within Discord's 5 s of the first session start on the frozen clock, so Discord
+        // answers op 9 d:false (gateway#session-start-limit-object). Once that connection has ended (the bot starts its
+        // reconnect wait before letting the socket go), one step passes the 1-5 s wait and the bot's 6 s IDENTIFY spacing.
+        await s.Bot.Gateway.WaitUntilAsync(g => g.IdentifiesRefused >= 1, TimeSpan.FromSeconds(30), "the restarted bot's IDENTIFY refused");
+        await s.Bot.Gateway.WaitForConnectionClosedAsync(s.Bot.Gateway.ConnectionCount, TimeSpan.FromSeconds(30));
+        clock.Advance(TimeSpan.FromSeconds(6));
 
         await s.Discord.WaitForRequestAsync("PUT", "/applications/*/commands");
-        // The restarted bot may have to wait out Discord's 5 s IDENTIFY spacing (op 9) before READY registers commands.
+        // READY registers the commands after that second IDENTIFY.
         try
         {
             await s.Discord.WaitUntilAsync(d => d.RegisteredCommands(GuildId) is { Count: 0 }, TimeSpan.FromSeconds(30), "guild commands emptied");

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 using WalverBot.Operations;
 using WalverBot.Testing.FakeDiscord;
 using WalverBot.Tests.Hosting;
@@ -9,6 +11,14 @@ public sealed class CheckCommandTests
 {
     private static async Task<(int ExitCode, string Output)> CheckAsync(BotScenario fakes, IDictionary<string, string?>? extra = null, bool withToken = true)
     {
+        // A scenario on a test clock gives the check the same clock, as the fakes read it too.
+        Action<WebApplicationBuilder>? configure = fakes.Time is { } time
+            ? builder =>
+            {
+                builder.Services.RemoveAll<TimeProvider>();
+                builder.Services.AddSingleton<TimeProvider>(time);
+            }
+            : null;
         var settings = new Dictionary<string, string?>
         {
             ["Discord:ApiBaseUrl"] = fakes.Discord.ApiBaseUrl,
@@ -28,18 +38,40 @@ public sealed class CheckCommandTests
             settings[key] = value;
         }
 
-        await using var app = Program.BuildApp([.. settings.Select(pair => $"--{pair.Key}={pair.Value}")]);
+        await using var app = Program.BuildApp([.. settings.Select(pair => $"--{pair.Key}={pair.Value}")], configure);
         var output = new StringWriter();
         var exitCode = await CheckCommand.RunAsync(app.Services, output, CancellationToken.None);
         return (exitCode, output.ToString());
     }
 
+    /// <summary>
+    /// A check whose intent probe identifies within Discord's 5 s of the previous session start on a frozen test clock,
+    /// so Discord answers op 9 d:false (gateway#session-start-limit-object). Instead of spending the probe's 1–5 s wait
+    /// and its 6 s IDENTIFY spacing, the clock moves past both once the refused connection has ended (the shard starts
+    /// its reconnect wait before it lets the socket go).
+    /// </summary>
+    private static async Task<(int ExitCode, string Output)> CheckPastARefusedIdentifyAsync(BotScenario fakes, FakeTimeProvider clock, IDictionary<string, string?>? extra = null)
+    {
+        var refused = fakes.Gateway.IdentifiesRefused;
+        var check = CheckAsync(fakes, extra);
+        await fakes.Gateway.WaitUntilAsync(g => g.IdentifiesRefused > refused || check.IsCompleted, TimeSpan.FromSeconds(30), "the probe's IDENTIFY refused");
+        if (!check.IsCompleted)
+        {
+            await fakes.Gateway.WaitForConnectionClosedAsync(fakes.Gateway.ConnectionCount, TimeSpan.FromSeconds(30));
+            clock.Advance(TimeSpan.FromSeconds(6));
+        }
+
+        return await check;
+    }
+
     [Fact]
     public async Task Check_passes_when_everything_is_in_place_and_says_what_it_checked()
     {
-        await using var fakes = await BotScenario.StartAsync(); // the bot runs, so the database exists
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var fakes = await BotScenario.StartAsync(time: clock); // the bot runs, so the database exists
+        await fakes.WaitForGatewayAsync();
 
-        var (exitCode, output) = await CheckAsync(fakes, new Dictionary<string, string?>
+        var (exitCode, output) = await CheckPastARefusedIdentifyAsync(fakes, clock, new Dictionary<string, string?>
         {
             ["Walver:ApiKey"] = "walver-key",
             ["Webhook:PublicBaseUrl"] = "https://bot.example.test",
@@ -93,7 +125,8 @@ public sealed class CheckCommandTests
     [Fact]
     public async Task Check_reads_an_absent_guild_permissions_field_as_unknown_and_works_them_out_from_the_roles()
     {
-        await using var fakes = await BotScenario.StartAsync(startBot: false);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var fakes = await BotScenario.StartAsync(startBot: false, time: clock);
         fakes.Discord.OmitGuildPermissions = true;
 
         var (_, output) = await CheckAsync(fakes);
@@ -103,7 +136,7 @@ public sealed class CheckCommandTests
 
         // Without the field, the bot's roles still decide: none of them grants Manage Roles here.
         fakes.Discord.SetBotRoles(BotScenario.GuildId);
-        (_, output) = await CheckAsync(fakes);
+        (_, output) = await CheckPastARefusedIdentifyAsync(fakes, clock);
 
         Assert.Contains($"FAIL  verification {BotScenario.VerificationId}: the bot lacks Manage Roles in Test Guild ({BotScenario.GuildId})", output, StringComparison.Ordinal);
     }
