@@ -245,8 +245,8 @@ public sealed class CommandsRegistrationScopeTests
     [Fact]
     public async Task Listed_guilds_get_the_commands_instead_of_a_global_registration()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var s = await CommandScenario.StartAsync(new Dictionary<string, string?> { ["Discord:CommandGuildIds:0"] = GuildId }, time: clock);
+        await using var s = await CommandScenario.StartAsync(new Dictionary<string, string?> { ["Discord:CommandGuildIds:0"] = GuildId },
+            time: new FakeTimeProvider(DateTimeOffset.UtcNow));
 
         await s.Discord.WaitForRequestAsync("PUT", $"/applications/*/guilds/{GuildId}/commands");
 
@@ -261,8 +261,7 @@ public sealed class CommandsRegistrationScopeTests
         // answers op 9 d:false (gateway#session-start-limit-object). Once that connection has ended (the bot starts its
         // reconnect wait before letting the socket go), one step passes the 1-5 s wait and the bot's 6 s IDENTIFY spacing.
         await s.Bot.Gateway.WaitUntilAsync(g => g.IdentifiesRefused >= 1, TimeSpan.FromSeconds(30), "the restarted bot's IDENTIFY refused");
-        await s.Bot.Gateway.WaitForConnectionClosedAsync(s.Bot.Gateway.ConnectionCount, TimeSpan.FromSeconds(30));
-        clock.Advance(TimeSpan.FromSeconds(6));
+        await s.Bot.PassTheWaitsBeforeTheNextIdentifyAsync(s.Bot.Gateway.ConnectionCount);
 
         await s.Discord.WaitForRequestAsync("PUT", "/applications/*/commands");
         // READY registers the commands after that second IDENTIFY.

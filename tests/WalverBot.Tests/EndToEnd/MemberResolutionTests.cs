@@ -100,8 +100,7 @@ public sealed class MemberResolutionTests
     [InlineData(DaveId)]
     public async Task A_member_who_joined_while_the_session_was_invalidated_gets_the_role_on_the_new_session(string typed)
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var bot = await BotScenario.StartAsync(time: clock);
+        await using var bot = await BotScenario.StartAsync(time: new FakeTimeProvider(DateTimeOffset.UtcNow));
         await bot.WaitForGatewayAsync();
         await bot.SendAsync(bot.Webhook(typed));
         await Inbox.WaitForDecisionAsync(bot, Outcomes.PendingMember);
@@ -110,7 +109,7 @@ public sealed class MemberResolutionTests
         // missed events, so no GUILD_MEMBER_ADD ever reaches the bot.
         await bot.Gateway.SendInvalidSessionAsync(resumable: false);
         bot.Discord.AddMember(BotScenario.GuildId, new FakeMember(DaveId, "dave"));
-        await PassTheWaitsBeforeTheNextIdentifyAsync(bot, clock, endedConnection: 1);
+        await bot.PassTheWaitsBeforeTheNextIdentifyAsync(endedConnection: 1);
 
         await bot.Discord.WaitUntilAsync(d => bot.RolePuts(DaveId) >= 1, TimeSpan.FromSeconds(30), "the role PUT for dave");
         await Inbox.WaitForDecisionAsync(bot, Outcomes.Granted);
@@ -120,8 +119,7 @@ public sealed class MemberResolutionTests
     [Fact]
     public async Task A_member_who_joined_while_the_bot_was_stopped_gets_the_role_after_the_restart()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var bot = await BotScenario.StartAsync(time: clock);
+        await using var bot = await BotScenario.StartAsync(time: new FakeTimeProvider(DateTimeOffset.UtcNow));
         await bot.WaitForGatewayAsync();
         await bot.SendAsync(bot.Webhook(DaveId));
         await Inbox.WaitForDecisionAsync(bot, Outcomes.PendingMember);
@@ -131,23 +129,10 @@ public sealed class MemberResolutionTests
         await bot.StartBotAsync();
         // The restarted bot identifies at once, within Discord's 5 s of the first session start: op 9 d:false.
         await bot.Gateway.WaitUntilAsync(g => g.IdentifiesRefused >= 1, TimeSpan.FromSeconds(30), "the restarted bot's IDENTIFY refused");
-        await PassTheWaitsBeforeTheNextIdentifyAsync(bot, clock, endedConnection: 2);
+        await bot.PassTheWaitsBeforeTheNextIdentifyAsync(endedConnection: 2);
 
         await bot.Discord.WaitUntilAsync(d => bot.RolePuts(DaveId) >= 1, TimeSpan.FromSeconds(30), "the role PUT for dave");
         await Inbox.WaitForDecisionAsync(bot, Outcomes.Granted);
         Assert.Contains(bot.Gateway.MemberRequests, r => r.UserIds.Contains(DaveId));
-    }
-
-    /// <summary>
-    /// Moves the shared clock past what stands between an ended session and the next IDENTIFY, instead of waiting it
-    /// out: Discord's "random amount of time between 1 and 5 seconds" after op 9 d:false (gateway#invalid-session)
-    /// and the bot's spacing of IDENTIFYs (Discord's 5 s per bucket, #session-start-limit-object). The bot starts its
-    /// reconnect wait before it lets the socket go, so once the fake sees the connection end, one step covers both:
-    /// 6 s, the bot's IDENTIFY spacing (IdentifyGate.BucketSpacing), is more than the 5 s of either wait.
-    /// </summary>
-    private static async Task PassTheWaitsBeforeTheNextIdentifyAsync(BotScenario bot, FakeTimeProvider clock, int endedConnection)
-    {
-        await bot.Gateway.WaitForConnectionClosedAsync(endedConnection, TimeSpan.FromSeconds(30));
-        clock.Advance(TimeSpan.FromSeconds(6));
     }
 }

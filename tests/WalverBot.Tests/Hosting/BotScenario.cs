@@ -175,6 +175,20 @@ public sealed class BotScenario : IAsyncDisposable
         return Eventually.UntilAsync(() => cache.GetGuild(ulong.Parse(GuildId))?.BotMember is not null, "the guild over the bot's gateway session");
     }
 
+    /// <summary>
+    /// On the scenario's test clock, moves past what stands between an ended session and the next IDENTIFY instead of
+    /// waiting it out: Discord's "random amount of time between 1 and 5 seconds" after op 9 d:false
+    /// (gateway#invalid-session) and the bot's IDENTIFY spacing (Discord's 5 s per bucket,
+    /// #session-start-limit-object). The shard starts its reconnect wait before it lets the socket go, so once the fake
+    /// has seen connection <paramref name="endedConnection"/> end, one step of the spacing (6 s) covers both.
+    /// </summary>
+    public async Task PassTheWaitsBeforeTheNextIdentifyAsync(int endedConnection)
+    {
+        var clock = Time ?? throw new InvalidOperationException("the scenario runs on real time: start it with a FakeTimeProvider");
+        await Gateway.WaitForConnectionClosedAsync(endedConnection, TimeSpan.FromSeconds(30));
+        clock.Advance(TimeSpan.FromSeconds(6)); // the shard's IdentifyGate.BucketSpacing
+    }
+
     /// <summary>Waits until the bot's member directory holds every member of the guild (Discord:MemberDirectory on).</summary>
     public Task WaitForMemberDirectoryAsync()
     {

@@ -50,15 +50,14 @@ public sealed class CheckCommandTests
     /// and its 6 s IDENTIFY spacing, the clock moves past both once the refused connection has ended (the shard starts
     /// its reconnect wait before it lets the socket go).
     /// </summary>
-    private static async Task<(int ExitCode, string Output)> CheckPastARefusedIdentifyAsync(BotScenario fakes, FakeTimeProvider clock, IDictionary<string, string?>? extra = null)
+    private static async Task<(int ExitCode, string Output)> CheckPastARefusedIdentifyAsync(BotScenario fakes, IDictionary<string, string?>? extra = null)
     {
         var refused = fakes.Gateway.IdentifiesRefused;
         var check = CheckAsync(fakes, extra);
         await fakes.Gateway.WaitUntilAsync(g => g.IdentifiesRefused > refused || check.IsCompleted, TimeSpan.FromSeconds(30), "the probe's IDENTIFY refused");
         if (!check.IsCompleted)
         {
-            await fakes.Gateway.WaitForConnectionClosedAsync(fakes.Gateway.ConnectionCount, TimeSpan.FromSeconds(30));
-            clock.Advance(TimeSpan.FromSeconds(6));
+            await fakes.PassTheWaitsBeforeTheNextIdentifyAsync(fakes.Gateway.ConnectionCount);
         }
 
         return await check;
@@ -67,11 +66,10 @@ public sealed class CheckCommandTests
     [Fact]
     public async Task Check_passes_when_everything_is_in_place_and_says_what_it_checked()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var fakes = await BotScenario.StartAsync(time: clock); // the bot runs, so the database exists
+        await using var fakes = await BotScenario.StartAsync(time: new FakeTimeProvider(DateTimeOffset.UtcNow)); // the bot runs, so the database exists
         await fakes.WaitForGatewayAsync();
 
-        var (exitCode, output) = await CheckPastARefusedIdentifyAsync(fakes, clock, new Dictionary<string, string?>
+        var (exitCode, output) = await CheckPastARefusedIdentifyAsync(fakes, new Dictionary<string, string?>
         {
             ["Walver:ApiKey"] = "walver-key",
             ["Webhook:PublicBaseUrl"] = "https://bot.example.test",
@@ -125,8 +123,7 @@ public sealed class CheckCommandTests
     [Fact]
     public async Task Check_reads_an_absent_guild_permissions_field_as_unknown_and_works_them_out_from_the_roles()
     {
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var fakes = await BotScenario.StartAsync(startBot: false, time: clock);
+        await using var fakes = await BotScenario.StartAsync(startBot: false, time: new FakeTimeProvider(DateTimeOffset.UtcNow));
         fakes.Discord.OmitGuildPermissions = true;
 
         var (_, output) = await CheckAsync(fakes);
@@ -136,7 +133,7 @@ public sealed class CheckCommandTests
 
         // Without the field, the bot's roles still decide: none of them grants Manage Roles here.
         fakes.Discord.SetBotRoles(BotScenario.GuildId);
-        (_, output) = await CheckPastARefusedIdentifyAsync(fakes, clock);
+        (_, output) = await CheckPastARefusedIdentifyAsync(fakes);
 
         Assert.Contains($"FAIL  verification {BotScenario.VerificationId}: the bot lacks Manage Roles in Test Guild ({BotScenario.GuildId})", output, StringComparison.Ordinal);
     }
