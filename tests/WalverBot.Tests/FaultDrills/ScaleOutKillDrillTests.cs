@@ -137,7 +137,7 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
                             acknowledged.Add(i);
                             if (answer.Json["status"]!.GetValue<string>() == "duplicate")
                             {
-                                duplicates.Add(i); // stored by an instance that died before it answered
+                                duplicates.Add(i); // stored by an earlier attempt whose answer was lost (e.g. the victim died before it answered)
                             }
 
                             return;
