@@ -6,12 +6,17 @@ namespace WalverBot.Verifications;
 
 /// <summary>
 /// Reads and writes the verifications table. Every webhook looks its verification up, so found rows are kept in
-/// memory; this class is the table's only writer and refreshes the copy on every write. Unknown ids are not cached,
-/// so random ids sent by a stranger cannot grow the cache.
+/// memory. On SQLite this class is the table's only writer (one process per database file) and drops its copy on every
+/// write. On PostgreSQL other instances write the table too (their admins' /walver commands), so a copy is read again
+/// once it is <see cref="SharedStoreCacheLifetime"/> old: a verification disabled or re-keyed on one instance is refused
+/// by the others within that time. Unknown ids are not cached, so random ids sent by a stranger cannot grow the cache.
 /// </summary>
 public sealed class VerificationStore(Database database, TimeProvider time)
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Verification> _cache = new(StringComparer.Ordinal);
+    /// <summary>How long a copy read from a store that other instances write (PostgreSQL) is trusted.</summary>
+    public static readonly TimeSpan SharedStoreCacheLifetime = TimeSpan.FromSeconds(1);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Verification Verification, long ReadAt)> _cache = new(StringComparer.Ordinal);
     private long _writes; // a read that raced a write does not cache what it read
 
     private const string SelectColumns = """
@@ -23,19 +28,25 @@ public sealed class VerificationStore(Database database, TimeProvider time)
 
     public async Task<Verification?> FindAsync(string id, CancellationToken cancellationToken = default)
     {
-        if (_cache.TryGetValue(id, out var cached))
+        if (_cache.TryGetValue(id, out var cached)
+            && (!database.IsPostgres || time.GetElapsedTime(cached.ReadAt) < SharedStoreCacheLifetime))
         {
-            return cached;
+            return cached.Verification;
         }
 
         var writesBefore = Interlocked.Read(ref _writes);
+        var readAt = time.GetTimestamp();
         await using var connection = await database.OpenAsync(cancellationToken);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(
             new CommandDefinition($"{SelectColumns} WHERE id = @id", new { id }, cancellationToken: cancellationToken));
         var verification = row?.ToVerification();
         if (verification is not null && Interlocked.Read(ref _writes) == writesBefore)
         {
-            _cache[id] = verification;
+            _cache[id] = (verification, readAt);
+        }
+        else if (verification is null)
+        {
+            _cache.TryRemove(id, out _); // deleted by another instance since it was cached
         }
 
         return verification;

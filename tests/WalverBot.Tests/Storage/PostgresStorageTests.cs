@@ -1,7 +1,9 @@
 using Dapper;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using WalverBot.Storage;
+using WalverBot.Verifications;
 
 namespace WalverBot.Tests.Storage;
 
@@ -16,6 +18,31 @@ public sealed class PostgresStorageTests : StorageTests
     {
         await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres);
         Assert.Same(WriteTurns.Unordered, db.Database.WriteTurns);
+    }
+
+    [SkippableFact]
+    public async Task A_verification_disabled_or_rekeyed_on_another_instance_is_read_again_once_the_copy_is_a_second_old()
+    {
+        await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres);
+        using var otherDatabase = new Database(Options.Create(new StorageOptions { Provider = StorageProviders.Postgres, ConnectionString = db.ConnectionString }));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
+        var here = new VerificationStore(db.Database, time);
+        var there = new VerificationStore(otherDatabase, time);
+        await here.UpsertAsync(new Verification { Id = "wb_shared", GuildId = 1, RoleId = 2, SecretHash = SecretHasher.Hash("old secret"), Source = "command" });
+        Assert.True((await here.FindAsync("wb_shared"))!.Enabled);
+
+        // Another instance's admin disables it and gives it a new secret.
+        Assert.True(await there.SetEnabledAsync("wb_shared", enabled: false));
+        var rekeyed = (await there.FindAsync("wb_shared"))! with { SecretHash = SecretHasher.Hash("new secret") };
+        await there.UpsertAsync(rekeyed);
+
+        // Inside the lifetime this instance still serves its copy; once it is that old, it reads the row again.
+        Assert.True((await here.FindAsync("wb_shared"))!.Enabled);
+        time.Advance(VerificationStore.SharedStoreCacheLifetime);
+        var now = (await here.FindAsync("wb_shared"))!;
+        Assert.False(now.Enabled);
+        Assert.True(SecretHasher.Verify("new secret", now.SecretHash));
+        Assert.False(SecretHasher.Verify("old secret", now.SecretHash));
     }
 
     [SkippableFact]
