@@ -55,9 +55,10 @@ public sealed class WebhookReceiver(
         {
             verification = await verifications.FindAsync(webhook!.VerificationId, cancellationToken);
         }
-        catch (StoreUnavailableException ex)
+        catch (Exception ex) when (ex is StoreUnavailableException or System.Data.Common.DbException)
         {
-            // A verification not cached yet is read from a store that is gone: not stored, so not acknowledged.
+            // A verification not cached yet (on PostgreSQL: or due for a re-read) is read from a store that is gone or
+            // refuses connections: not stored, so not acknowledged.
             logger.LogError("Could not store a webhook for verification {VerificationId}: {Problem}", webhook!.VerificationId, ex.Message);
             return new(Acceptance.StorageUnavailable, "storage unavailable, try again later");
         }

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using WalverBot.Grants;
 using WalverBot.Operations;
@@ -12,14 +13,14 @@ namespace WalverBot.Tests.EndToEnd;
 [Trait("Needs", "postgres")]
 public sealed class PostgresBotTests
 {
-    private static async Task<(BotScenario Bot, string ConnectionString)> StartAsync()
+    private static async Task<(BotScenario Bot, string ConnectionString)> StartAsync(FakeTimeProvider? time = null)
     {
         var connectionString = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
         var bot = await BotScenario.StartAsync(new Dictionary<string, string?>
         {
             ["Storage:Provider"] = "postgres",
             ["ConnectionStrings:WalverBot"] = connectionString,
-        });
+        }, time: time);
         return (bot, connectionString);
     }
 
@@ -92,5 +93,39 @@ public sealed class PostgresBotTests
         var report = await health.CheckHealthAsync(r => r.Name == "database");
 
         Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, report.Entries["database"].Status);
+    }
+
+    [SkippableFact]
+    public async Task A_webhook_while_PostgreSQL_refuses_connections_gets_503_and_nothing_is_stored_then_its_retry_is_accepted()
+    {
+        var (bot, connectionString) = await StartAsync(new FakeTimeProvider(DateTimeOffset.UtcNow));
+        await using var _ = bot;
+        var database = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        Assert.Equal(200, (await bot.SendAsync(bot.Webhook("Alice"))).Status); // the verification is cached now
+
+        // The database stops taking connections and its open ones end (a failover, a restart, an admin), and the cached
+        // copy of the verification comes due for a re-read (PostgreSQL: other instances may have changed it).
+        var adminConnection = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false }.ConnectionString;
+        await using (var admin = new NpgsqlConnection(adminConnection))
+        {
+            await admin.OpenAsync();
+            await admin.ExecuteAsync($"ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS false");
+            await admin.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @database", new { database });
+        }
+
+        bot.Time!.Advance(WalverBot.Verifications.VerificationStore.SharedStoreCacheLifetime);
+        var webhook = bot.Webhook("Bob");
+        var refused = await bot.SendAsync(webhook);
+        Assert.Equal((503, "storage unavailable, try again later"), (refused.Status, refused.Json!["error"]!.GetValue<string>()));
+
+        await using (var admin = new NpgsqlConnection(adminConnection))
+        {
+            await admin.OpenAsync();
+            await admin.ExecuteAsync($"ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS true");
+        }
+
+        // Walver sends it again; a pooled connection the server ended may fail one more attempt, with 503 again.
+        var retried = await Eventually.UntilAsync(() => bot.SendAsync(webhook), answer => answer.Status != 503, "an answer other than 503 to the retry");
+        Assert.Equal((200, "accepted"), (retried.Status, retried.Json!["status"]!.GetValue<string>()));
     }
 }
