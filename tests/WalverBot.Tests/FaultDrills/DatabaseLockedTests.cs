@@ -28,10 +28,12 @@ public sealed class DatabaseLockedTests
             Assert.Equal(200, waited.Status);
         }
 
-        // 5 s lock, over it: the webhook is refused with 503 (Walver retries), never acknowledged without being stored.
+        // A lock held until the answer is in, so longer than the busy timeout however late the request runs: the webhook
+        // is refused with 503 (Walver retries), never acknowledged without being stored. (A 5 s timer let a request that
+        // reached the store late on a loaded machine outlast the lock and be accepted.)
         var refused = await Task.Run(async () =>
         {
-            using var hold = await HoldWriteLockAsync(path, TimeSpan.FromSeconds(5));
+            using var hold = await HoldWriteLockAsync(path);
             return await bot.SendAsync(DrillMembers.Webhook(1));
         });
         Assert.Equal(503, refused.Status);
@@ -82,8 +84,11 @@ public sealed class DatabaseLockedTests
         Assert.Equal(1, await Inbox.CountEventsAsync(bot));
     }
 
-    /// <summary>Takes the write lock in a separate connection (as a second process would) and releases it after <paramref name="duration"/>.</summary>
-    private static async Task<IDisposable> HoldWriteLockAsync(string path, TimeSpan duration)
+    /// <summary>
+    /// Takes the write lock in a separate connection (as a second process would) and releases it after
+    /// <paramref name="duration"/>, or when disposed without one.
+    /// </summary>
+    private static async Task<IDisposable> HoldWriteLockAsync(string path, TimeSpan? duration = null)
     {
         var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync();
@@ -93,18 +98,23 @@ public sealed class DatabaseLockedTests
             await begin.ExecuteNonQueryAsync();
         }
 
-        var release = Task.Delay(duration).ContinueWith(_ =>
+        var disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = (duration is { } after ? Task.Delay(after) : disposed.Task).ContinueWith(_ =>
         {
             using var rollback = connection.CreateCommand();
             rollback.CommandText = "ROLLBACK";
             rollback.ExecuteNonQuery();
             connection.Dispose();
         }, TaskScheduler.Default);
-        return new Releaser(release);
+        return new Releaser(disposed, release);
     }
 
-    private sealed class Releaser(Task release) : IDisposable
+    private sealed class Releaser(TaskCompletionSource disposed, Task release) : IDisposable
     {
-        public void Dispose() => release.GetAwaiter().GetResult();
+        public void Dispose()
+        {
+            disposed.TrySetResult();
+            release.GetAwaiter().GetResult();
+        }
     }
 }
