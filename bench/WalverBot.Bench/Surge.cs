@@ -147,8 +147,10 @@ public static class SurgeBench
                 line($"  REST calls per grant: {(putCalls + lookups) / (double)total:0.000} = {putCalls / (double)total:0.000} role PUTs + {lookups / (double)total:0.000} member lookups (goal ≤ 1.02 once lookups come from the member directory)");
                 line($"  drain first → last PUT {drain:0.0} s; the limits allow {allows:0.0} s (role limit {roleAllows:0.0} s, global limit {globalAllows:0.0} s) → ratio {drain / allows:0.000} (goal ≤ 1.05)");
                 line($"  429s: {tooMany} over {windows:0} one-second windows × {guilds} bucket(s) → {tooMany / (windows * guilds):0.000} per bucket window (goal ≤ 1)");
-                string Summary(Load.Result r) =>
-                    $"p50 {r.Percentile(50):0.0} ms, p99 {r.Percentile(99):0.0} ms, max {r.LatenciesMs.DefaultIfEmpty().Max():0.0} ms, over 50 ms: {r.LatenciesMs.Count(l => l > 50)}, over 1 s: {r.LatenciesMs.Count(l => l > 1000)}";
+                static string Spread(Load.Result r) =>
+                    $"p50 {r.Percentile(50):0.0} ms, p99 {r.Percentile(99):0.0} ms, max {r.LatenciesMs.DefaultIfEmpty().Max():0.0} ms";
+                static string Summary(Load.Result r) =>
+                    $"{Spread(r)}, over 50 ms: {r.LatenciesMs.Count(l => l > 50)}, over 1 s: {r.LatenciesMs.Count(l => l > 1000)}";
                 if (surgeFromSend is null)
                 {
                     // The sender shares the bench process (and its fake Discord) with the cores of the bot: latencies are from
@@ -163,11 +165,10 @@ public static class SurgeBench
                     line($"  the same from each post's actual send: {Summary(surgeFromSend)}");
                 }
 
-                line($"  sender behind its schedule: p50 {behind.Percentile(50):0.0} ms, p99 {behind.Percentile(99):0.0} ms, max {behind.LatenciesMs.DefaultIfEmpty().Max():0.0} ms");
+                line($"  sender behind its schedule: {Spread(behind)}");
                 if (connectionWait is not null && timerLate is not null)
                 {
-                    line($"    of which waiting for a free connection: p50 {connectionWait.Percentile(50):0.0} ms, p99 {connectionWait.Percentile(99):0.0} ms, max {connectionWait.LatenciesMs.DefaultIfEmpty().Max():0.0} ms; " +
-                         $"the sender's own timers and threads: p50 {timerLate.Percentile(50):0.0} ms, p99 {timerLate.Percentile(99):0.0} ms, max {timerLate.LatenciesMs.DefaultIfEmpty().Max():0.0} ms");
+                    line($"    of which waiting for a free connection: {Spread(connectionWait)}; the sender's own timers and threads: {Spread(timerLate)}");
                 }
                 // The bot's own account of the same requests (ASP.NET Core's http.server.request.duration histogram on
                 // /metrics, from the request's start in Kestrel to its response): what the bot takes, apart from the

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Data.Sqlite;
 using WalverBot.Testing.FakeWalver;
 using WalverBot.Tests.Hosting;
@@ -21,12 +22,16 @@ public sealed class DatabaseLockedTests
         });
         DrillMembers.Seed(bot.Discord, 3);
 
-        // 1 s lock, under the 2 s busy timeout: the webhook waits and is accepted.
-        using (await HoldWriteLockAsync(path, TimeSpan.FromSeconds(1)))
+        // A lock given up once the webhook has reached the bot, well inside the 2 s busy timeout: it waits and is accepted.
+        Task<FakeWebhookResponse> waiting;
+        using (var arrived = new RequestArrivals(bot.Services))
+        using (await HoldWriteLockAsync(path))
         {
-            var waited = await bot.SendAsync(DrillMembers.Webhook(0));
-            Assert.Equal(200, waited.Status);
+            waiting = bot.SendAsync(DrillMembers.Webhook(0));
+            await arrived.First.WaitAsync(TimeSpan.FromSeconds(30));
         }
+
+        Assert.Equal(200, (await waiting).Status);
 
         // A lock held until the answer is in, so longer than the busy timeout however late the request runs: the webhook
         // is refused with 503 (Walver retries), never acknowledged without being stored. (A 5 s timer let a request that
@@ -55,26 +60,11 @@ public sealed class DatabaseLockedTests
         await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?> { [DrillMembers.SignaturesOff.Key] = DrillMembers.SignaturesOff.Value });
         DrillMembers.Seed(bot.Discord, 2);
 
-        var connection = new SqliteConnection($"Data Source={bot.DatabasePath};Pooling=False");
-        await connection.OpenAsync();
-        using (var begin = connection.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS drill_lock (x); INSERT INTO drill_lock VALUES (1);";
-            await begin.ExecuteNonQueryAsync();
-        }
-
         var started = System.Diagnostics.Stopwatch.StartNew();
         FakeWebhookResponse refused;
-        try
+        using (await HoldWriteLockAsync(bot.DatabasePath))
         {
             refused = await bot.SendAsync(DrillMembers.Webhook(0)); // the lock is held until the answer is in
-        }
-        finally
-        {
-            using var rollback = connection.CreateCommand();
-            rollback.CommandText = "ROLLBACK";
-            rollback.ExecuteNonQuery();
-            await connection.DisposeAsync();
         }
 
         Assert.Equal(503, refused.Status);
@@ -84,11 +74,8 @@ public sealed class DatabaseLockedTests
         Assert.Equal(1, await Inbox.CountEventsAsync(bot));
     }
 
-    /// <summary>
-    /// Takes the write lock in a separate connection (as a second process would) and releases it after
-    /// <paramref name="duration"/>, or when disposed without one.
-    /// </summary>
-    private static async Task<IDisposable> HoldWriteLockAsync(string path, TimeSpan? duration = null)
+    /// <summary>Takes the write lock in a separate connection (as a second process would) and releases it when disposed.</summary>
+    private static async Task<IDisposable> HoldWriteLockAsync(string path)
     {
         var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync();
@@ -98,23 +85,54 @@ public sealed class DatabaseLockedTests
             await begin.ExecuteNonQueryAsync();
         }
 
-        var disposed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = (duration is { } after ? Task.Delay(after) : disposed.Task).ContinueWith(_ =>
-        {
-            using var rollback = connection.CreateCommand();
-            rollback.CommandText = "ROLLBACK";
-            rollback.ExecuteNonQuery();
-            connection.Dispose();
-        }, TaskScheduler.Default);
-        return new Releaser(disposed, release);
+        return new Releaser(connection);
     }
 
-    private sealed class Releaser(TaskCompletionSource disposed, Task release) : IDisposable
+    private sealed class Releaser(SqliteConnection connection) : IDisposable
     {
         public void Dispose()
         {
-            disposed.TrySetResult();
-            release.GetAwaiter().GetResult();
+            using (var rollback = connection.CreateCommand())
+            {
+                rollback.CommandText = "ROLLBACK";
+                rollback.ExecuteNonQuery();
+            }
+
+            connection.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Completes <see cref="First"/> when this bot starts handling a request: ASP.NET Core's
+    /// <c>http.server.active_requests</c> goes up, read from this bot's own meters (other bots run in the same process).
+    /// </summary>
+    private sealed class RequestArrivals : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public RequestArrivals(IServiceProvider services)
+        {
+            var factory = services.GetRequiredService<IMeterFactory>();
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Name == "http.server.active_requests")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, change, _, _) =>
+            {
+                if (change > 0)
+                {
+                    _first.TrySetResult();
+                }
+            });
+            _listener.Start();
+        }
+
+        public Task First => _first.Task;
+
+        public void Dispose() => _listener.Dispose();
     }
 }
