@@ -33,8 +33,10 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
     private const int Victim = 1;
     private const int KillAfterAccepted = Webhooks / 3;
 
-    /// <summary>Walver sends a delivery that got no 200 again, three times.</summary>
+    /// <summary>Walver sends a delivery that got no 200 again, three times, 30 s apart, then marks it failed.</summary>
     private const int WalverRetries = 3;
+
+    private static readonly TimeSpan WalverRetryInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>Discord answers each role PUT only after this (the fake holds the request, then applies the role).</summary>
     private static readonly TimeSpan SlowPut = TimeSpan.FromMilliseconds(100);
@@ -110,53 +112,67 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             var dropped = new ConcurrentBag<string>();
             var retriedAfter = new ConcurrentBag<string>();
             var unexpected = new ConcurrentBag<string>();
+            var retries = new ConcurrentBag<Task>();
             var victimDown = 0;
             using var sender = new FakeWalverWebhookSender();
+
+            // One delivery attempt: true when it is over (acknowledged, or an answer Walver does not retry).
+            async Task<bool> AttemptAsync(int i, int target)
+            {
+                try
+                {
+                    var answer = await sender.SendAsync(urls[target], Webhook(i));
+                    if (answer.Status == 200 && answer.Json?["status"]?.GetValue<string>() is "accepted" or "duplicate")
+                    {
+                        acknowledged.Add(i);
+                        if (answer.Json["status"]!.GetValue<string>() == "duplicate")
+                        {
+                            duplicates.Add(i); // stored by an earlier attempt whose answer was lost (e.g. the victim died before it answered)
+                        }
+
+                        return true;
+                    }
+
+                    // 503 is "not stored, send again" (a store slower than Storage:BusyTimeout on a starved machine).
+                    (answer.Status == 503 ? retriedAfter : unexpected).Add($"instance {target}: {answer.Status} {answer.Body}");
+                    return answer.Status != 503;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    // Never acknowledged, so sent again: the victim died under this request or before it, or (on a
+                    // starved machine) a live instance closed a kept-alive connection as idle just as the request went
+                    // out on it, HTTP/1.1's persistent-connection race (RFC 9112, 9.3.1), or the answer took too long.
+                    dropped.Add($"instance {target}: {ex.Message} ({ex.InnerException?.Message})");
+                    return false;
+                }
+            }
+
+            // A load balancer sends each attempt to a live instance: the victim gets none once it is down.
+            int Live(int target) => target == Victim && Volatile.Read(ref victimDown) == 1 ? (target + 1) % Shards : target;
+
+            // Walver's retries, each to the next instance; they run beside the burst, as
+            // Walver's would, instead of holding one of its sending lanes.
+            async Task RetryAsync(int i, int target)
+            {
+                for (var retry = 1; retry <= WalverRetries; retry++)
+                {
+                    await Task.Delay(WalverRetryInterval);
+                    target = Live((target + 1) % Shards);
+                    if (await AttemptAsync(i, target))
+                    {
+                        return;
+                    }
+                }
+            }
+
+            // Spread over all three listeners, each taking webhooks of every shard's guilds (any instance accepts any
+            // guild's webhook).
             var sending = Task.Run(() => Parallel.ForEachAsync(Enumerable.Range(0, Webhooks), new ParallelOptions { MaxDegreeOfParallelism = 12 }, async (i, _) =>
             {
-                // Spread over all three listeners, each taking webhooks of every shard's guilds (any instance accepts
-                // any guild's webhook). Walver sends a delivery again when it gets no 200 (up to three more times); a load
-                // balancer sends that retry, and everything once the victim is down, to a live instance.
-                var target = i / Shards % Shards;
-                for (var attempt = 0; attempt <= WalverRetries; attempt++)
+                var target = Live(i / Shards % Shards);
+                if (!await AttemptAsync(i, target))
                 {
-                    if (attempt > 0 || (target == Victim && Volatile.Read(ref victimDown) == 1))
-                    {
-                        target = (target + 1) % Shards;
-                        if (target == Victim && Volatile.Read(ref victimDown) == 1)
-                        {
-                            target = (target + 1) % Shards;
-                        }
-                    }
-
-                    try
-                    {
-                        var answer = await sender.SendAsync(urls[target], Webhook(i));
-                        if (answer.Status == 200 && answer.Json?["status"]?.GetValue<string>() is "accepted" or "duplicate")
-                        {
-                            acknowledged.Add(i);
-                            if (answer.Json["status"]!.GetValue<string>() == "duplicate")
-                            {
-                                duplicates.Add(i); // stored by an earlier attempt whose answer was lost (e.g. the victim died before it answered)
-                            }
-
-                            return;
-                        }
-
-                        // 503 is "not stored, send again" (a store slower than Storage:BusyTimeout on a starved machine).
-                        (answer.Status == 503 ? retriedAfter : unexpected).Add($"instance {target}: {answer.Status} {answer.Body}");
-                        if (answer.Status != 503)
-                        {
-                            return;
-                        }
-                    }
-                    catch (HttpRequestException ex)
-                    {
-                        // Never acknowledged, so sent again: the victim died under this request or before it, or (on a
-                        // starved machine) a live instance closed a kept-alive connection as idle just as the request went
-                        // out on it, HTTP/1.1's persistent-connection race (RFC 9112, 9.3.1).
-                        dropped.Add($"instance {target}: {ex.Message} ({ex.InnerException?.Message})");
-                    }
+                    retries.Add(RetryAsync(i, target));
                 }
             }));
 
@@ -171,7 +187,8 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             Phase($"victim killed after {acknowledged.Count} acknowledged");
             var leftClaimed = await UnfinishedClaimsAsync(connectionString, Identity(Victim));
             await sending;
-            Phase($"burst sent: {acknowledged.Count} acknowledged ({duplicates.Count} as duplicates), {dropped.Count} connections dropped and sent again, "
+            await Task.WhenAll(retries);
+            Phase($"burst and Walver's retries sent: {acknowledged.Count} acknowledged ({duplicates.Count} as duplicates), {dropped.Count} connections dropped and sent again, "
                 + $"{retriedAfter.Count} sent again after a 503; the victim left {leftClaimed} claimed unfinished");
             foreach (var reason in retriedAfter.Concat(dropped).GroupBy(r => r))
             {
