@@ -266,15 +266,17 @@ public sealed class ReverifyExpiryTests : IAsyncLifetime
         await using var provider = services.BuildServiceProvider();
         using var worker = new ReverifyWorker(provider, _time, NullLogger<ReverifyWorker>.Instance);
         await worker.StartAsync(CancellationToken.None);
+        Assert.Contains(Holder, _discord.GetMemberRoles(Guild, Alice));
 
         // One step to the due time: the worker waits for an absolute time (ClockWaits.DelayUntilAsync), so its wake-up
         // fires whether the step comes before or after it set its timer.
         _time.Advance(TimeSpan.FromMinutes(3));
-        await Eventually.UntilAsync(() => _discord.RequestsTo("DELETE", RoleDeletes).Count > 0, "the worker's pass removing the expired role");
+        // The role's absence, not the DELETE's arrival: the fake records a request before its handler removes the role.
+        await Eventually.UntilAsync(() => !_discord.GetMemberRoles(Guild, Alice).Contains(Holder), "the worker's pass removing the expired role");
 
         await worker.StopAsync(CancellationToken.None);
         Assert.Equal(Start + Period, _time.GetUtcNow());
-        Assert.DoesNotContain(Holder, _discord.GetMemberRoles(Guild, Alice));
+        Assert.Single(_discord.RequestsTo("DELETE", RoleDeletes));
     }
 
     private sealed class RecordingNotifier : IAdminNotifier
