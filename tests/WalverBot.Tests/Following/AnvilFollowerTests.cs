@@ -59,7 +59,9 @@ public sealed class AnvilFollowerTests(AnvilFixture anvil) : IClassFixture<Anvil
         Assert.Equal(0, s.Deletes(Alice, Holder));
 
         await MineAsync(1);
-        await Eventually.UntilAsync(() => s.Deletes(Alice, Holder) == 1, "the role removed at the second check");
+        // Answered, not only arrived: the fake records the DELETE before its handler takes the role away.
+        await Eventually.UntilAsync(() => s.AnsweredDeletes(Alice, Holder) == 1, "the role removed at the second check");
+        Assert.Equal(1, s.Deletes(Alice, Holder));
         Assert.Equal(sale + 3, await Node.BlockNumberAsync());
         Assert.DoesNotContain(Holder, s.RolesOf(Alice));
         var revoked = await s.WaitForDecisionAsync(Alice, Outcomes.RevokedHoldings);
@@ -286,6 +288,10 @@ public sealed class AnvilFollowerTests(AnvilFixture anvil) : IClassFixture<Anvil
 
         public int Deletes(string userId, string roleId) =>
             Discord.RequestsTo("DELETE", $"/guilds/{BotScenario.GuildId}/members/{userId}/roles/{roleId}").Count;
+
+        /// <summary>DELETEs the fake has handled: it records a request on arrival and changes the member's roles after.</summary>
+        public int AnsweredDeletes(string userId, string roleId) =>
+            Discord.RequestsTo("DELETE", $"/guilds/{BotScenario.GuildId}/members/{userId}/roles/{roleId}").Count(r => r.Status is not null);
 
         private async Task<string> TokenAsync() => (await Bot.Services.GetRequiredService<VerificationStore>().FindAsync(VerificationId))!.TokenAddress!;
 

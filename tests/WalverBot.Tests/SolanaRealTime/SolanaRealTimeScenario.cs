@@ -110,6 +110,10 @@ public sealed class SolanaRealTimeScenario : IAsyncDisposable
     public int Deletes(string userId) =>
         Bot.Discord.RequestsTo("DELETE", $"/guilds/{BotScenario.GuildId}/members/{userId}/roles/{BotScenario.HolderRoleId}").Count;
 
+    /// <summary>DELETEs the fake has handled: it records a request on arrival and changes the member's roles after.</summary>
+    public int AnsweredDeletes(string userId) =>
+        Bot.Discord.RequestsTo("DELETE", $"/guilds/{BotScenario.GuildId}/members/{userId}/roles/{BotScenario.HolderRoleId}").Count(r => r.Status is not null);
+
     public async ValueTask DisposeAsync()
     {
         await Bot.DisposeAsync();

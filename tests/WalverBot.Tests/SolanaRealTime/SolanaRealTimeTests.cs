@@ -32,7 +32,9 @@ public sealed class SolanaRealTimeTests
         await s.Rpc.SetTokenAmountAsync(AliceWallet, Mint, Tokens(0.25m));
         var revoked = await s.WaitForDecisionAsync(Alice, d => d[0].Outcome == Outcomes.RevokedHoldings);
         Assert.Contains("holds 0.25", revoked.Reason);
-        await Eventually.UntilAsync(() => s.Deletes(Alice) == 1, "the DELETE of the role (sent after the decision is recorded)");
+        // Answered, not only arrived: the fake records the DELETE before its handler takes the role away.
+        await Eventually.UntilAsync(() => s.AnsweredDeletes(Alice) == 1, "the DELETE of the role answered (sent after the decision is recorded)");
+        Assert.Equal(1, s.Deletes(Alice));
         Assert.DoesNotContain(Holder, s.RolesOf(Alice));
         await s.Bot.Discord.WaitUntilAsync(d => d.Messages.Any(m => m.ChannelId == LogChannelId && (m.Body["content"]?.GetValue<string>() ?? "").Contains("revoked_holdings")),
             TimeSpan.FromSeconds(10), "a log-channel notice of the removal");
