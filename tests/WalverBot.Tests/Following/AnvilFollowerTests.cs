@@ -255,10 +255,16 @@ public sealed class AnvilFollowerTests(AnvilFixture anvil) : IClassFixture<Anvil
 
         public async Task GrantAsync(string username, string userId, string wallet)
         {
+            var before = (await DecisionsAsync(userId)).Count;
             var response = await Bot.SendAsync(FakeWalverWebhook.For(VerificationId).WithDiscord(username).WithSecret(BotScenario.Secret).WithWallet(wallet)
                 .WithChain("ethereum").WithToken(await TokenAsync(), 1m, 1m, passed: true) with { Message = $"verify {wallet} {Guid.NewGuid():N}" });
             Assert.Equal(200, response.Status);
-            await Eventually.UntilAsync(() => RolesOf(userId).Contains(Holder), $"the Holder role for {username}");
+            // The grant's decision, not the role alone: the wallet the follower matches transfers against is stored with the
+            // decision, after Discord answered the PUT, so a transfer sent once the role showed could be read before it.
+            var decisions = await Eventually.UntilAsync(() => DecisionsAsync(userId), d => d.Count > before, $"the grant's decision about {username}",
+                describe: d => string.Join(", ", d.Select(x => x.Outcome)));
+            Assert.Equal(Outcomes.Granted, decisions[0].Outcome);
+            Assert.Contains(Holder, RolesOf(userId));
         }
 
         public async Task WaitFollowingAsync() =>
