@@ -20,19 +20,21 @@ public sealed class MetricsTests
         Assert.Equal(400, (await bot.Sender.SendRawAsync(bot.WebhookUrl, "{")).Status);
         Assert.Equal(200, (await bot.SendAsync(bot.Webhook("nobody-here"))).Status);
 
-        // Gauges are read at scrape time: wait until the worker has settled both events.
+        // Gauges are read at scrape time: wait until the worker has settled both events. The decision counters and the
+        // latency are added after the decision's commit, one after the other (grants, latency, decisions), so a scrape
+        // can fall between them: wait for each of them too, not only for the first.
         var text = await WaitForMetricsAsync(bot,
             Series("walverbot_grants_total", "outcome=\"granted\"", "1"),
             Series("walverbot_grants_pending", "", "1"),
-            Series("walverbot_inbox_backlog", "", "0"));
+            Series("walverbot_inbox_backlog", "", "0"),
+            Series("walverbot_decisions_total", "outcome=\"granted\"", "1"),
+            Series("walverbot_decisions_total", "outcome=\"pending_member\"", "1"),
+            Series("walverbot_grant_latency_seconds_count", "", "1"));
         Assert.Matches(Series("walverbot_webhooks_total", "outcome=\"accepted\"", "2"), text);
         Assert.Matches(Series("walverbot_webhooks_total", "outcome=\"malformed\"", "1"), text);
-        Assert.Matches(Series("walverbot_decisions_total", "outcome=\"granted\"", "1"), text);
-        Assert.Matches(Series("walverbot_decisions_total", "outcome=\"pending_member\"", "1"), text);
         Assert.Matches(Series("walverbot_inbox_oldest_age_seconds", "", "0"), text);
         Assert.Matches(Series("walverbot_gateway_ready", "", "1"), text);
         Assert.Matches(Series("walverbot_discord_gateway_sessions_total", "kind=\"ready\"", "1"), text);
-        Assert.Matches(Series("walverbot_grant_latency_seconds_count", "", "1"), text);
         Assert.Matches(Series("walverbot_discord_rest_request_duration_seconds_bucket", "status=\"204\"", @"\d+"), text);
         Assert.Matches(Series("walverbot_discord_rest_rate_limited_total", "bucket=", "1"), text);
         Assert.Matches(Series("http_server_request_duration_seconds_count", "http_route=\"/webhooks/walver\"", @"\d+"), text);
