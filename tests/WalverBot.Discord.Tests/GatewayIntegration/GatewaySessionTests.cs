@@ -62,7 +62,11 @@ public sealed class GatewaySessionTests
     {
         // The fake closes 4009 when a heartbeat is more than one interval late (2 x 1 s of silence); the bot
         // heartbeats on a fixed cadence, so over several intervals no connection is timed out.
-        await using var world = await StartAsync(gatewayOptions: o => o.HeartbeatAllowanceMs = HeartbeatIntervalMs);
+        await using var world = await StartAsync(gatewayOptions: o =>
+        {
+            o.HeartbeatIntervalMs = HeartbeatIntervalMs;
+            o.HeartbeatAllowanceMs = HeartbeatIntervalMs;
+        });
         await world.WaitForSessionAsync();
 
         await world.Gateway.WaitForHeartbeatsAsync(5, WaitTimeout);
@@ -76,7 +80,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Withheld_acks_make_a_zombie_that_is_closed_and_resumed_on_the_resume_url()
     {
-        await using var world = await StartAsync();
+        await using var world = await StartAsync(gatewayOptions: o => o.HeartbeatIntervalMs = HeartbeatIntervalMs);
         await world.WaitForSessionAsync();
         await world.Gateway.WaitUntilAsync(g => g.Heartbeats.Any(h => h.Sequence == 2), WaitTimeout, "a heartbeat with d=2");
 
@@ -102,7 +106,7 @@ public sealed class GatewaySessionTests
     [Fact]
     public async Task Dispatches_missed_by_a_zombie_are_replayed_on_resume_applied_in_order_and_handled_once()
     {
-        await using var world = await StartAsync();
+        await using var world = await StartAsync(gatewayOptions: o => o.HeartbeatIntervalMs = HeartbeatIntervalMs);
         await world.WaitForSessionAsync();
         world.Discord.AddMember(GuildId, new FakeMember("4400000000000000101", "bob"));
         world.Discord.AddMember(GuildId, new FakeMember("4400000000000000102", "carol"));
