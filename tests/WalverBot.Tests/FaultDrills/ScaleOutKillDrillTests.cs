@@ -187,33 +187,36 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             Phase($"victim killed after {acknowledged.Count} acknowledged");
             var leftClaimed = await UnfinishedClaimsAsync(connectionString, Identity(Victim));
             await sending;
+            Phase($"burst sent: {acknowledged.Count} acknowledged, {retries.Count} waiting for Walver's retries; the victim left {leftClaimed} claimed unfinished");
+            Assert.True(leftClaimed > 0);
+            Assert.All(bots.Where((_, n) => n != Victim), bot => Assert.False(bot!.HasExited)); // the victim is the only one that died
+
+            // The other two finish their own shards; the victim's guilds wait for its shard's instance. Walver's retries
+            // (30 s after each failed attempt) go on beside this and the restart, as they would.
+            var others = acknowledged.Where(i => i % Shards != Victim).ToList();
+            await WaitForAssignmentsAsync(discord, others, guilds, () => Diagnose(bots, connectionString));
+            Phase("the other two shards granted");
+            var restartedAt = DateTimeOffset.UtcNow;
+            bots[Victim] = BotProcess.Start(Shard(environment, Victim));
+            urls[Victim] = $"{await bots[Victim]!.WaitForListeningAsync(Generous)}/webhooks/walver";
+            Volatile.Write(ref victimDown, 0); // back behind the load balancer: the remaining retries may reach it too
+
             await Task.WhenAll(retries);
-            Phase($"burst and Walver's retries sent: {acknowledged.Count} acknowledged ({duplicates.Count} as duplicates), {dropped.Count} connections dropped and sent again, "
-                + $"{retriedAfter.Count} sent again after a 503; the victim left {leftClaimed} claimed unfinished");
+            Phase($"Walver's retries sent: {acknowledged.Count} acknowledged ({duplicates.Count} as duplicates), {dropped.Count} connections dropped and sent again, "
+                + $"{retriedAfter.Count} sent again after a 503");
             foreach (var reason in retriedAfter.Concat(dropped).GroupBy(r => r))
             {
                 Phase($"  sent again {reason.Count()} x after {reason.Key}");
             }
 
-            Assert.True(leftClaimed > 0);
-            // Every delivery is acknowledged in the end, by a live instance; no instance answers anything but 200 or 503,
-            // and the victim is the only one that died.
-            Assert.All(bots.Where((_, n) => n != Victim), bot => Assert.False(bot!.HasExited));
+            // Every delivery is acknowledged in the end, by a live instance; no instance answers anything but 200 or 503.
             Assert.True(unexpected.IsEmpty, "unexpected answers: " + string.Join("; ", unexpected.GroupBy(r => r).Select(g => $"{g.Count()} x {g.Key}"))
                 + "\n" + Diagnose(bots, connectionString));
             Assert.True(acknowledged.Count == Webhooks, $"{Webhooks - acknowledged.Count} deliveries never acknowledged after {WalverRetries} retries: "
                 + string.Join("; ", retriedAfter.Concat(dropped).GroupBy(r => r).Select(g => $"{g.Count()} x {g.Key}")));
             var accepted = acknowledged.ToList();
-
-            // The other two finish their own shards; the victim's guild waits for its shard's instance.
-            var others = accepted.Where(i => i % Shards != Victim).ToList();
-            await WaitForAssignmentsAsync(discord, others, guilds, () => Diagnose(bots, connectionString));
-            Phase("the other two shards granted");
-            var restartedAt = DateTimeOffset.UtcNow;
-            bots[Victim] = BotProcess.Start(Shard(environment, Victim));
-            await bots[Victim]!.WaitForListeningAsync(Generous);
             await WaitForAssignmentsAsync(discord, [.. accepted], guilds, () => Diagnose(bots, connectionString));
-            Phase("the victim's shard granted after its restart");
+            Phase("every accepted webhook granted, the victim's shard after its restart");
             // Every stored event decided: from then on no worker calls Discord again, so the counts below are final.
             await Eventually.UntilAsync(async () => await UndecidedAsync(connectionString) == 0, "every stored event decided", Generous);
 
