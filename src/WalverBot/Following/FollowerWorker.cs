@@ -71,9 +71,13 @@ public sealed class FollowerLoop(TransferFollower follower, IFollowerRpc rpc, Ne
             return pushed;
         }
 
-        if (heads is null || !state.Subscribed)
+        if (heads is null)
         {
             await Task.Delay(tuning.PollInterval, time, cancellationToken);
+        }
+        else if (!state.Subscribed)
+        {
+            await heads.WaitWhileDownAsync(tuning.PollInterval, cancellationToken);
         }
 
         return await rpc.HeadAsync(cancellationToken);

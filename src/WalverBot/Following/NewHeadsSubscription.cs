@@ -47,6 +47,28 @@ public sealed class NewHeadsSubscription(FollowerChain settings, FollowerState s
         }
     }
 
+    /// <summary>
+    /// The follower's poll wait while the subscription is down: up to <paramref name="timeout"/>, but over as soon as the
+    /// subscription is live (again), so the follower goes back to pushed heads at once instead of after a whole poll interval.
+    /// </summary>
+    public async Task WaitWhileDownAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // The signal is read before the state: a subscription that comes up in between completes this very signal.
+        var signal = Volatile.Read(ref _signal).Task;
+        if (state.Subscribed)
+        {
+            return;
+        }
+
+        try
+        {
+            await signal.WaitAsync(timeout, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var failures = 0;
@@ -124,6 +146,7 @@ public sealed class NewHeadsSubscription(FollowerChain settings, FollowerState s
                 }
 
                 state.SetSubscribed(true);
+                Signal(); // ends a poll wait begun while the subscription was down
                 connected();
                 logger.LogInformation("Chain {Chain}: newHeads subscription at {Endpoint} is live", settings.Chain, settings.SafeWsName);
                 continue;
