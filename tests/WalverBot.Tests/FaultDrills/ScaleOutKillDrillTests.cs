@@ -33,10 +33,8 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
     private const int Victim = 1;
     private const int KillAfterAccepted = Webhooks / 3;
 
-    /// <summary>Walver sends a delivery that got no 200 again, three times, 30 s apart, then marks it failed.</summary>
+    /// <summary>Walver sends a delivery that got no 200 again, three times, then marks it failed.</summary>
     private const int WalverRetries = 3;
-
-    private static readonly TimeSpan WalverRetryInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>Discord answers each role PUT only after this (the fake holds the request, then applies the role).</summary>
     private static readonly TimeSpan SlowPut = TimeSpan.FromMilliseconds(100);
@@ -99,11 +97,11 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
         try
         {
             // One after the other: the first creates the schema and declares the verifications.
-            var urls = new string[Shards];
+            var bases = new string[Shards];
             for (var shard = 0; shard < Shards; shard++)
             {
                 bots[shard] = BotProcess.Start(Shard(environment, shard));
-                urls[shard] = $"{await bots[shard]!.WaitForListeningAsync(Generous)}/webhooks/walver";
+                bases[shard] = await bots[shard]!.WaitForListeningAsync(Generous);
             }
 
             Phase("three instances listening");
@@ -121,7 +119,7 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             {
                 try
                 {
-                    var answer = await sender.SendAsync(urls[target], Webhook(i));
+                    var answer = await sender.SendAsync($"{bases[target]}/webhooks/walver", Webhook(i));
                     if (answer.Status == 200 && answer.Json?["status"]?.GetValue<string>() is "accepted" or "duplicate")
                     {
                         acknowledged.Add(i);
@@ -156,8 +154,10 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             {
                 for (var retry = 1; retry <= WalverRetries; retry++)
                 {
-                    await Task.Delay(WalverRetryInterval);
+                    // Walver waits 30 s between tries; the drill waits for the fact that wait is for instead: the
+                    // instance it sends to says it can store webhooks again (/readyz: its database takes a write).
                     target = Live((target + 1) % Shards);
+                    await Eventually.UntilAsync(() => IsReadyAsync(bases[target]), $"instance {target} ready for a retry", Generous);
                     if (await AttemptAsync(i, target))
                     {
                         return;
@@ -192,13 +192,13 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             Assert.All(bots.Where((_, n) => n != Victim), bot => Assert.False(bot!.HasExited)); // the victim is the only one that died
 
             // The other two finish their own shards; the victim's guilds wait for its shard's instance. Walver's retries
-            // (30 s after each failed attempt) go on beside this and the restart, as they would.
+            // (each once its instance is ready) go on beside this and the restart, as they would.
             var others = acknowledged.Where(i => i % Shards != Victim).ToList();
             await WaitForAssignmentsAsync(discord, others, guilds, () => Diagnose(bots, connectionString));
             Phase("the other two shards granted");
             var restartedAt = DateTimeOffset.UtcNow;
             bots[Victim] = BotProcess.Start(Shard(environment, Victim));
-            urls[Victim] = $"{await bots[Victim]!.WaitForListeningAsync(Generous)}/webhooks/walver";
+            bases[Victim] = await bots[Victim]!.WaitForListeningAsync(Generous);
             Volatile.Write(ref victimDown, 0); // back behind the load balancer: the remaining retries may reach it too
 
             await Task.WhenAll(retries);
@@ -317,6 +317,21 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             "SELECT guild_id, status, claimed_by, count(*) FROM webhook_events GROUP BY guild_id, status, claimed_by ORDER BY 1, 2");
         return string.Join('\n', states.Select(s => $"{s.Guild} {s.Status} {s.ClaimedBy}: {s.Count}"))
             + string.Concat(bots.Select((b, n) => b is null ? "" : $"\n--- instance {n}:\n{string.Join('\n', b.Output.TakeLast(25))}"));
+    }
+
+    private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    private static async Task<bool> IsReadyAsync(string baseUrl)
+    {
+        try
+        {
+            using var response = await Probe.GetAsync($"{baseUrl}/readyz");
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
     }
 
     private static string Format(DateTimeOffset value) => WalverBot.Storage.Database.Format(value);
