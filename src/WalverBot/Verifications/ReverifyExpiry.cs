@@ -240,7 +240,9 @@ public sealed class ReverifyWorker(IServiceProvider services, TimeProvider time,
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            var due = time.GetUtcNow() + MaxWait;
+            // Waits count from the pass's start: clock time that passes during the pass must not push a due time further.
+            var started = time.GetUtcNow();
+            var due = started + MaxWait;
             try
             {
                 // A scope per pass: the REST client is a typed HttpClient, meant to be short-lived.
@@ -248,8 +250,7 @@ public sealed class ReverifyWorker(IServiceProvider services, TimeProvider time,
                 var pass = await scope.ServiceProvider.GetRequiredService<ReverifyExpiry>().RunOnceAsync(stoppingToken);
                 if (pass.NextDue is { } nextDue)
                 {
-                    var now = time.GetUtcNow();
-                    due = nextDue < now + MinWait ? now + MinWait : nextDue > now + MaxWait ? now + MaxWait : nextDue;
+                    due = nextDue < started + MinWait ? started + MinWait : nextDue > started + MaxWait ? started + MaxWait : nextDue;
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
