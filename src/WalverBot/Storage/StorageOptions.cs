@@ -22,6 +22,12 @@ public sealed class StorageOptions
     /// of the inbox writer and then its own, so twice this stays under the webhook's 10 s request timeout.
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>
+    /// PostgreSQL only: how long the start waits for a server that does not answer yet (started beside the bot, as in a
+    /// compose file) before it gives up; zero gives up at once (for an orchestrator that restarts the bot itself).
+    /// </summary>
+    public TimeSpan StartupWait { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>The values of <c>Storage:Provider</c>.</summary>

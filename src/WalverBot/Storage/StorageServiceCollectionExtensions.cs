@@ -20,6 +20,8 @@ public static class StorageServiceCollectionExtensions
                 "ConnectionStrings:WalverBot must be a PostgreSQL connection string such as Host=db;Database=walverbot;Username=walverbot;Password=… when Storage:Provider is postgres")
             .Validate(o => o.BusyTimeout > TimeSpan.Zero && o.BusyTimeout <= MaxBusyTimeout,
                 "Storage:BusyTimeout must be more than 0 and at most 00:00:04 (a webhook waiting for a locked database must get its answer within the 10 s request timeout)")
+            .Validate(o => o.StartupWait >= TimeSpan.Zero && o.StartupWait <= MaxStartupWait,
+                "Storage:StartupWait must be between 00:00:00 (give up at once) and 01:00:00")
             .Validate(o => o.EventRetentionDays >= 2, "Storage:EventRetentionDays must be at least 2 (longer than Webhook:MaxEventAge, so a late retry is still seen as a duplicate)")
             .Validate(o => o.EventRetentionDays <= 36500, "Storage:EventRetentionDays must be at most 36500 (a hundred years)")
             .ValidateOnStart();
@@ -57,46 +59,81 @@ public static class StorageServiceCollectionExtensions
         }
     }
 
+    /// <summary>The longest Storage:StartupWait: a server down for longer is an outage to fix, not a start to wait out.</summary>
+    public static readonly TimeSpan MaxStartupWait = TimeSpan.FromHours(1);
+
+    /// <summary>The longest pause between two start-up attempts (1 s, doubling up to this).</summary>
+    public static readonly TimeSpan MaxStartupRetryPause = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Takes the database for this process, creates the file and folder when missing, applies pending migrations
-    /// and releases the event claims of an earlier run (holding the lock proves that run is gone).
+    /// and releases the event claims of an earlier run (holding the lock proves that run is gone). A PostgreSQL server
+    /// that does not answer yet (a server started beside the bot takes seconds to accept connections) is tried again
+    /// for Storage:StartupWait; a refusal that waiting cannot fix (a wrong password or database) fails at once.
     /// </summary>
     public static async Task InitializeStorageAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
         var database = services.GetRequiredService<Database>();
-        try
+        var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var wait = services.GetService<IOptions<StorageOptions>>()?.Value.StartupWait ?? TimeSpan.Zero;
+        var giveUpAt = time.GetUtcNow() + wait;
+        for (var pause = TimeSpan.FromSeconds(1); ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxStartupRetryPause.Ticks)))
         {
-            database.EnsureFolderExists();
-            if (!database.TryAcquireExclusive())
+            try
             {
-                throw new Configuration.StartupException(
-                    $"another WalverBot process is using the database '{database.DataSource}' (its lock file '{database.DataSource}.lock' is held); run one bot per database");
+                await OpenAndMigrateAsync(services, database, cancellationToken);
+                return;
             }
-
-            await using var connection = await database.OpenAsync(cancellationToken);
-            await Migrations.ApplyAsync(connection, cancellationToken);
-            if (!database.IsPostgres)
+            catch (Npgsql.NpgsqlException ex) when (ex.IsTransient && time.GetUtcNow() + pause <= giveUpAt)
             {
-                // SQLite: one process per database file (the lock file), so every claim left is this process's last run's.
-                // PostgreSQL: other instances may hold live claims; a claim whose lease ran out is taken over by the claim itself.
-                await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE webhook_events SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL;");
-                database.Health.Track();
+                // Npgsql's IsTransient: no connection, a timeout, or a server that is starting up or out of connections.
+                services.GetService<ILoggerFactory>()?.CreateLogger(typeof(Database)).LogWarning(
+                    "PostgreSQL at {DataSource} does not answer yet ({Reason}); trying again in {Pause} s, for up to {Wait} s after start (Storage:StartupWait)",
+                    database.DataSource, Describe(ex), pause.TotalSeconds, wait.TotalSeconds);
+                await Task.Delay(pause, time, cancellationToken);
             }
-            else if (services.GetService<ScaleOut.InstanceIdentity>() is { } identity)
+            catch (Configuration.StartupException)
             {
-                // Before any claim: a restart of this shard set claims as its dead run did and takes its claims back.
-                await identity.AcquireAsync(cancellationToken);
+                throw;
             }
-        }
-        catch (Configuration.StartupException)
-        {
-            throw;
-        }
-        catch (Exception ex) when (ex is System.Data.Common.DbException or IOException or UnauthorizedAccessException or InvalidOperationException or TimeoutException)
-        {
-            throw new Configuration.StartupException(database.IsPostgres
-                ? $"cannot open the PostgreSQL database '{database.DataSource}' ({ex.Message}); check ConnectionStrings:WalverBot, that the server runs and that the user may create tables"
-                : $"cannot open the database '{database.DataSource}' ({ex.Message}); check ConnectionStrings:WalverBot and that its folder is writable", ex);
+            catch (Exception ex) when (ex is System.Data.Common.DbException or IOException or UnauthorizedAccessException or InvalidOperationException or TimeoutException)
+            {
+                var waited = ex is Npgsql.NpgsqlException { IsTransient: true } && wait > TimeSpan.Zero ? $", still after {wait.TotalSeconds:0} s (Storage:StartupWait)" : "";
+                throw new Configuration.StartupException(database.IsPostgres
+                    ? $"cannot open the PostgreSQL database '{database.DataSource}' ({Describe(ex)}{waited}); check ConnectionStrings:WalverBot, that the server runs and that the user may create tables"
+                    : $"cannot open the database '{database.DataSource}' ({ex.Message}); check ConnectionStrings:WalverBot and that its folder is writable", ex);
+            }
         }
     }
+
+    private static async Task OpenAndMigrateAsync(IServiceProvider services, Database database, CancellationToken cancellationToken)
+    {
+        database.EnsureFolderExists();
+        if (!database.TryAcquireExclusive())
+        {
+            throw new Configuration.StartupException(
+                $"another WalverBot process is using the database '{database.DataSource}' (its lock file '{database.DataSource}.lock' is held); run one bot per database");
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await Migrations.ApplyAsync(connection, cancellationToken);
+        if (!database.IsPostgres)
+        {
+            // SQLite: one process per database file (the lock file), so every claim left is this process's last run's.
+            // PostgreSQL: other instances may hold live claims; a claim whose lease ran out is taken over by the claim itself.
+            await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE webhook_events SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL;");
+            database.Health.Track();
+        }
+        else if (services.GetService<ScaleOut.InstanceIdentity>() is { } identity)
+        {
+            // Before any claim: a restart of this shard set claims as its dead run did and takes its claims back.
+            await identity.AcquireAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Npgsql's "Failed to connect to 127.0.0.1:5432" says more with its cause ("Connection refused").</summary>
+    private static string Describe(Exception ex) =>
+        ex is Npgsql.NpgsqlException { InnerException: { } inner } && !ex.Message.Contains(inner.Message, StringComparison.Ordinal)
+            ? $"{ex.Message}: {inner.Message}"
+            : ex.Message;
 }

@@ -47,6 +47,7 @@ public sealed partial class BadSettingsTests
         { "Kestrel__Certificates__Default__KeyPath", "missing-key.pem", "Kestrel:Certificates:Default:KeyPath", "a file this user can read" },
         { "Storage__EventRetentionDays", "thirty", "Storage:EventRetentionDays", "whole number, e.g. 30" },
         { "Storage__BusyTimeout", "10 seconds", "Storage:BusyTimeout", "e.g. 00:00:04" },
+        { "Storage__StartupWait", "1min", "Storage:StartupWait", "e.g. 00:01:00" },
         { "Storage__Provider", "mysql", "Storage:Provider", "sqlite (the default) or postgres" },
         // postgres with the SQLite-style connection string of the valid environment.
         { "Storage__Provider", "postgres", "ConnectionStrings:WalverBot", "PostgreSQL connection string such as Host=" },
@@ -227,6 +228,8 @@ public sealed partial class BadSettingsTests
         var environment = ValidEnvironment();
         environment["Storage__Provider"] = "postgres";
         environment["ConnectionStrings__WalverBot"] = connectionString;
+        // No server answers on port 1: give up at once rather than wait a minute for one to start (PostgresStartupTests).
+        environment["Storage__StartupWait"] = "00:00:00";
 
         var (exitCode, output) = await BotProcess.RunAsync(environment, TimeSpan.FromSeconds(60));
 

@@ -31,6 +31,7 @@ public sealed class SettingRangeTests
     [InlineData("Grants:RetryFor=3651.00:00:00", "Grants:RetryFor must be a positive time span of at most 3650.00:00:00")]
     [InlineData("Storage:EventRetentionDays=2147483647", "Storage:EventRetentionDays must be at most 36500")] // TimeSpan.FromDays overflows
     [InlineData("Storage:BusyTimeout=-00:00:01", "Storage:BusyTimeout must be more than 0 and at most 00:00:04")]
+    [InlineData("Storage:StartupWait=01:00:01", "Storage:StartupWait must be between 00:00:00 (give up at once) and 01:00:00")]
     [InlineData("Walver:ApiKey=key-with-a-line-break\n", "Walver:ApiKey is malformed")] // an HTTP header value cannot hold one
     [InlineData("Discord:CommandGuildIds:0=0", "Discord:CommandGuildIds:0 must be a Discord id")]
     [InlineData("Walver:BaseUrl=ftp://walver.io", "Walver:BaseUrl must be an absolute http(s) URL")]

@@ -13,6 +13,7 @@ using WalverBot.Storage;
 using WalverBot.Testing.Chains;
 using WalverBot.Testing.FakeDiscord;
 using WalverBot.Testing.FakeWalver;
+using WalverBot.Testing.Net;
 using WalverBot.Tests.Chains;
 using WalverBot.Tests.Holdings;
 using WalverBot.Tests.Hosting;
@@ -194,10 +195,7 @@ public sealed class AnvilFollowerTests(AnvilFixture anvil) : IClassFixture<Anvil
         var token = await Node.DeployErc20Async();
         await Node.MintErc20Async(token, Wallet(1), Ether * 5);
         // The WebSocket endpoint refuses connections at first, so the follower falls back to polling, an hour apart.
-        var endpoint = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        endpoint.Start();
-        var port = ((System.Net.IPEndPoint)endpoint.LocalEndpoint).Port;
-        endpoint.Stop();
+        var port = TcpRelay.UnusedPort();
         await using var s = await FollowerBot.StartAsync(Node, token, new Uri($"ws://127.0.0.1:{port}"), TimeSpan.FromHours(1));
         await s.GrantAsync("alice", Alice, Wallet(1));
         await s.WaitFollowingAsync();
@@ -218,68 +216,6 @@ public sealed class AnvilFollowerTests(AnvilFixture anvil) : IClassFixture<Anvil
         for (var i = 0; i < blocks; i++)
         {
             await Node.RpcAsync("evm_mine");
-        }
-    }
-
-    /// <summary>Relays every loopback connection on one port to another, both ways, until disposed.</summary>
-    private sealed class TcpRelay : IAsyncDisposable
-    {
-        private readonly System.Net.Sockets.TcpListener _listener;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _accepting;
-
-        private TcpRelay(int port, int target)
-        {
-            _listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
-            _listener.Start();
-            _accepting = AcceptAsync(target);
-        }
-
-        public static TcpRelay Start(int port, int target) => new(port, target);
-
-        private async Task AcceptAsync(int target)
-        {
-            var pipes = new List<Task>();
-            try
-            {
-                while (true)
-                {
-                    var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                    var server = new System.Net.Sockets.TcpClient();
-                    await server.ConnectAsync(System.Net.IPAddress.Loopback, target, _stop.Token);
-                    pipes.Add(PipeAsync(client, server));
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            await Task.WhenAll(pipes);
-        }
-
-        private async Task PipeAsync(System.Net.Sockets.TcpClient client, System.Net.Sockets.TcpClient server)
-        {
-            using (client)
-            using (server)
-            {
-                var a = client.GetStream().CopyToAsync(server.GetStream(), _stop.Token);
-                var b = server.GetStream().CopyToAsync(client.GetStream(), _stop.Token);
-                try
-                {
-                    await Task.WhenAny(a, b);
-                }
-                catch (Exception ex) when (ex is IOException or OperationCanceledException)
-                {
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Stop();
-            await _accepting;
-            _stop.Dispose();
         }
     }
 

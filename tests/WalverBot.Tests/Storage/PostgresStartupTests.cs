@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+using WalverBot.Configuration;
+using WalverBot.Storage;
+using WalverBot.Testing.Net;
+using WalverBot.Tests.Hosting;
+
+namespace WalverBot.Tests.Storage;
+
+/// <summary>
+/// Start-up against a PostgreSQL server that does not answer yet (started beside the bot) or refuses the bot: the real
+/// cluster behind a loopback relay that comes up when the test says, and a fake clock for the pauses between attempts.
+/// </summary>
+[Trait("Needs", "postgres")]
+public sealed class PostgresStartupTests
+{
+    private const string NotYet = "does not answer yet";
+
+    [SkippableFact]
+    public async Task A_server_that_comes_up_after_the_bot_starts_is_waited_for_and_then_migrated()
+    {
+        var cluster = await PostgresCluster.GetAsync();
+        var target = new NpgsqlConnectionStringBuilder(await cluster.CreateDatabaseAsync());
+        var port = TcpRelay.UnusedPort();
+        await using var start = new Start(new NpgsqlConnectionStringBuilder(target.ConnectionString) { Port = port });
+
+        var starting = start.Services.InitializeStorageAsync();
+        await start.Logs.WaitForLineAsync(NotYet);
+        Assert.False(starting.IsCompleted);
+        Assert.Contains("Connection refused", start.Logs.All, StringComparison.Ordinal);
+
+        await using var relay = TcpRelay.Start(port, cluster.Port);
+        start.Time.Advance(TimeSpan.FromSeconds(1));
+        await starting.WaitAsync(TimeSpan.FromMinutes(1));
+
+        await using var check = new NpgsqlConnection(target.ConnectionString);
+        await check.OpenAsync();
+        Assert.Equal(Migrations.LatestVersion, await Migrations.CurrentVersionAsync(check));
+        Assert.Single(start.Logs.Lines, l => l.Contains(NotYet, StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task A_server_that_never_answers_fails_the_start_after_the_wait_with_one_clear_line()
+    {
+        var cluster = await PostgresCluster.GetAsync();
+        var target = new NpgsqlConnectionStringBuilder(await cluster.CreateDatabaseAsync()) { Port = TcpRelay.UnusedPort() };
+        await using var start = new Start(target);
+
+        var starting = start.Services.InitializeStorageAsync();
+        var attempts = 0;
+        while (true)
+        {
+            // Each failed attempt logs its line, then pauses (never more than MaxStartupRetryPause) on the fake clock.
+            await Eventually.UntilAsync(() => starting.IsCompleted || Warnings(start) > attempts, $"attempt {attempts + 1} to fail or the start to give up");
+            if (starting.IsCompleted)
+            {
+                break;
+            }
+
+            attempts = Warnings(start);
+            start.Time.Advance(StorageServiceCollectionExtensions.MaxStartupRetryPause);
+        }
+
+        var error = await Assert.ThrowsAsync<StartupException>(() => starting);
+        Assert.Contains("still after 60 s (Storage:StartupWait)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Connection refused", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(target.Password!, error.Message + start.Logs.All, StringComparison.Ordinal);
+        // Pauses of 1, 2, 4 and 8 s, then 10 s each, while the next attempt still falls inside the wait.
+        Assert.InRange(attempts, 5, 8);
+    }
+
+    [SkippableFact]
+    public async Task A_server_that_refuses_the_password_fails_the_start_at_once()
+    {
+        var cluster = await PostgresCluster.GetAsync();
+        var target = new NpgsqlConnectionStringBuilder(await cluster.CreateDatabaseAsync()) { Password = "wrong-password-not-echoed-4821" };
+        await using var start = new Start(target);
+
+        // No clock advance: a refusal that waiting cannot fix ends the start on the first attempt.
+        var error = await Assert.ThrowsAsync<StartupException>(() => start.Services.InitializeStorageAsync().WaitAsync(TimeSpan.FromMinutes(1)));
+
+        Assert.Contains("28P01", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("still after", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-password-not-echoed-4821", error.Message + start.Logs.All, StringComparison.Ordinal);
+        Assert.Equal(0, Warnings(start));
+    }
+
+    private static int Warnings(Start start) => start.Logs.Lines.Count(l => l.Contains(NotYet, StringComparison.Ordinal));
+
+    /// <summary>The store's services as the host builds them, with captured logs and a fake clock.</summary>
+    private sealed class Start : IAsyncDisposable
+    {
+        public Start(NpgsqlConnectionStringBuilder connectionString)
+        {
+            Services = new ServiceCollection()
+                .AddLogging(logging => logging.AddProvider(Logs))
+                .AddSingleton<TimeProvider>(Time)
+                .AddSingleton(Options.Create(new StorageOptions { Provider = StorageProviders.Postgres, ConnectionString = connectionString.ConnectionString }))
+                .AddSingleton<Database>()
+                .BuildServiceProvider();
+        }
+
+        public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+        public CapturedLogs Logs { get; } = new();
+
+        public ServiceProvider Services { get; }
+
+        public ValueTask DisposeAsync() => Services.DisposeAsync();
+    }
+}
