@@ -16,6 +16,9 @@ public abstract record FakeFault
     /// <summary>Wait this long (real time) and then handle the request normally.</summary>
     public static FakeFault Delay(TimeSpan delay) => new FakeDelayFault(delay);
 
+    /// <summary>Hold the request until <paramref name="released"/> completes, then handle it normally: a slow service, on cue.</summary>
+    public static FakeFault Hold(Task released) => new FakeHoldFault(released);
+
     /// <summary>Drop the TCP connection without answering.</summary>
     public static FakeFault Abort() => new FakeAbortFault();
 
@@ -27,6 +30,8 @@ public abstract record FakeFault
 public sealed record FakeStatusFault(int StatusCode, string Body, string ContentType) : FakeFault;
 
 public sealed record FakeDelayFault(TimeSpan Duration) : FakeFault;
+
+public sealed record FakeHoldFault(Task Released) : FakeFault;
 
 public sealed record FakeAbortFault : FakeFault;
 

@@ -63,6 +63,9 @@ internal sealed class FakeHttpPipeline
                 case FakeDelayFault delay:
                     await Task.Delay(delay.Duration, context.RequestAborted).ConfigureAwait(false);
                     continue;
+                case FakeHoldFault hold:
+                    await hold.Released.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+                    continue;
                 case FakeAbortFault:
                     context.Items[AbortedKey] = true;
                     context.Abort();
