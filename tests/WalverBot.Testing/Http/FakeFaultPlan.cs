@@ -57,14 +57,20 @@ internal sealed class FakeFaultPlan
         }
     }
 
-    public bool TryTake(string method, string path, out FakeFault fault)
+    /// <summary>
+    /// The next fault queued for this request, one per queued entry: <paramref name="taken"/> holds the entries this
+    /// request already used (compared by reference), so a delay queued <c>times: 3</c> delays three requests once each,
+    /// not the first one three times.
+    /// </summary>
+    public bool TryTake(string method, string path, ISet<object> taken, out FakeFault fault)
     {
         lock (_gate)
         {
             foreach (var entry in _entries)
             {
-                if (entry.Remaining > 0 && FakePathPattern.IsMatch(entry.Method, entry.Pattern, method, path))
+                if (entry.Remaining > 0 && !taken.Contains(entry) && FakePathPattern.IsMatch(entry.Method, entry.Pattern, method, path))
                 {
+                    taken.Add(entry);
                     entry.Remaining--;
                     fault = entry.Fault;
                     if (entry.Remaining == 0)

@@ -56,7 +56,8 @@ internal sealed class FakeHttpPipeline
     /// </summary>
     public async Task<bool> TryFaultAsync(HttpContext context, string path, Func<FakeRateLimitFault, Task> rateLimited)
     {
-        while (Faults.TryTake(context.Request.Method, path, out var fault))
+        var taken = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        while (Faults.TryTake(context.Request.Method, path, taken, out var fault))
         {
             switch (fault)
             {
