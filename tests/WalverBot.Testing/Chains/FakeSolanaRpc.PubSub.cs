@@ -43,7 +43,7 @@ public sealed partial class FakeSolanaRpc
     /// <summary>Accounts whose subscription accountUnsubscribe ended.</summary>
     public IReadOnlyList<string> UnsubscribedAccounts => [.. _unsubscribed];
 
-    /// <summary>Accounts with a live subscription on an open connection.</summary>
+    /// <summary>Accounts with a live subscription on an open connection: one whose id the answer has already given the client.</summary>
     public IReadOnlySet<string> SubscribedAccounts => _connections.Values.SelectMany(c => c.Subscriptions.Values).Select(s => s.Account).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Sets a token account's amount at a new slot and notifies its subscribers, as the chain does after a transfer.</summary>
@@ -159,6 +159,13 @@ public sealed partial class FakeSolanaRpc
                 while (!result.EndOfMessage);
 
                 await connection.SendAsync(Handle(connection, Encoding.UTF8.GetString(message.ToArray())));
+                // A node notifies a subscription only after it answered the subscribe with its id: the client cannot
+                // know the id of a notification that overtook that answer.
+                if (connection.Answered is { } answered)
+                {
+                    connection.Subscriptions[answered.Id] = answered.Subscription;
+                    connection.Answered = null;
+                }
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
@@ -196,7 +203,7 @@ public sealed partial class FakeSolanaRpc
 
                 var encoding = parameters.Count > 1 ? parameters[1]?["encoding"]?.GetValue<string>() ?? "base58" : "base58";
                 var subscription = (ulong)Interlocked.Increment(ref _nextSubscription);
-                connection.Subscriptions[subscription] = new PubSubSubscription(account, encoding);
+                connection.Answered = (subscription, new PubSubSubscription(account, encoding));
                 _subscribed.Enqueue(account);
                 return Result(id, subscription);
             case "accountUnsubscribe":
@@ -297,6 +304,9 @@ public sealed partial class FakeSolanaRpc
         public HttpContext Context => context;
 
         public ConcurrentDictionary<ulong, PubSubSubscription> Subscriptions { get; } = new();
+
+        /// <summary>The subscription the answer being sent creates (live once the answer is out).</summary>
+        public (ulong Id, PubSubSubscription Subscription)? Answered { get; set; }
 
         public async Task SendAsync(JsonObject message)
         {
