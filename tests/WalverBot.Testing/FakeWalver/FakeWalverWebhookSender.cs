@@ -33,8 +33,16 @@ public sealed class FakeWalverWebhookSender : IDisposable
     public FakeWalverWebhookSender(HttpClient? http = null)
     {
         _ownsClient = http is null;
-        _http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        _http = http ?? CreateClient();
     }
+
+    /// <summary>
+    /// A client that lets an idle connection go after 1 s, well before the bot's keep-alive timeout (Webhook:IdleTimeout,
+    /// 5 s) closes it: a POST sent on a connection the server is closing at that moment is lost ("The response ended
+    /// prematurely"), and HttpClient does not send a POST again. Clients should keep their idle timeout under the server's.
+    /// </summary>
+    public static HttpClient CreateClient() =>
+        new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(1) }) { Timeout = TimeSpan.FromSeconds(30) };
 
     public Task<FakeWebhookResponse> SendAsync(string url, FakeWalverWebhook webhook, CancellationToken cancellationToken = default) =>
         SendRawAsync(url, webhook.ToJson().ToJsonString(), "application/json", cancellationToken);

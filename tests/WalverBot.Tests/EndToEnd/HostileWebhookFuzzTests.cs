@@ -24,7 +24,7 @@ public sealed class HostileWebhookFuzzTests
         // Discord's per-guild search limit (10 per 10 s in the fake) would stretch that over minutes; it is not the subject.
         bot.Discord.SetRateLimit(WalverBot.Testing.FakeDiscord.FakeDiscordBuckets.MemberSearch, 1000, TimeSpan.FromSeconds(1));
         var random = new Random(20261125);
-        using var http = new HttpClient();
+        using var http = FakeWalverWebhookSender.CreateClient();
 
         await SendBatchAsync(bot, http, random, 300); // warm-up: JIT, pools, caches
         GC.Collect();
