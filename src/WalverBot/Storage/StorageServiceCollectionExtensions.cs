@@ -62,8 +62,8 @@ public static class StorageServiceCollectionExtensions
     /// <summary>The longest Storage:StartupWait: a server down for longer is an outage to fix, not a start to wait out.</summary>
     public static readonly TimeSpan MaxStartupWait = TimeSpan.FromHours(1);
 
-    /// <summary>The longest pause between two start-up attempts (1 s, doubling up to this).</summary>
-    public static readonly TimeSpan MaxStartupRetryPause = TimeSpan.FromSeconds(10);
+    /// <summary>The pauses between start-up attempts: 1 s, doubling up to 10 s; no jitter, one process waits alone.</summary>
+    public static readonly Discord.ExponentialBackoff StartupRetryPauses = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 1.0, 1.0);
 
     /// <summary>
     /// Takes the database for this process, creates the file and folder when missing, applies pending migrations
@@ -77,8 +77,9 @@ public static class StorageServiceCollectionExtensions
         var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         var wait = services.GetService<IOptions<StorageOptions>>()?.Value.StartupWait ?? TimeSpan.Zero;
         var giveUpAt = time.GetUtcNow() + wait;
-        for (var pause = TimeSpan.FromSeconds(1); ; pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxStartupRetryPause.Ticks)))
+        for (var attempt = 0; ; attempt++)
         {
+            var pause = StartupRetryPauses.Ceiling(attempt);
             try
             {
                 await OpenAndMigrateAsync(services, database, cancellationToken);

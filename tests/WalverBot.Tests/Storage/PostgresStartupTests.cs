@@ -51,7 +51,7 @@ public sealed class PostgresStartupTests
         var attempts = 0;
         while (true)
         {
-            // Each failed attempt logs its line, then pauses (never more than MaxStartupRetryPause) on the fake clock.
+            // Each failed attempt logs its line, then pauses (never more than the pauses' MaxDelay) on the fake clock.
             await Eventually.UntilAsync(() => starting.IsCompleted || Warnings(start) > attempts, $"attempt {attempts + 1} to fail or the start to give up");
             if (starting.IsCompleted)
             {
@@ -59,7 +59,7 @@ public sealed class PostgresStartupTests
             }
 
             attempts = Warnings(start);
-            start.Time.Advance(StorageServiceCollectionExtensions.MaxStartupRetryPause);
+            start.Time.Advance(StorageServiceCollectionExtensions.StartupRetryPauses.MaxDelay);
         }
 
         var error = await Assert.ThrowsAsync<StartupException>(() => starting);
@@ -70,19 +70,30 @@ public sealed class PostgresStartupTests
         Assert.InRange(attempts, 5, 8);
     }
 
-    [SkippableFact]
-    public async Task A_server_that_refuses_the_password_fails_the_start_at_once()
+    [SkippableTheory]
+    [InlineData("password", "28P01")] // invalid_password
+    [InlineData("database", "3D000")] // invalid_catalog_name: the database does not exist
+    public async Task A_refusal_that_waiting_cannot_fix_fails_the_start_at_once(string wrong, string sqlState)
     {
         var cluster = await PostgresCluster.GetAsync();
-        var target = new NpgsqlConnectionStringBuilder(await cluster.CreateDatabaseAsync()) { Password = "wrong-password-not-echoed-4821" };
+        var target = new NpgsqlConnectionStringBuilder(await cluster.CreateDatabaseAsync());
+        if (wrong == "password")
+        {
+            target.Password = "wrong-password-not-echoed-4821";
+        }
+        else
+        {
+            target.Database = "no_such_database";
+        }
+
         await using var start = new Start(target);
 
-        // No clock advance: a refusal that waiting cannot fix ends the start on the first attempt.
+        // No clock advance: the start ends on the first attempt.
         var error = await Assert.ThrowsAsync<StartupException>(() => start.Services.InitializeStorageAsync().WaitAsync(TimeSpan.FromMinutes(1)));
 
-        Assert.Contains("28P01", error.Message, StringComparison.Ordinal);
+        Assert.Contains(sqlState, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("still after", error.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain("wrong-password-not-echoed-4821", error.Message + start.Logs.All, StringComparison.Ordinal);
+        Assert.DoesNotContain(target.Password!, error.Message + start.Logs.All, StringComparison.Ordinal);
         Assert.Equal(0, Warnings(start));
     }
 
