@@ -176,10 +176,15 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
                 }
             }));
 
+            // What the senders have seen so far, and each instance's store and log, for a wait that times out.
+            string Sent() => $"{acknowledged.Count} acknowledged, {retries.Count} waiting for Walver's retries, {unexpected.Count} unexpected answers; "
+                + string.Join("; ", retriedAfter.Concat(dropped).Concat(unexpected).GroupBy(r => r).Select(g => $"{g.Count()} x {g.Key}"))
+                + "\n" + Diagnose(bots, connectionString);
+
             // The kill comes in the middle of the burst, once the victim holds claims on events it has not finished.
-            await Eventually.UntilAsync(() => acknowledged.Count >= KillAfterAccepted, $"{KillAfterAccepted} acknowledged webhooks", Generous);
+            await Eventually.UntilAsync(() => acknowledged.Count >= KillAfterAccepted, $"{KillAfterAccepted} acknowledged webhooks", Generous, Sent);
             await Eventually.UntilAsync(async () => await UnfinishedClaimsAsync(connectionString, Identity(Victim)) > 0,
-                "unfinished events claimed by the victim", Generous);
+                "unfinished events claimed by the victim", Generous, Sent);
             Volatile.Write(ref victimDown, 1);
             await bots[Victim]!.KillAsync();
             Assert.Equal(137, bots[Victim]!.ExitCode);
@@ -312,10 +317,20 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
 
     private static string Diagnose(BotProcess?[] bots, string connectionString)
     {
-        using var connection = new NpgsqlConnection(connectionString);
-        var states = connection.Query<(long Guild, string Status, string? ClaimedBy, long Count)>(
-            "SELECT guild_id, status, claimed_by, count(*) FROM webhook_events GROUP BY guild_id, status, claimed_by ORDER BY 1, 2");
-        return string.Join('\n', states.Select(s => $"{s.Guild} {s.Status} {s.ClaimedBy}: {s.Count}"))
+        string stored;
+        try
+        {
+            using var connection = new NpgsqlConnection(connectionString);
+            var states = connection.Query<(long Guild, string Status, string? ClaimedBy, long Count)>(
+                "SELECT guild_id, status, claimed_by, count(*) FROM webhook_events GROUP BY guild_id, status, claimed_by ORDER BY 1, 2");
+            stored = string.Join('\n', states.Select(s => $"{s.Guild} {s.Status} {s.ClaimedBy}: {s.Count}"));
+        }
+        catch (NpgsqlException ex)
+        {
+            stored = $"(could not read webhook_events: {ex.Message})";
+        }
+
+        return stored
             + string.Concat(bots.Select((b, n) => b is null ? "" : $"\n--- instance {n}:\n{string.Join('\n', b.Output.TakeLast(25))}"));
     }
 
