@@ -31,6 +31,14 @@ public sealed class Database : IDisposable
         SqlMapper.AddTypeHandler(new DateTimeOffsetHandler());
     }
 
+    /// <summary>
+    /// Connections one instance opens to PostgreSQL at most, unless the connection string sets Maximum Pool Size: four
+    /// instances fit in PostgreSQL's default max_connections (100) with room for an operator's psql and backups.
+    /// </summary>
+    public const int DefaultMaxPoolSize = 20;
+
+    private const int NpgsqlDefaultMaxPoolSize = 100;
+
     public Database(IOptions<StorageOptions> options)
     {
         if (options.Value.IsPostgres)
@@ -47,6 +55,14 @@ public sealed class Database : IDisposable
             if (npgsql.CommandTimeout == 30)
             {
                 npgsql.CommandTimeout = seconds;
+            }
+
+            // Npgsql's default pool (100) is as large as PostgreSQL's default max_connections (100) on its own, and the
+            // grant worker runs up to 256 events at once: in a burst two instances could take every connection the
+            // server has and meet "too many clients already". Only the default is lowered; an operator's choice stays.
+            if (npgsql.MaxPoolSize == NpgsqlDefaultMaxPoolSize)
+            {
+                npgsql.MaxPoolSize = DefaultMaxPoolSize;
             }
 
             _postgres = new NpgsqlDataSourceBuilder(npgsql.ConnectionString).Build();

@@ -102,6 +102,72 @@ public sealed class PostgresStorageTests : StorageTests
     }
 
     [SkippableFact]
+    public async Task One_instance_opens_at_most_20_connections_and_the_next_caller_waits_for_one_of_them()
+    {
+        await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres);
+        var connectionString = new NpgsqlConnectionStringBuilder(db.ConnectionString) { ApplicationName = "pool under test" }.ConnectionString;
+        using var instance = new Database(Options.Create(new StorageOptions { Provider = StorageProviders.Postgres, ConnectionString = connectionString }));
+        var held = new List<System.Data.Common.DbConnection>();
+        try
+        {
+            for (var i = 0; i < Database.DefaultMaxPoolSize; i++)
+            {
+                held.Add(await instance.OpenAsync());
+            }
+
+            // The next one gets no new server session: it waits until a held connection goes back to the pool, and gets that one.
+            var next = instance.OpenAsync();
+            var released = (NpgsqlConnection)held[^1];
+            var releasedSession = released.ProcessID;
+            held.Remove(released);
+            await released.DisposeAsync();
+            await using var reused = (NpgsqlConnection)await next;
+            Assert.Equal(releasedSession, reused.ProcessID);
+            Assert.Equal(Database.DefaultMaxPoolSize, await SessionsAsync(db, "pool under test"));
+        }
+        finally
+        {
+            foreach (var connection in held)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    [SkippableFact]
+    public async Task A_pool_size_in_the_connection_string_is_the_operators_choice_and_is_kept()
+    {
+        await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres);
+        var connectionString = new NpgsqlConnectionStringBuilder(db.ConnectionString) { ApplicationName = "larger pool", MaxPoolSize = 30 }.ConnectionString;
+        using var instance = new Database(Options.Create(new StorageOptions { Provider = StorageProviders.Postgres, ConnectionString = connectionString }));
+        var held = new List<System.Data.Common.DbConnection>();
+        try
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                held.Add(await instance.OpenAsync());
+            }
+
+            Assert.Equal(30, held.Select(c => ((NpgsqlConnection)c).ProcessID).Distinct().Count());
+            Assert.Equal(30, await SessionsAsync(db, "larger pool"));
+        }
+        finally
+        {
+            foreach (var connection in held)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<long> SessionsAsync(TestDatabase db, string applicationName)
+    {
+        await using var connection = await db.Database.OpenAsync();
+        return await connection.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = @applicationName", new { applicationName });
+    }
+
+    [SkippableFact]
     public async Task The_schema_uses_bigint_for_snowflakes_and_identity_keys()
     {
         await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres);
