@@ -107,31 +107,14 @@ public sealed class PostgresStorageTests : StorageTests
         await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres);
         var connectionString = new NpgsqlConnectionStringBuilder(db.ConnectionString) { ApplicationName = "pool under test" }.ConnectionString;
         using var instance = new Database(Options.Create(new StorageOptions { Provider = StorageProviders.Postgres, ConnectionString = connectionString }));
-        var held = new List<System.Data.Common.DbConnection>();
-        try
-        {
-            for (var i = 0; i < Database.DefaultMaxPoolSize; i++)
-            {
-                held.Add(await instance.OpenAsync());
-            }
+        await using var held = await HeldConnections.OpenAsync(instance, Database.DefaultMaxPoolSize);
 
-            // The next one gets no new server session: it waits until a held connection goes back to the pool, and gets that one.
-            var next = instance.OpenAsync();
-            var released = (NpgsqlConnection)held[^1];
-            var releasedSession = released.ProcessID;
-            held.Remove(released);
-            await released.DisposeAsync();
-            await using var reused = (NpgsqlConnection)await next;
-            Assert.Equal(releasedSession, reused.ProcessID);
-            Assert.Equal(Database.DefaultMaxPoolSize, await SessionsAsync(db, "pool under test"));
-        }
-        finally
-        {
-            foreach (var connection in held)
-            {
-                await connection.DisposeAsync();
-            }
-        }
+        // The next one gets no new server session: it waits until a held connection goes back to the pool, and gets that one.
+        var next = instance.OpenAsync();
+        var releasedSession = await held.ReleaseLastAsync();
+        await using var reused = (NpgsqlConnection)await next;
+        Assert.Equal(releasedSession, reused.ProcessID);
+        Assert.Equal(Database.DefaultMaxPoolSize, await SessionsAsync(db, "pool under test"));
     }
 
     [SkippableFact]
@@ -140,24 +123,10 @@ public sealed class PostgresStorageTests : StorageTests
         await using var db = await TestDatabase.CreateAsync(StorageProviders.Postgres);
         var connectionString = new NpgsqlConnectionStringBuilder(db.ConnectionString) { ApplicationName = "larger pool", MaxPoolSize = 30 }.ConnectionString;
         using var instance = new Database(Options.Create(new StorageOptions { Provider = StorageProviders.Postgres, ConnectionString = connectionString }));
-        var held = new List<System.Data.Common.DbConnection>();
-        try
-        {
-            for (var i = 0; i < 30; i++)
-            {
-                held.Add(await instance.OpenAsync());
-            }
+        await using var held = await HeldConnections.OpenAsync(instance, 30);
 
-            Assert.Equal(30, held.Select(c => ((NpgsqlConnection)c).ProcessID).Distinct().Count());
-            Assert.Equal(30, await SessionsAsync(db, "larger pool"));
-        }
-        finally
-        {
-            foreach (var connection in held)
-            {
-                await connection.DisposeAsync();
-            }
-        }
+        Assert.Equal(30, held.Sessions.Distinct().Count());
+        Assert.Equal(30, await SessionsAsync(db, "larger pool"));
     }
 
     private static async Task<long> SessionsAsync(TestDatabase db, string applicationName)
@@ -165,6 +134,51 @@ public sealed class PostgresStorageTests : StorageTests
         await using var connection = await db.Database.OpenAsync();
         return await connection.ExecuteScalarAsync<long>(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = @applicationName", new { applicationName });
+    }
+
+    /// <summary>Connections opened from one store and kept open until disposed.</summary>
+    private sealed class HeldConnections : IAsyncDisposable
+    {
+        private readonly List<NpgsqlConnection> _open = [];
+
+        public IEnumerable<int> Sessions => _open.Select(c => c.ProcessID);
+
+        public static async Task<HeldConnections> OpenAsync(Database store, int count)
+        {
+            var held = new HeldConnections();
+            try
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    held._open.Add((NpgsqlConnection)await store.OpenAsync());
+                }
+
+                return held;
+            }
+            catch
+            {
+                await held.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>Gives the last one back to the pool; returns its server session (process id).</summary>
+        public async Task<int> ReleaseLastAsync()
+        {
+            var last = _open[^1];
+            _open.RemoveAt(_open.Count - 1);
+            var session = last.ProcessID;
+            await last.DisposeAsync();
+            return session;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var connection in _open)
+            {
+                await connection.DisposeAsync();
+            }
+        }
     }
 
     [SkippableFact]
