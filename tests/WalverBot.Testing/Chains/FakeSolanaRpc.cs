@@ -28,6 +28,7 @@ public sealed partial class FakeSolanaRpc : IAsyncDisposable
     private readonly ConcurrentQueue<ulong> _minContextSlots = new();
     private readonly List<TokenAccount> _accounts = [];
     private readonly Lock _gate = new();
+    private int _accountsAdded;
     private int _httpRequests;
 
     private FakeSolanaRpc(WebApplication app, Uri rpcUrl, Uri wsUrl)
@@ -70,12 +71,17 @@ public sealed partial class FakeSolanaRpc : IAsyncDisposable
         return fake;
     }
 
-    /// <summary>Adds a token account of <paramref name="owner"/> for <paramref name="mint"/>; returns its pubkey (base58, 32 bytes, as on chain).</summary>
+    /// <summary>
+    /// Adds a token account of <paramref name="owner"/> for <paramref name="mint"/>; returns its pubkey (base58, 32 bytes,
+    /// as on chain). Each call gives a new address, as an account created at a new keypair has: numbered by the count of
+    /// open accounts, a wallet's account opened after its only one was closed got the closed one's address, and a test
+    /// that waited for the bot to subscribe to "the new account" saw the old subscription instead.
+    /// </summary>
     public string AddTokenAccount(string owner, string mint, BigInteger amount, int decimals)
     {
         lock (_gate)
         {
-            var pubkey = SimpleBase.Base58.Bitcoin.Encode(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{owner}/{mint}/{_accounts.Count}")));
+            var pubkey = SimpleBase.Base58.Bitcoin.Encode(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{owner}/{mint}/{_accountsAdded++}")));
             _accounts.Add(new TokenAccount(pubkey, owner, mint, amount, decimals));
             return pubkey;
         }

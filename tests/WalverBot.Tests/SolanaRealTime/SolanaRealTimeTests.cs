@@ -152,7 +152,7 @@ public sealed class SolanaRealTimeTests
     public async Task A_wallet_without_a_token_account_is_watched_once_it_opens_one()
     {
         await using var s = await StartAsync();
-        await s.GrantAsync("alice", Alice, AliceWallet, 5m);
+        var closing = await s.GrantAsync("alice", Alice, AliceWallet, 5m);
         s.Bot.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WalverBot.SolanaRealTime.SolanaSubscriptionTuning>>().Value.EmptyOwnerRefresh = TimeSpan.Zero;
 
         // Alice sells everything and the account is closed (lamports 0): the notification re-checks her...
@@ -161,6 +161,7 @@ public sealed class SolanaRealTimeTests
 
         // ... and a buy opens a new token account, which the next resync finds and subscribes to.
         var fresh = s.Rpc.AddTokenAccount(AliceWallet, Mint, Tokens(2m), Decimals);
+        Assert.NotEqual(closing, fresh); // a new address: the subscription awaited next is the bot's new one, not the old one's
         await s.WaitForSubscribedAsync(fresh);
         await s.Rpc.SetTokenAmountAsync(AliceWallet, Mint, Tokens(4m));
         // At least two: a count that overshot (a second notification's re-check) must not wait forever; the lines show it.
