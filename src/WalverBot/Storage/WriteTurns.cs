@@ -60,6 +60,12 @@ public sealed class WriteTurns
         get { lock (_lock) { return _webhooks.Count + _background.Count; } }
     }
 
+    /// <summary>Whether a writer has the turn, so is writing or waiting at SQLite's lock (for tests that stage a lock).</summary>
+    public bool IsHeld
+    {
+        get { lock (_lock) { return _held; } }
+    }
+
     private async ValueTask<Turn> WaitAsync(TaskCompletionSource waiter)
     {
         await waiter.Task.ConfigureAwait(false);

@@ -1,5 +1,5 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Data.Sqlite;
+using WalverBot.Storage;
 using WalverBot.Testing.FakeWalver;
 using WalverBot.Tests.Hosting;
 
@@ -11,27 +11,35 @@ public sealed class DatabaseLockedTests
     [Fact]
     public async Task A_short_lock_is_waited_out_a_long_one_is_answered_503_with_a_clear_log_and_no_event_is_lost()
     {
-        // Microsoft.Data.Sqlite retries a busy database until the command timeout (30 s by default); 2 s keeps the drill short.
+        // Storage:BusyTimeout at its maximum (4 s) gives the wait below the most room on a loaded machine.
         var folder = Directory.CreateTempSubdirectory("walverbot-lock").FullName;
         var path = Path.Combine(folder, "walverbot.db");
         await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?>
         {
             [DrillMembers.SignaturesOff.Key] = DrillMembers.SignaturesOff.Value,
-            ["ConnectionStrings:WalverBot"] = $"Data Source={path};Default Timeout=2",
-            ["Storage:BusyTimeout"] = "00:00:02",
+            ["ConnectionStrings:WalverBot"] = $"Data Source={path}",
+            ["Storage:BusyTimeout"] = "00:00:04",
         });
         DrillMembers.Seed(bot.Discord, 3);
+        var turns = bot.Services.GetRequiredService<Database>().WriteTurns;
 
-        // A lock given up once the webhook has reached the bot, well inside the 2 s busy timeout: it waits and is accepted.
-        Task<FakeWebhookResponse> waiting;
-        using (var arrived = new RequestArrivals(bot.Services))
-        using (await HoldWriteLockAsync(path))
+        // A lock given up once the inbox writer has taken its write turn, so is at the lock and waiting in SQLite's busy
+        // handler (or about to be): it waits and is accepted. Released off xunit's synchronization context, whose two
+        // threads other tests share, so that the release is not queued behind them. (Released when the request merely
+        // arrived, the lock was often gone before the store reached it; and once a release came later than the busy timeout.)
+        var accepted = await Task.Run(async () =>
         {
-            waiting = bot.SendAsync(DrillMembers.Webhook(0));
-            await arrived.First.WaitAsync(TimeSpan.FromSeconds(30));
-        }
+            Task<FakeWebhookResponse> waiting;
+            using (await HoldWriteLockAsync(path))
+            {
+                waiting = bot.SendAsync(DrillMembers.Webhook(0));
+                await Eventually.UntilAsync(() => turns.IsHeld || waiting.IsCompleted, "the inbox writer to take its write turn", TimeSpan.FromSeconds(30));
+            }
 
-        Assert.Equal(200, (await waiting).Status);
+            return await waiting;
+        });
+
+        Assert.Equal(200, accepted.Status);
 
         // A lock held until the answer is in, so longer than the busy timeout however late the request runs: the webhook
         // is refused with 503 (Walver retries), never acknowledged without being stored. (A 5 s timer let a request that
@@ -99,39 +107,5 @@ public sealed class DatabaseLockedTests
 
             connection.Dispose();
         }
-    }
-
-    /// <summary>
-    /// Completes <see cref="First"/> when this bot starts handling a request: ASP.NET Core's
-    /// <c>http.server.active_requests</c> goes up, read from this bot's own meters (other bots run in the same process).
-    /// </summary>
-    private sealed class RequestArrivals : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public RequestArrivals(IServiceProvider services)
-        {
-            var factory = services.GetRequiredService<IMeterFactory>();
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (ReferenceEquals(instrument.Meter.Scope, factory) && instrument.Name == "http.server.active_requests")
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, change, _, _) =>
-            {
-                if (change > 0)
-                {
-                    _first.TrySetResult();
-                }
-            });
-            _listener.Start();
-        }
-
-        public Task First => _first.Task;
-
-        public void Dispose() => _listener.Dispose();
     }
 }
