@@ -6,7 +6,8 @@ namespace WalverBot.Tests.EndToEnd;
 
 /// <summary>
 /// Thousands of malformed and hostile bodies over real HTTP: never a 5xx, never a grant, memory stays flat.
-/// The generator is seeded, so a failure replays exactly. It runs alone: the memory it measures is the process's.
+/// Each body comes from its own seed (the batch's seed plus its index; the two batches' seeds lie apart), so a failure
+/// replays exactly however the sends interleave. It runs alone: the memory it measures is the process's.
 /// </summary>
 [Collection(nameof(RunsAlone))]
 public sealed class HostileWebhookFuzzTests
@@ -23,15 +24,14 @@ public sealed class HostileWebhookFuzzTests
         // Several hundred accepted look-alike names each cost a member search: the test waits for every decision, and
         // Discord's per-guild search limit (10 per 10 s in the fake) would stretch that over minutes; it is not the subject.
         bot.Discord.SetRateLimit(WalverBot.Testing.FakeDiscord.FakeDiscordBuckets.MemberSearch, 1000, TimeSpan.FromSeconds(1));
-        var random = new Random(20261125);
         using var http = FakeWalverWebhookSender.CreateClient();
 
-        await SendBatchAsync(bot, http, random, 300); // warm-up: JIT, pools, caches
+        await SendBatchAsync(bot, http, seed: 202_611_250, 300); // warm-up: JIT, pools, caches
         GC.Collect();
         GC.WaitForPendingFinalizers();
         var before = GC.GetTotalMemory(forceFullCollection: true);
 
-        var statuses = await SendBatchAsync(bot, http, random, Bodies);
+        var statuses = await SendBatchAsync(bot, http, seed: 202_621_250, Bodies);
 
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -48,12 +48,16 @@ public sealed class HostileWebhookFuzzTests
         Assert.True(growth < 32 * 1024 * 1024, $"managed memory grew by {growth / 1024} KiB over {Bodies} hostile bodies");
     }
 
-    private static async Task<List<int>> SendBatchAsync(BotScenario bot, HttpClient http, Random random, int count)
+    /// <summary>
+    /// Sends <paramref name="count"/> bodies, four at a time: the test runs alone, and one request at a time left a core
+    /// idle while signing and answering kept the other busy.
+    /// </summary>
+    private static async Task<int[]> SendBatchAsync(BotScenario bot, HttpClient http, int seed, int count)
     {
-        var statuses = new List<int>(count);
-        for (var i = 0; i < count; i++)
+        var statuses = new int[count];
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
         {
-            var (body, contentType) = Generate(bot, random);
+            var (body, contentType) = Generate(bot, new Random(seed + i));
             using var content = new ByteArrayContent(body);
             if (contentType is not null)
             {
@@ -63,7 +67,7 @@ public sealed class HostileWebhookFuzzTests
             try
             {
                 using var response = await http.PostAsync(bot.WebhookUrl, content);
-                statuses.Add((int)response.StatusCode);
+                statuses[i] = (int)response.StatusCode;
             }
             catch (HttpRequestException) when (body.Length > WalverBot.Webhooks.WebhookOptions.MaxBodyBytes)
             {
@@ -71,9 +75,9 @@ public sealed class HostileWebhookFuzzTests
                 // connection; a client still uploading may lose that answer to the reset, which HTTP allows
                 // ("the server MAY close the connection to prevent the client from continuing the request",
                 // RFC 9110, 15.5.14). Only an oversized body may end so: any other failure fails the test.
-                statuses.Add(ClosedWhileUploading);
+                statuses[i] = ClosedWhileUploading;
             }
-        }
+        });
 
         return statuses;
     }
