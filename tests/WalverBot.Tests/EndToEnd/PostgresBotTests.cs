@@ -125,7 +125,9 @@ public sealed class PostgresBotTests
         }
 
         // Walver sends it again; a pooled connection the server ended may fail one more attempt, with 503 again.
-        var retried = await Eventually.UntilAsync(() => bot.SendAsync(webhook), answer => answer.Status != 503, "an answer other than 503 to the retry");
+        // A timeout names the last answer and the bot's last log lines (once, the bot had begun to shut down: why is in its log).
+        var retried = await Eventually.UntilAsync(() => bot.SendAsync(webhook), answer => answer.Status != 503, "an answer other than 503 to the retry",
+            describe: answer => $"{answer}; the bot's last log lines:\n{string.Join('\n', bot.Logs.Lines.TakeLast(40))}");
         Assert.Equal((200, "accepted"), (retried.Status, retried.Json!["status"]!.GetValue<string>()));
     }
 }
