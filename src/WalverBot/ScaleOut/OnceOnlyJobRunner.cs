@@ -10,7 +10,8 @@ public static class OnceOnlyJobRunner
     /// Loops until <paramref name="stoppingToken"/>: takes <paramref name="job"/> when it is free and runs
     /// <paramref name="work"/> with a token that is also cancelled when the holding ends, so the work stops as soon as
     /// another instance may take over; then (or while another instance holds the job) asks again every
-    /// <see cref="RetryInterval"/>. <paramref name="work"/> is expected to run until its token is cancelled.
+    /// <see cref="RetryInterval"/>. <paramref name="work"/> is expected to run until its token is cancelled; when it
+    /// fails instead, the failure is logged and the work runs again after <see cref="RetryInterval"/>.
     /// </summary>
     public static async Task RunOnceOnlyAsync(
         this IJobLeader leader, string job, Func<CancellationToken, Task> work, TimeProvider time, ILogger logger, CancellationToken stoppingToken)
@@ -44,6 +45,13 @@ public static class OnceOnlyJobRunner
                 }
                 catch (OperationCanceledException) when (linked.IsCancellationRequested)
                 {
+                }
+                catch (Exception ex)
+                {
+                    // A failed run (the database gone for a moment while the job read it) must not end the job's
+                    // BackgroundService: the host stops the whole process when one fails
+                    // (HostOptions.BackgroundServiceExceptionBehavior), and webhooks with it. The job stays held and runs again.
+                    logger.LogError(ex, "The once-only job {Job} failed; running it again in {Retry}", job, RetryInterval);
                 }
 
                 if (stoppingToken.IsCancellationRequested)
