@@ -49,9 +49,27 @@ public sealed class CommandRegistrar(
         return RegisterAsync(applicationId, cancellationToken);
     }
 
-    /// <summary>Registers for a READY that came while another instance held the job (called when this one takes it over).</summary>
-    public Task RegisterSkippedAsync(CancellationToken cancellationToken) =>
-        Interlocked.Exchange(ref _skippedApplicationId, 0) is var applicationId and not 0 ? RegisterAsync(applicationId, cancellationToken) : Task.CompletedTask;
+    /// <summary>
+    /// Registers for a READY that came while another instance held the job (called when this one takes it over). When
+    /// the registration fails (the store away for a moment), the READY is remembered again for the job's next run.
+    /// </summary>
+    public async Task RegisterSkippedAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _skippedApplicationId, 0) is not (var applicationId and not 0))
+        {
+            return;
+        }
+
+        try
+        {
+            await RegisterAsync(applicationId, cancellationToken);
+        }
+        catch
+        {
+            Interlocked.CompareExchange(ref _skippedApplicationId, applicationId, 0);
+            throw;
+        }
+    }
 
     public async Task RegisterAsync(ulong applicationId, CancellationToken cancellationToken)
     {

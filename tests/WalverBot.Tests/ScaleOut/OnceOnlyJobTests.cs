@@ -198,6 +198,46 @@ public sealed class OnceOnlyJobTests
     }
 
     [Fact]
+    public async Task A_takeover_registration_that_fails_on_the_store_is_logged_and_done_at_the_jobs_next_run()
+    {
+        var time = new FakeTimeProvider(Start);
+        var locks = new FakeAdvisoryLocks();
+        await using var db = await TestDatabase.CreateAsync();
+        await using var leader = locks.Connect("instance-b");
+        var rest = RecordingRest.Create();
+        var registrar = Registrar(rest, db, time, leader);
+        var logs = new WalverBot.Tests.Hosting.CapturedLogs();
+        await registrar.OnReadyAsync(ApplicationId, CancellationToken.None); // READY before the job is held: remembered
+
+        // The store cannot be read when the job is taken (as during a database outage).
+        await using (var connection = await db.Database.OpenAsync())
+        {
+            await connection.ExecuteAsync("ALTER TABLE command_registrations RENAME TO command_registrations_away");
+        }
+
+        using var job = new CommandRegistrationJob(registrar, leader, time, new Logger<CommandRegistrationJob>(new LoggerFactory([logs])));
+        await job.StartAsync(CancellationToken.None);
+        await logs.WaitForLineAsync("failed; running it again");
+        Assert.False(job.ExecuteTask!.IsCompleted, "the job's service ended: the host would have stopped the bot");
+        Assert.Empty(((RecordingRest)rest).Calls);
+
+        await using (var connection = await db.Database.OpenAsync())
+        {
+            await connection.ExecuteAsync("ALTER TABLE command_registrations_away RENAME TO command_registrations");
+        }
+
+        await Eventually.UntilAsync(
+            () =>
+            {
+                time.Advance(OnceOnlyJobRunner.RetryInterval);
+                return ((RecordingRest)rest).Calls.Count >= 1;
+            },
+            "the registration at the job's next run");
+        Assert.Equal([nameof(IDiscordRestClient.BulkOverwriteGlobalApplicationCommandsAsync)], ((RecordingRest)rest).Calls);
+        await job.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task A_READY_on_an_instance_that_does_not_hold_the_job_registers_nothing()
     {
         var time = new FakeTimeProvider(Start);
