@@ -24,7 +24,7 @@ public sealed class OnceOnlyJobRunnerTests
             }
 
             secondRun.TrySetResult();
-            await Task.Delay(Timeout.Infinite, held);
+            await new TaskCompletionSource().Task.WaitAsync(held); // runs until the holding or the service ends, as a job does
         }, time, logs.CreateLogger("job"), stop.Token);
 
         await logs.WaitForLineAsync("failed; running it again");

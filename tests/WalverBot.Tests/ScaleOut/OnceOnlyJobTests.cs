@@ -215,7 +215,8 @@ public sealed class OnceOnlyJobTests
             await connection.ExecuteAsync("ALTER TABLE command_registrations RENAME TO command_registrations_away");
         }
 
-        using var job = new CommandRegistrationJob(registrar, leader, time, new Logger<CommandRegistrationJob>(new LoggerFactory([logs])));
+        using var loggers = new LoggerFactory([logs]);
+        using var job = new CommandRegistrationJob(registrar, leader, time, loggers.CreateLogger<CommandRegistrationJob>());
         await job.StartAsync(CancellationToken.None);
         await logs.WaitForLineAsync("failed; running it again");
         Assert.False(job.ExecuteTask!.IsCompleted, "the job's service ended: the host would have stopped the bot");
