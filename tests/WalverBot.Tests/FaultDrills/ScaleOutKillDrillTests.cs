@@ -228,7 +228,8 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             // Exactly one role assignment (a PUT the fake applied) per accepted webhook's member, none twice for anyone.
             var assignments = AssignmentsPerMember(discord, guilds);
             Assert.All(accepted, i => Assert.Equal(1, assignments.GetValueOrDefault(UserId(i))));
-            Assert.All(assignments, pair => Assert.Equal(1, pair.Value));
+            var twice = assignments.Where(pair => pair.Value != 1).Select(pair => pair.Key).ToList();
+            Assert.True(twice.Count == 0, $"{twice.Count} member(s) got more than one role PUT:\n" + await DescribeAsync(twice, discord, connectionString) + "\n" + Diagnose(bots, connectionString));
 
             // Each guild's events were decided under its own shard's identity: the victim's by the victim (before the
             // kill) or its restart, never by the others; and none of them while the victim was down.
@@ -332,6 +333,31 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
 
         return stored
             + string.Concat(bots.Select((b, n) => b is null ? "" : $"\n--- instance {n}:\n{string.Join('\n', b.Output.TakeLast(25))}"));
+    }
+
+    /// <summary>
+    /// For members who got more than one role PUT: each PUT as the fake saw it, and each of their stored events (attempts,
+    /// last error, claimant) and decisions, which tell a retry after a lost answer from a second run of the same event.
+    /// </summary>
+    private static async Task<string> DescribeAsync(IReadOnlyList<string> userIds, FakeDiscordServer discord, string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        var lines = new List<string>();
+        foreach (var userId in userIds.Take(5))
+        {
+            var username = Username((int)(long.Parse(userId, CultureInfo.InvariantCulture) - long.Parse(UserId(0), CultureInfo.InvariantCulture)));
+            lines.Add($"member {userId} ({username}):");
+            lines.AddRange(discord.RequestsTo("PUT", $"/guilds/*/members/{userId}/roles/*").Select(r => $"  {r}"));
+            var decisions = (await connection.QueryAsync<(string At, long? EventId, string Outcome, string Reason)>(
+                "SELECT at, event_id, outcome, reason FROM decisions WHERE user_id = @userId ORDER BY at", new { userId = long.Parse(userId, CultureInfo.InvariantCulture) })).ToList();
+            lines.AddRange(decisions.Select(d => $"  decision at {d.At} for event {d.EventId}: {d.Outcome} ({d.Reason})"));
+            var events = await connection.QueryAsync<(long Id, string Status, long Attempts, string? LastError, string? ClaimedBy, string ReceivedAt, string? FinishedAt)>(
+                "SELECT id, status, attempts, last_error, claimed_by, received_at, finished_at FROM webhook_events WHERE id = ANY(@ids)",
+                new { ids = decisions.Where(d => d.EventId is not null).Select(d => d.EventId!.Value).Distinct().ToArray() });
+            lines.AddRange(events.Select(e => $"  event {e.Id}: {e.Status}, {e.Attempts} attempt(s), claimed by {e.ClaimedBy}, received {e.ReceivedAt}, finished {e.FinishedAt}, last error: {e.LastError}"));
+        }
+
+        return string.Join('\n', lines);
     }
 
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(10) };
