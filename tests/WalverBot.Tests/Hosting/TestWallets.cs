@@ -26,11 +26,40 @@ public static class TestWallets
     /// <summary>Signs a Walver-style message naming the wallet and the verification, as the wallet on <paramref name="chain"/>.</summary>
     public static FakeWalverWebhook Signed(this FakeWalverWebhook webhook, string chain = "ethereum")
     {
-        var wallet = chain == "solana" ? SolanaAddress : EvmAddress;
-        var message = $"Walver verification {webhook.Id}\nWallet: {wallet}\nNonce: {Guid.NewGuid():N}";
-        var signature = chain == "solana"
-            ? SimpleBase.Base58.Bitcoin.Encode(SignatureAlgorithm.Ed25519.Sign(SolanaKey, System.Text.Encoding.UTF8.GetBytes(message)))
-            : new EthereumMessageSigner().EncodeUTF8AndSign(message, EvmKey);
-        return webhook with { Chain = chain, WalletAddress = wallet, Message = message, Signature = signature };
+        if (chain != "solana")
+        {
+            return webhook.SignedBy(EvmKey);
+        }
+
+        var message = Message(webhook, SolanaAddress);
+        var signature = SimpleBase.Base58.Bitcoin.Encode(SignatureAlgorithm.Ed25519.Sign(SolanaKey, System.Text.Encoding.UTF8.GetBytes(message)));
+        return webhook with { Chain = chain, WalletAddress = SolanaAddress, Message = message, Signature = signature };
     }
+
+    /// <summary>Signs as EVM wallet <paramref name="key"/> (see <see cref="EvmWallet"/>) on Ethereum.</summary>
+    public static FakeWalverWebhook SignedBy(this FakeWalverWebhook webhook, EthECKey key)
+    {
+        var wallet = ReferenceEquals(key, EvmKey) ? EvmAddress : key.GetPublicAddress();
+        var message = Message(webhook, wallet);
+        return webhook with { Chain = "ethereum", WalletAddress = wallet, Message = message, Signature = new EthereumMessageSigner().EncodeUTF8AndSign(message, key) };
+    }
+
+    /// <summary>
+    /// EVM wallet number <paramref name="number"/>, the same key for the same number: for members who must not share a
+    /// wallet (the bot runs one wallet's events one after another).
+    /// </summary>
+    public static EthECKey EvmWallet(int number)
+    {
+        var key = System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(number));
+        while (key[0] == 0)
+        {
+            // Nethereum hands the libsecp256k1 signer the key without its leading zero bytes, which it refuses (31 bytes).
+            key = System.Security.Cryptography.SHA256.HashData(key);
+        }
+
+        return new EthECKey(key, isPrivate: true);
+    }
+
+    private static string Message(FakeWalverWebhook webhook, string wallet) =>
+        $"Walver verification {webhook.Id}\nWallet: {wallet}\nNonce: {Guid.NewGuid():N}";
 }
