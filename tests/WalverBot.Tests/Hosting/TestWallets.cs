@@ -8,7 +8,6 @@ namespace WalverBot.Tests.Hosting;
 public static class TestWallets
 {
     private static readonly EthECKey EvmKey = new("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
-
     private static readonly Key SolanaKey = Key.Import(SignatureAlgorithm.Ed25519, Enumerable.Range(1, 32).Select(i => (byte)i).ToArray(), KeyBlobFormat.RawPrivateKey);
 
     /// <summary>
@@ -28,7 +27,7 @@ public static class TestWallets
     {
         if (chain != "solana")
         {
-            return webhook.SignedBy(EvmKey);
+            return webhook.SignedBy(EvmKey, chain);
         }
 
         var message = Message(webhook, SolanaAddress);
@@ -36,12 +35,12 @@ public static class TestWallets
         return webhook with { Chain = chain, WalletAddress = SolanaAddress, Message = message, Signature = signature };
     }
 
-    /// <summary>Signs as EVM wallet <paramref name="key"/> (see <see cref="EvmWallet"/>) on Ethereum.</summary>
-    public static FakeWalverWebhook SignedBy(this FakeWalverWebhook webhook, EthECKey key)
+    /// <summary>Signs as EVM wallet <paramref name="key"/> (see <see cref="EvmWallet"/>) on <paramref name="chain"/>.</summary>
+    public static FakeWalverWebhook SignedBy(this FakeWalverWebhook webhook, EthECKey key, string chain = "ethereum")
     {
-        var wallet = ReferenceEquals(key, EvmKey) ? EvmAddress : key.GetPublicAddress();
+        var wallet = key.GetPublicAddress();
         var message = Message(webhook, wallet);
-        return webhook with { Chain = "ethereum", WalletAddress = wallet, Message = message, Signature = new EthereumMessageSigner().EncodeUTF8AndSign(message, key) };
+        return webhook with { Chain = chain, WalletAddress = wallet, Message = message, Signature = new EthereumMessageSigner().EncodeUTF8AndSign(message, key) };
     }
 
     /// <summary>
