@@ -120,11 +120,11 @@ internal sealed class GatewayEventDispatcher : IGatewayDispatchTarget
         }
         catch (OperationCanceledException) when (budget.IsCancellationRequested)
         {
-            var (queued, inFlight) = (Queued, InFlight);
-            await _abort.CancelAsync();
+            // The line first, then the cancellation: whoever sees a handler cancelled can already read why.
             _logger.LogWarning(
                 "Shutdown budget ran out with {InFlight} gateway event handler(s) still running (cancelled) and {Queued} event(s) not handled",
-                inFlight, queued);
+                InFlight, Queued);
+            await _abort.CancelAsync();
         }
     }
 
