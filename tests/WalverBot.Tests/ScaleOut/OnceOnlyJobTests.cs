@@ -43,13 +43,7 @@ public sealed class OnceOnlyJobTests
         await Eventually.UntilAsync(async () => await EventsAsync(dbA.Database) == 0, "instance A to run the retention pass");
         await workerB.StartAsync(CancellationToken.None);
         // B asks again each retry interval and is refused each time, while A holds the job.
-        await Eventually.UntilAsync(
-            () =>
-            {
-                time.Advance(OnceOnlyJobRunner.RetryInterval);
-                return leaderB.Refusals >= 3;
-            },
-            "instance B to be refused the retention job three times");
+        await AtEachRetryUntilAsync(time, () => leaderB.Refusals >= 3, "instance B to be refused the retention job three times");
 
         Assert.Equal(1, await EventsAsync(dbB.Database));
         Assert.Equal("instance-a", locks.HolderOf(OnceOnlyJobs.Retention));
@@ -60,13 +54,7 @@ public sealed class OnceOnlyJobTests
         leaderA.EndSession();
         Assert.True(releasedA.IsCancellationRequested);
         await workerA.StopAsync(CancellationToken.None);
-        await Eventually.UntilAsync(
-            async () =>
-            {
-                time.Advance(OnceOnlyJobRunner.RetryInterval);
-                return await EventsAsync(dbB.Database) == 0;
-            },
-            "instance B to take retention over and run it");
+        await AtEachRetryUntilAsync(time, async () => await EventsAsync(dbB.Database) == 0, "instance B to take retention over and run it");
 
         Assert.Equal("instance-b", locks.HolderOf(OnceOnlyJobs.Retention));
         Assert.True(leaderB.IsHeld(OnceOnlyJobs.Retention));
@@ -112,13 +100,7 @@ public sealed class OnceOnlyJobTests
         // keeps A from taking the job straight back: a released lock is free for whichever instance asks first.
         leaderA.EndSession();
         await stopped.Task.WaitAsync(TimeSpan.FromSeconds(15));
-        await Eventually.UntilAsync(
-            () =>
-            {
-                time.Advance(OnceOnlyJobRunner.RetryInterval);
-                return running.ContainsKey("instance-b") && running["instance-b"].Task.IsCompleted;
-            },
-            "instance B to take the job over");
+        await AtEachRetryUntilAsync(time, () => running.ContainsKey("instance-b") && running["instance-b"].Task.IsCompleted, "instance B to take the job over");
 
         Assert.False(leaderA.IsHeld(OnceOnlyJobs.HoldingsRechecks));
         Assert.Contains(new JobHolding(OnceOnlyJobs.HoldingsRechecks, "instance-b", IsThisInstance: true), await leaderB.HoldersAsync(CancellationToken.None));
@@ -184,13 +166,7 @@ public sealed class OnceOnlyJobTests
         await jobB.StartAsync(CancellationToken.None);
         await Eventually.UntilAsync(() => leaderB.Refusals >= 1, "instance B to ask for the registration job");
         leaderA.EndSession();
-        await Eventually.UntilAsync(
-            () =>
-            {
-                time.Advance(OnceOnlyJobRunner.RetryInterval);
-                return ((RecordingRest)restB).Calls.Count >= 1;
-            },
-            "instance B to register the commands once it holds the job");
+        await AtEachRetryUntilAsync(time, () => ((RecordingRest)restB).Calls.Count >= 1, "instance B to register the commands once it holds the job");
 
         Assert.Equal([nameof(IDiscordRestClient.BulkOverwriteGlobalApplicationCommandsAsync)], ((RecordingRest)restB).Calls);
         Assert.Empty(((RecordingRest)restA).Calls);
@@ -227,13 +203,7 @@ public sealed class OnceOnlyJobTests
             await connection.ExecuteAsync("ALTER TABLE command_registrations_away RENAME TO command_registrations");
         }
 
-        await Eventually.UntilAsync(
-            () =>
-            {
-                time.Advance(OnceOnlyJobRunner.RetryInterval);
-                return ((RecordingRest)rest).Calls.Count >= 1;
-            },
-            "the registration at the job's next run");
+        await AtEachRetryUntilAsync(time, () => ((RecordingRest)rest).Calls.Count >= 1, "the registration at the job's next run");
         Assert.Equal([nameof(IDiscordRestClient.BulkOverwriteGlobalApplicationCommandsAsync)], ((RecordingRest)rest).Calls);
         await job.StopAsync(CancellationToken.None);
     }
@@ -256,6 +226,19 @@ public sealed class OnceOnlyJobTests
         Assert.Single(((RecordingRest)restA).Calls);
         Assert.Empty(((RecordingRest)restB).Calls);
     }
+
+    /// <summary>Moves the clock on one retry interval at a time (each instance asks for its job again) until <paramref name="done"/>.</summary>
+    private static Task AtEachRetryUntilAsync(FakeTimeProvider time, Func<bool> done, string what) =>
+        AtEachRetryUntilAsync(time, () => Task.FromResult(done()), what);
+
+    private static Task AtEachRetryUntilAsync(FakeTimeProvider time, Func<Task<bool>> done, string what) =>
+        Eventually.UntilAsync(
+            () =>
+            {
+                time.Advance(OnceOnlyJobRunner.RetryInterval);
+                return done();
+            },
+            what);
 
     private static CommandRegistrar Registrar(IDiscordRestClient rest, TestDatabase db, TimeProvider time, IJobLeader leader) =>
         new(rest, new CommandStore(db.Database, time), Options.Create(new SlashCommandOptions()), NullLogger<CommandRegistrar>.Instance, leader);
