@@ -24,7 +24,7 @@ public sealed class BotScenario : IAsyncDisposable
     public const string VerificationId = "wb_test_1";
     public const string Secret = "s3cret-for-tests-0123456789abcdef";
 
-    private readonly string _folder = ScenarioFolders.Rent();
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "walverbot-tests", Guid.NewGuid().ToString("N"));
     private readonly Dictionary<string, string?> _settings;
     private WebApplication? _app;
     private bool _gatewayStopped;
@@ -215,7 +215,12 @@ public sealed class BotScenario : IAsyncDisposable
         Sender.Dispose();
         await StopGatewayAsync();
         await Discord.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools(); // a test's own pooled connection to the file, too
-        ScenarioFolders.Return(_folder);
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 }
