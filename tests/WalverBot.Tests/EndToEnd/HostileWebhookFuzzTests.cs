@@ -83,6 +83,14 @@ public sealed class HostileWebhookFuzzTests
                 // RFC 9110, 15.5.14). Only an oversized body may end so: any other failure fails the test.
                 statuses[i] = ClosedWhileUploading;
             }
+            catch (HttpRequestException ex)
+            {
+                // Seen once in a loaded run ("The response ended prematurely", in the warm-up batch): say which body.
+                var start = Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 120));
+                throw new InvalidOperationException(
+                    $"body {i} of seed {seed} ({body.Length} bytes, Content-Type {contentType ?? "(none)"}, starting {start}) got no answer: "
+                    + $"{ex.Message} ({ex.InnerException?.Message})\nbot's last log lines:\n{string.Join('\n', bot.Logs.Lines.TakeLast(20))}", ex);
+            }
         });
 
         return statuses;
