@@ -88,7 +88,7 @@ public sealed class HostileWebhookFuzzTests
                 // Seen once in a loaded run ("The response ended prematurely", in the warm-up batch): say which body.
                 var start = Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 120));
                 throw new InvalidOperationException(
-                    $"body {i} of seed {seed} ({body.Length} bytes, Content-Type {contentType ?? "(none)"}, starting {start}) got no answer: "
+                    $"body {i}, made by new Random({seed + i}) ({body.Length} bytes, Content-Type {contentType ?? "(none)"}, starting {start}) got no answer: "
                     + $"{ex.Message} ({ex.InnerException?.Message})\nbot's last log lines:\n{string.Join('\n', bot.Logs.Lines.TakeLast(20))}", ex);
             }
         });
