@@ -77,6 +77,12 @@ public partial class Program
         builder.Services.AddCommands();
         builder.Services.AddOperations();
         builder.Services.AddHealth();
+        // Every outgoing client (Discord, Walver, chain endpoints) keeps one handler for the host's life and renews its
+        // connections every 2 minutes to follow DNS, as the HttpClient guidelines advise. The factory's default handler
+        // rotation would leave a timer that keeps a stopped host alive for its two minutes (dotnet/runtime#113494).
+        builder.Services.ConfigureHttpClientDefaults(http => http
+            .UseSocketsHttpHandler((handler, _) => handler.PooledConnectionLifetime = TimeSpan.FromMinutes(2))
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan));
         configure?.Invoke(builder);
 
         // Before Build: building the host reads Logging and Serilog settings, and the pipeline reads Webhook ones.

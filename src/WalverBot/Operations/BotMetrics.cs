@@ -34,6 +34,9 @@ public sealed class BotMetrics
 
     public void WebhookReceived(Acceptance outcome) => _webhooks.Add(1, new KeyValuePair<string, object?>("outcome", OutcomeName(outcome)));
 
+    /// <summary>A delivery refused with 429 before it was read: its sender's address is over <c>Webhook:RateLimitPerMinute</c>.</summary>
+    public void WebhookRateLimited() => _webhooks.Add(1, new KeyValuePair<string, object?>("outcome", "rate_limited"));
+
     /// <summary>An event ended in <paramref name="outcome"/>: granted, refused, waiting_member, failed or expired.</summary>
     public void EventFinished(string outcome) => _grants.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 

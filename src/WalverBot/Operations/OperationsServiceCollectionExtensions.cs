@@ -24,7 +24,7 @@ public static class OperationsServiceCollectionExtensions
         services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(8));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(BotMetrics.MeterName, DiscordMetrics.MeterName)
-            .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.RateLimiting")
+            .AddMeter("Microsoft.AspNetCore.Hosting")
             .AddView(DiscordMetrics.RequestDuration, new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets })
             .AddView("walverbot.grant.latency", new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets })
             .AddView("walverbot.grant.processing.duration", new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets })

@@ -1,5 +1,4 @@
 using System.Net.Mime;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +8,6 @@ namespace WalverBot.Webhooks;
 public static class WebhookEndpoints
 {
     public const string Route = "/webhooks/walver";
-    private const string RateLimitPolicy = "webhooks";
     private const string TimeoutPolicy = "webhooks";
 
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
@@ -26,32 +24,14 @@ public static class WebhookEndpoints
             Timeout = TimeSpan.FromSeconds(10),
             TimeoutStatusCode = StatusCodes.Status408RequestTimeout,
         }));
-        services.AddRateLimiter(limiter =>
-        {
-            limiter.AddPolicy(RateLimitPolicy, context =>
-            {
-                var settings = context.RequestServices.GetRequiredService<IOptions<WebhookOptions>>().Value;
-                return RateLimitPartition.GetFixedWindowLimiter(
-                    context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                    _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.RateLimitPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
-            });
-            limiter.OnRejected = async (context, token) =>
-            {
-                context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
-                {
-                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                }
-
-                await context.HttpContext.Response.WriteAsJsonAsync(new ErrorBody("too many requests"), token);
-            };
-        });
+        services.AddSingleton<WebhookRateLimiter>();
         return services;
     }
 
     /// <summary>
     /// The listener's own protections, in order: forwarded headers (only when the operator says a TLS proxy
-    /// sits in front), then the per-IP rate limit, then request timeouts.
+    /// sits in front), then request timeouts; the route's per-IP rate limit (<see cref="WebhookRateLimiter"/>) follows
+    /// routing, before the body is read.
     /// </summary>
     public static WebApplication UseWebhookProtection(this WebApplication app)
     {
@@ -77,14 +57,15 @@ public static class WebhookEndpoints
             app.UseForwardedHeaders(forwarded);
         }
 
-        app.UseRateLimiter();
         app.UseRequestTimeouts();
         return app;
     }
 
     public static IEndpointRouteBuilder MapWebhooks(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost(Route, ReceiveAsync).RequireRateLimiting(RateLimitPolicy).WithRequestTimeout(TimeoutPolicy);
+        endpoints.MapPost(Route, ReceiveAsync)
+            .AddEndpointFilter((context, next) => context.HttpContext.RequestServices.GetRequiredService<WebhookRateLimiter>().InvokeAsync(context, next))
+            .WithRequestTimeout(TimeoutPolicy);
         return endpoints;
     }
 
