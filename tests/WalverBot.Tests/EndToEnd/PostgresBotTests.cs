@@ -110,7 +110,8 @@ public sealed class PostgresBotTests
         {
             await admin.OpenAsync();
             await admin.ExecuteAsync($"ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS false");
-            await admin.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @database", new { database });
+            // With a timeout it returns once each server process has exited, not when it was only signalled (PostgreSQL 14+).
+            await admin.ExecuteAsync("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = @database", new { database });
         }
 
         bot.Time!.Advance(WalverBot.Verifications.VerificationStore.SharedStoreCacheLifetime);

@@ -124,13 +124,16 @@ public sealed class InstanceIdentityTests
             new { LockClass = (long)(uint)InstanceIdentity.LockClass });
     }
 
-    /// <summary>Ends the server session holding (or waiting for) the identity lock, as the server does when its process dies.</summary>
+    /// <summary>
+    /// Ends the server session holding (or waiting for) the identity lock, as the server does when its process dies, and
+    /// returns once that process has exited (pg_terminate_backend with a timeout waits for it) and released its locks.
+    /// </summary>
     private static async Task EndIdentitySessionAsync(TestDatabase db, string identity, bool holder)
     {
         await using var connection = await db.Database.OpenAsync();
         var ended = await connection.ExecuteScalarAsync<int>("""
             SELECT count(*) FROM (
-                SELECT pg_terminate_backend(pid) FROM pg_locks
+                SELECT pg_terminate_backend(pid, 10000) FROM pg_locks
                 WHERE locktype = 'advisory' AND classid::bigint = @LockClass AND objid::bigint = @key AND granted = @holder AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
             ) ended
             """, new { LockClass = (long)(uint)InstanceIdentity.LockClass, key = (long)(uint)InstanceIdentity.LockKey(identity), holder });

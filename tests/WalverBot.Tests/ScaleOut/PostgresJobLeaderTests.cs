@@ -52,11 +52,13 @@ public sealed class PostgresJobLeaderTests
         Assert.True(await first.TryAcquireAsync(OnceOnlyJobs.ReverifyExpiry, CancellationToken.None));
         var released = first.Released(OnceOnlyJobs.ReverifyExpiry);
 
-        // The server ends the first instance's lock session (a network cut, a restarted pooler, an admin).
+        // The server ends the first instance's lock session (a network cut, a restarted pooler, an admin). With a timeout,
+        // pg_terminate_backend returns once the server process has exited (PostgreSQL 14+), so its advisory locks are gone;
+        // without one it only signals the process, and the second instance could try before the lock is released.
         await using (var admin = await otherDatabase.OpenAsync())
         {
             Assert.Equal(1, await admin.ExecuteScalarAsync<int>(
-                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = left(@name, 63)", new { name = first.InstanceName }));
+                "SELECT COUNT(*) FILTER (WHERE ended) FROM (SELECT pg_terminate_backend(pid, 10000) AS ended FROM pg_stat_activity WHERE application_name = left(@name, 63)) sessions", new { name = first.InstanceName }));
         }
 
         Assert.True(await second.TryAcquireAsync(OnceOnlyJobs.ReverifyExpiry, CancellationToken.None));
