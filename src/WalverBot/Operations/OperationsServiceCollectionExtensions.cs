@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using WalverBot.Discord.Rest;
 
@@ -25,12 +26,21 @@ public static class OperationsServiceCollectionExtensions
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(BotMetrics.MeterName, DiscordMetrics.MeterName)
             .AddMeter("Microsoft.AspNetCore.Hosting")
-            .AddView(DiscordMetrics.RequestDuration, new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets })
-            .AddView("walverbot.grant.latency", new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets })
-            .AddView("walverbot.grant.processing.duration", new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets })
             .AddPrometheusExporter());
+        services.ConfigureOpenTelemetryMeterProvider((provider, metrics) => metrics.AddView(OwnStreams(provider.GetRequiredService<IMeterFactory>())));
         return services;
     }
+
+    /// <summary>
+    /// The one view: this host's instruments only, latencies in <see cref="LatencyBuckets"/>. A meter provider listens to
+    /// every meter of its names in the process, and each host's meters (from its <see cref="IMeterFactory"/>) share the
+    /// names, so without it a host beside others (tests, an embedding process) would export theirs too.
+    /// </summary>
+    private static Func<Instrument, MetricStreamConfiguration?> OwnStreams(IMeterFactory own) => instrument =>
+        !ReferenceEquals(instrument.Meter.Scope, own) ? MetricStreamConfiguration.Drop
+        : instrument.Name is DiscordMetrics.RequestDuration or "walverbot.grant.latency" or "walverbot.grant.processing.duration"
+            ? new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets }
+            : null;
 
     /// <summary><c>GET /metrics</c> (Prometheus text) and the shutdown gate in front of the webhook route.</summary>
     public static WebApplication UseOperations(this WebApplication app)

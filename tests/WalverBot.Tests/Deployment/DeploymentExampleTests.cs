@@ -13,7 +13,6 @@ namespace WalverBot.Tests.Deployment;
 /// deploy/: the two-instance example (compose, Caddy, Prometheus, Grafana). There is no Docker engine here, so the
 /// compose file is never run: these tests read the files and hold them to what the bot knows and serves.
 /// </summary>
-[Collection(nameof(RunsAlone))]
 public sealed partial class DeploymentExampleTests
 {
     private static readonly string Deploy = Path.Combine(ChainHarness.RepositoryRoot(), "deploy");

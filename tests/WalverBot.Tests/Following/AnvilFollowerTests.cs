@@ -27,7 +27,6 @@ namespace WalverBot.Tests.Following;
 /// Nothing else re-checks: the scheduled re-check worker is left out.
 /// </summary>
 [Trait("Needs", "anvil")]
-[Collection(nameof(RunsAlone))] // the reorg test reads /metrics, which counts every bot in the process (a parallel bot's follower hid this one's series)
 public sealed class AnvilFollowerTests(AnvilFixture anvil) : IClassFixture<AnvilFixture>
 {
     private const string Alice = BotScenario.AliceId;

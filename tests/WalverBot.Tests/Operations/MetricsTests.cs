@@ -7,9 +7,28 @@ using WalverBot.Tests.Hosting;
 
 namespace WalverBot.Tests.Operations;
 
-[Collection(nameof(RunsAlone))]
 public sealed class MetricsTests
 {
+    [Fact]
+    public async Task Each_bot_in_a_process_exports_only_its_own_series()
+    {
+        await using var first = await BotScenario.StartAsync();
+        await using var second = await BotScenario.StartAsync(new Dictionary<string, string?> { ["Webhook:RateLimitPerMinute"] = "1" });
+
+        Assert.Equal(200, (await first.SendAsync(first.Webhook())).Status);
+        Assert.Equal(400, (await second.Sender.SendRawAsync(second.WebhookUrl, "{")).Status);
+        Assert.Equal(429, (await second.Sender.SendRawAsync(second.WebhookUrl, "{")).Status);
+
+        var firsts = await WaitForMetricsAsync(first, Series("walverbot_webhooks_total", "outcome=\"accepted\"", "1"));
+        var seconds = await WaitForMetricsAsync(second,
+            Series("walverbot_webhooks_total", "outcome=\"malformed\"", "1"), Series("walverbot_webhooks_total", "outcome=\"rate_limited\"", "1"));
+        Assert.DoesNotMatch(Series("walverbot_webhooks_total", "outcome=\"malformed\"", @"\d+"), firsts);
+        Assert.DoesNotMatch(Series("walverbot_webhooks_total", "outcome=\"rate_limited\"", @"\d+"), firsts);
+        Assert.DoesNotMatch(Series("walverbot_webhooks_total", "outcome=\"accepted\"", @"\d+"), seconds);
+        Assert.Matches(Series("http_server_request_duration_seconds_count", "http_response_status_code=\"429\"", "1"), seconds);
+        Assert.DoesNotMatch(Series("http_server_request_duration_seconds_count", "http_response_status_code=\"429\"", @"\d+"), firsts);
+    }
+
     [Fact]
     public async Task Metrics_export_webhooks_grants_decisions_inbox_gauges_and_Discord_requests_with_429s_by_bucket()
     {

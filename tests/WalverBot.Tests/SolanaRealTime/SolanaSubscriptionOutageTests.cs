@@ -6,7 +6,6 @@ using static WalverBot.Tests.SolanaRealTime.SolanaRealTimeScenario;
 namespace WalverBot.Tests.SolanaRealTime;
 
 /// <summary>A dropped PubSub connection: reported once, metrics say so, reconnect with backoff, every subscription sent again.</summary>
-[Collection(nameof(RunsAlone))] // reads /metrics, which counts every bot in the process
 public sealed class SolanaSubscriptionOutageTests
 {
     [Fact]
