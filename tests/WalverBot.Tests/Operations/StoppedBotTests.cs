@@ -1,29 +1,26 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Runtime.CompilerServices;
-using WalverBot.Testing.Waiting;
 using WalverBot.Tests.Hosting;
 
 namespace WalverBot.Tests.Operations;
 
 /// <summary>
-/// The webhook route's rate limit, and what a stopped bot leaves behind: nothing that keeps it alive. ASP.NET Core's
-/// rate-limiting middleware starts a timer it never stops (dotnet/aspnetcore#69061), which kept every stopped bot of a
-/// process alive with its metrics (about 1 GB after a test run); a process hosts one bot, but an embedding host or a
-/// test run starts many.
+/// The webhook route's rate limit (its count in /metrics: MetricsTests), and what a stopped bot leaves behind: nothing
+/// that keeps it alive. ASP.NET Core's rate-limiting middleware starts a timer it never stops (dotnet/aspnetcore#69061),
+/// which kept every stopped bot of a process alive with its metrics (about 1 GB after a test run); a process hosts one
+/// bot, but an embedding host or a test run starts many.
 /// </summary>
 public sealed class StoppedBotTests
 {
     [Fact]
-    public async Task A_sender_over_the_limit_gets_429_with_Retry_After_and_is_counted_as_rate_limited()
+    public async Task A_sender_over_the_limit_gets_429_with_Retry_After_before_its_body_is_read()
     {
         await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?> { ["Webhook:RateLimitPerMinute"] = "2" });
-        var counted = new List<string?>();
-        using var listener = ListenTo(bot.Services, "walverbot.webhooks", outcome => counted.Add(outcome));
 
         var first = await bot.SendAsync(bot.Webhook());
         var second = await bot.SendAsync(bot.Webhook());
         using var http = new HttpClient();
+        // A body that would be answered 400: the limit comes first.
         using var third = await http.PostAsync(bot.WebhookUrl, new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal((200, 200), (first.Status, second.Status));
@@ -31,7 +28,6 @@ public sealed class StoppedBotTests
         Assert.Equal("""{"error":"too many requests"}""", await third.Content.ReadAsStringAsync());
         var retryAfter = third.Headers.RetryAfter?.Delta;
         Assert.True(retryAfter > TimeSpan.Zero && retryAfter <= TimeSpan.FromMinutes(1), $"Retry-After: {third.Headers.RetryAfter}");
-        Assert.Equal(["accepted", "accepted", "rate_limited"], counted);
     }
 
     [Fact]
@@ -56,36 +52,5 @@ public sealed class StoppedBotTests
         Assert.Equal(429, (await bot.SendAsync(bot.Webhook())).Status);
         await bot.WaitForRolePutsAsync(BotScenario.AliceId);
         return new WeakReference(bot.Services);
-    }
-
-    /// <summary>Reports each measurement of the named counter made by this bot's meters (not another bot's in this process).</summary>
-    private static MeterListener ListenTo(IServiceProvider services, string counter, Action<string?> outcome)
-    {
-        var factory = services.GetRequiredService<IMeterFactory>();
-        var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == counter && ReferenceEquals(instrument.Meter.Scope, factory))
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "outcome")
-                {
-                    lock (listener)
-                    {
-                        outcome(tag.Value as string);
-                    }
-                }
-            }
-        });
-        listener.Start();
-        return listener;
     }
 }
