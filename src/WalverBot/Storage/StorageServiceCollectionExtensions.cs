@@ -88,10 +88,13 @@ public static class StorageServiceCollectionExtensions
             catch (Npgsql.NpgsqlException ex) when (ex.IsTransient && time.GetUtcNow() + pause <= giveUpAt)
             {
                 // Npgsql's IsTransient: no connection, a timeout, or a server that is starting up or out of connections.
+                // The pause starts before its line is written, so the line's "in N s" counts from the time it names
+                // (and a test clock moved once the line is seen moves this pause too).
+                var paused = Task.Delay(pause, time, cancellationToken);
                 services.GetService<ILoggerFactory>()?.CreateLogger(typeof(Database)).LogWarning(
                     "PostgreSQL at {DataSource} does not answer yet ({Reason}); trying again in {Pause} s, for up to {Wait} s after start (Storage:StartupWait)",
                     database.DataSource, Describe(ex), pause.TotalSeconds, wait.TotalSeconds);
-                await Task.Delay(pause, time, cancellationToken);
+                await paused;
             }
             catch (Configuration.StartupException)
             {

@@ -51,7 +51,8 @@ public sealed class PostgresStartupTests
         var attempts = 0;
         while (true)
         {
-            // Each failed attempt logs its line, then pauses (never more than the pauses' MaxDelay) on the fake clock.
+            // Each failed attempt starts its pause on the fake clock (never more than the pauses' MaxDelay), then logs its
+            // line: once the line is seen, moving the clock ends that pause.
             await Eventually.UntilAsync(() => starting.IsCompleted || Warnings(start) > attempts, $"attempt {attempts + 1} to fail or the start to give up");
             if (starting.IsCompleted)
             {
