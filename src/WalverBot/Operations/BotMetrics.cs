@@ -11,6 +11,8 @@ namespace WalverBot.Operations;
 public sealed class BotMetrics
 {
     public const string MeterName = "WalverBot";
+    public const string GrantLatency = "walverbot.grant.latency";
+    public const string ProcessingDuration = "walverbot.grant.processing.duration";
 
     private readonly Counter<long> _webhooks;
     private readonly Counter<long> _grants;
@@ -25,8 +27,8 @@ public sealed class BotMetrics
         _webhooks = Meter.CreateCounter<long>("walverbot.webhooks", "{webhook}", "Webhook deliveries by acceptance outcome.");
         _grants = Meter.CreateCounter<long>("walverbot.grants", "{event}", "Inbox events processed, by what became of them.");
         _decisions = Meter.CreateCounter<long>("walverbot.decisions", "{decision}", "Decisions written to the decision log, by outcome (the reason's category).");
-        _grantLatency = Meter.CreateHistogram<double>("walverbot.grant.latency", "s", "From webhook accepted to role granted and recorded.");
-        _processing = Meter.CreateHistogram<double>("walverbot.grant.processing.duration", "s", "Time the worker spends on one inbox event.");
+        _grantLatency = Meter.CreateHistogram<double>(GrantLatency, "s", "From webhook accepted to role granted and recorded.");
+        _processing = Meter.CreateHistogram<double>(ProcessingDuration, "s", "Time the worker spends on one inbox event.");
         _memberLookups = Meter.CreateCounter<long>("walverbot.member.lookups", "{lookup}", "Member lookups of the grant worker, by where the answer came from.");
     }
 

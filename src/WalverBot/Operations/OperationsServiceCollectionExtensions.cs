@@ -38,7 +38,7 @@ public static class OperationsServiceCollectionExtensions
     /// </summary>
     private static Func<Instrument, MetricStreamConfiguration?> OwnStreams(IMeterFactory own) => instrument =>
         !ReferenceEquals(instrument.Meter.Scope, own) ? MetricStreamConfiguration.Drop
-        : instrument.Name is DiscordMetrics.RequestDuration or "walverbot.grant.latency" or "walverbot.grant.processing.duration"
+        : instrument.Name is DiscordMetrics.RequestDuration or BotMetrics.GrantLatency or BotMetrics.ProcessingDuration
             ? new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets }
             : null;
 
