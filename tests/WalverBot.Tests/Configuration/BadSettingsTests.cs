@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using WalverBot.Configuration;
+using WalverBot.Tests.Hosting;
 using WalverBot.Tests.Operations;
 
 namespace WalverBot.Tests.Configuration;
@@ -11,6 +12,7 @@ namespace WalverBot.Tests.Configuration;
 /// besides, go through the whole start (WalverBot.dll as a process, configured by environment variables as an
 /// operator's container is; about a second each): exit code 2, that one line, no stack trace.
 /// </summary>
+[LongRunning(25)]
 public sealed partial class BadSettingsTests
 {
     private const string Token = "test-token-not-real-123";

@@ -10,6 +10,7 @@ using static WalverBot.Tests.Commands.CommandScenario;
 namespace WalverBot.Tests.EndToEnd;
 
 /// <summary>The other /walver subcommands, /verify and autocomplete, end to end over the fake gateway and REST.</summary>
+[LongRunning(30)]
 public sealed class CommandsAdminTests : IAsyncLifetime
 {
     private const string AboveBotRoleId = "1300000000000000060";

@@ -11,6 +11,7 @@ namespace WalverBot.Tests.EndToEnd;
 
 /// <summary>The real bot with <c>Storage:Provider=postgres</c> against this run's PostgreSQL cluster.</summary>
 [Trait("Needs", "postgres")]
+[LongRunning(12)]
 public sealed class PostgresBotTests
 {
     private static async Task<(BotScenario Bot, string ConnectionString)> StartAsync(FakeTimeProvider? time = null)

@@ -6,6 +6,7 @@ using WalverBot.Tests.Hosting;
 namespace WalverBot.Tests.FaultDrills;
 
 /// <summary>Another process holds the database's write lock for a few seconds.</summary>
+[LongRunning(9)]
 public sealed class DatabaseLockedTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using WalverBot.Tests.Operations;
 namespace WalverBot.Tests.FaultDrills;
 
 /// <summary>The database under the running bot: a second bot on the same file, the file deleted.</summary>
+[LongRunning(8)]
 public sealed class DatabaseOwnershipTests
 {
     [Fact]

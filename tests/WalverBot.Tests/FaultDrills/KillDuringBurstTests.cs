@@ -5,6 +5,7 @@ using WalverBot.Tests.Operations;
 namespace WalverBot.Tests.FaultDrills;
 
 /// <summary>kill -9 of the real bot process during a burst of webhooks while Discord answers 503; then a restart.</summary>
+[LongRunning(10)]
 public sealed class KillDuringBurstTests
 {
     private const int Burst = 60;

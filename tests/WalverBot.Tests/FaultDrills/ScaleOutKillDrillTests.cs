@@ -6,6 +6,7 @@ using WalverBot.Testing.FakeDiscord;
 using WalverBot.Testing.FakeWalver;
 using WalverBot.Testing.Http;
 using WalverBot.Testing.Waiting;
+using WalverBot.Tests.Hosting;
 using WalverBot.Tests.Operations;
 using WalverBot.Tests.Storage;
 
@@ -17,6 +18,7 @@ namespace WalverBot.Tests.FaultDrills;
 /// restart with the same ShardIds.
 /// </summary>
 [Trait("Needs", "postgres")]
+[LongRunning(60)]
 public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Webhooks = 2000;

@@ -27,6 +27,7 @@ namespace WalverBot.Tests.Following;
 /// Nothing else re-checks: the scheduled re-check worker is left out.
 /// </summary>
 [Trait("Needs", "anvil")]
+[LongRunning(16)]
 public sealed class AnvilFollowerTests(AnvilFixture anvil) : IClassFixture<AnvilFixture>
 {
     private const string Alice = BotScenario.AliceId;

@@ -11,6 +11,7 @@ using WalverBot.Tests.Hosting;
 namespace WalverBot.Tests.Operations;
 
 /// <summary>The executable as an operator runs it: JSON logs, the operator commands' exit codes, SIGTERM.</summary>
+[LongRunning(40)]
 public sealed class ProcessOperationsTests
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);

@@ -7,6 +7,7 @@ using WalverBot.Grants;
 using WalverBot.Members;
 using WalverBot.ScaleOut;
 using WalverBot.Storage;
+using WalverBot.Tests.Hosting;
 using WalverBot.Tests.Storage;
 using WalverBot.Webhooks;
 
@@ -301,6 +302,7 @@ public class InboxClaimTests
 
 /// <summary>The claim tests on a real PostgreSQL server, where several instances share one database.</summary>
 [Trait("Needs", "postgres")]
+[LongRunning(10)]
 public sealed class PostgresInboxClaimTests : InboxClaimTests
 {
     protected override string Provider => StorageProviders.Postgres;

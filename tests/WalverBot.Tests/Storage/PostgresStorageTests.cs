@@ -3,12 +3,14 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using WalverBot.Storage;
+using WalverBot.Tests.Hosting;
 using WalverBot.Verifications;
 
 namespace WalverBot.Tests.Storage;
 
 /// <summary>The store-level tests of <see cref="StorageTests"/> on a real PostgreSQL server, plus what only it has.</summary>
 [Trait("Needs", "postgres")]
+[LongRunning(20)]
 public sealed class PostgresStorageTests : StorageTests
 {
     protected override string Provider => StorageProviders.Postgres;
