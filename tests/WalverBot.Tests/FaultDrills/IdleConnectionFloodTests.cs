@@ -7,8 +7,8 @@ namespace WalverBot.Tests.FaultDrills;
 /// <summary>
 /// Many TCP connections that never send a byte (no secret needed). Bounded: 600 connections to 127.0.0.1, at most
 /// 60 s. Kestrel's defaults (no connection limit, 130 s keep-alive for a silent connection) kept every one open.
+/// The limits are the bot's own listener's, so the test runs beside others.
 /// </summary>
-[Collection(nameof(RunsAlone))]
 public sealed class IdleConnectionFloodTests
 {
     private const int Connections = 600;
