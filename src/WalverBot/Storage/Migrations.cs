@@ -212,7 +212,7 @@ public static class Migrations
         SELECT verification_id, guild_id, user_id, CAST(role_id AS TEXT) FROM role_grants WHERE status = 'granted';
         """,
 
-        // 9 (scale-out, issue 15): a claim is a lease; once claimed_until passes, another instance running the event's
+        // 9 (scale-out): a claim is a lease; once claimed_until passes, another instance running the event's
         // shard (or this one restarted) may take the event over (WebhookInbox.DueAsync).
         """
         ALTER TABLE webhook_events ADD COLUMN claimed_until TEXT NULL;

@@ -17,12 +17,6 @@ public sealed partial class DeploymentExampleTests
 {
     private static readonly string Deploy = Path.Combine(ChainHarness.RepositoryRoot(), "deploy");
 
-    /// <summary>
-    /// Keys the example sets that parallel work on issue 15 adds (the PostgreSQL store, the shared global rate limit);
-    /// once those are merged SettingsCheck knows them and these entries can go.
-    /// </summary>
-    private static readonly string[] KeysAddedElsewhere = ["Storage:Provider", "Discord:GlobalRateLimit"];
-
     [Fact]
     public void The_compose_file_not_run_here_is_valid_YAML_naming_the_services_and_sets_only_keys_the_bot_knows()
     {
@@ -184,7 +178,7 @@ public sealed partial class DeploymentExampleTests
     /// Operations:Urls, are read straight from configuration), with {i}, {name}… as any index or name, or an item of a list key.
     /// </summary>
     private static bool IsKnown(string key) =>
-        SettingsCheck.Keys.Concat(Configuration.BadSettingsTests.DocumentedKeys()).Concat(KeysAddedElsewhere).Any(pattern => Matches(pattern.Split(':'), key.Split(':')));
+        SettingsCheck.Keys.Concat(Configuration.BadSettingsTests.DocumentedKeys()).Any(pattern => Matches(pattern.Split(':'), key.Split(':')));
 
     private static bool Matches(string[] pattern, string[] key)
     {

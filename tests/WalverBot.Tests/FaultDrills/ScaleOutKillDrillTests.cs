@@ -13,7 +13,7 @@ using WalverBot.Tests.Storage;
 namespace WalverBot.Tests.FaultDrills;
 
 /// <summary>
-/// Issue 15's drill: three real bot processes on one PostgreSQL database, one shard each of three, webhooks spread over
+/// The scale-out kill drill: three real bot processes on one PostgreSQL database, one shard each of three, webhooks spread over
 /// all three listeners while Discord answers every role PUT slowly, kill -9 of one instance in the middle, then its
 /// restart with the same ShardIds.
 /// </summary>
