@@ -29,6 +29,13 @@ public sealed class Database : IDisposable
         SqlMapper.RemoveTypeMap(typeof(ulong?));
         SqlMapper.AddTypeHandler(new UInt64Handler());
         SqlMapper.AddTypeHandler(new DateTimeOffsetHandler());
+
+        // Dapper compiles a parameter binder and a row mapper for each statement and, by default, again for each
+        // connection string. Every database this process opens has the schema the migrations make, and Dapper checks
+        // a reader's column names and types before it reuses a row mapper: one compile per statement serves them all.
+        // (One SQLite file has two spellings, with and without creating the file; the migrate-store command and the
+        // tests open many databases: 6,000 compiles in one test run, docs/benchmarks.md.)
+        SqlMapper.ConnectionStringComparer = AnyConnectionString.Instance;
     }
 
     /// <summary>
@@ -215,6 +222,16 @@ public sealed class Database : IDisposable
         {
             Directory.CreateDirectory(folder);
         }
+    }
+
+    /// <summary>Tells Dapper that every connection string reaches the same schema (see the static constructor).</summary>
+    private sealed class AnyConnectionString : IEqualityComparer<string>
+    {
+        public static readonly AnyConnectionString Instance = new();
+
+        public bool Equals(string? x, string? y) => true;
+
+        public int GetHashCode(string connectionString) => 0;
     }
 
     private sealed class UInt64Handler : SqlMapper.TypeHandler<ulong>

@@ -35,4 +35,21 @@ public sealed class SqliteStorageTests
         var definition = await connection.ExecuteScalarAsync<string>("SELECT sql FROM sqlite_master WHERE name = 'ix_webhook_events_waiting'");
         Assert.EndsWith("WHERE status = 'waiting_member'", definition, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_statement_is_compiled_once_for_every_database_the_process_opens()
+    {
+        await using var first = await TestDatabase.CreateAsync();
+        await using var second = await TestDatabase.CreateAsync();
+        // A statement of this test alone: Dapper's cache is shared with every test running beside it.
+        var sql = $"SELECT COUNT(*) FROM webhook_events WHERE guild_id = @GuildId -- {Guid.NewGuid():N}";
+
+        foreach (var db in new[] { first, second })
+        {
+            await using var connection = await db.Database.OpenAsync();
+            Assert.Equal(0, await connection.ExecuteScalarAsync<long>(sql, new { GuildId = 1UL }));
+        }
+
+        Assert.Single(SqlMapper.GetCachedSQL(), entry => entry.Item2 == sql);
+    }
 }
