@@ -60,21 +60,13 @@ public sealed class StoreHealth : IDisposable
 
     private string? Problem()
     {
-        if (!File.Exists(_path))
-        {
-            return $"the database file {_path} was deleted while the bot runs; restart the bot (after restoring a backup to that path, or it starts a new database); webhooks are refused until then";
-        }
-
-        // Linux: /proc/self/fd/N names the opened file, with " (deleted)" once it is no longer linked (replaced by
-        // a rename or a copy over a deleted file). Elsewhere only a vanished file is noticed.
+        // Linux: /proc/self/fd/N names the opened file, with " (deleted)" once it is no longer linked (deleted, or
+        // replaced by a rename or a copy over a deleted file). Elsewhere only a vanished file is noticed.
+        var unlinked = false;
         var link = $"/proc/self/fd/{_identity!.SafeFileHandle.DangerousGetHandle()}";
         try
         {
-            var target = new FileInfo(link).LinkTarget;
-            if (target is not null && target.EndsWith(" (deleted)", StringComparison.Ordinal))
-            {
-                return $"the database file {_path} was replaced while the bot runs; restart the bot to use the new file; webhooks are refused until then";
-            }
+            unlinked = new FileInfo(link).LinkTarget?.EndsWith(" (deleted)", StringComparison.Ordinal) == true;
         }
         catch (IOException)
         {
@@ -83,7 +75,15 @@ public sealed class StoreHealth : IDisposable
         {
         }
 
-        return null;
+        // The path is asked after the link: a file deleted between the two steps is then reported deleted, not replaced.
+        if (!File.Exists(_path))
+        {
+            return $"the database file {_path} was deleted while the bot runs; restart the bot (after restoring a backup to that path, or it starts a new database); webhooks are refused until then";
+        }
+
+        return unlinked
+            ? $"the database file {_path} was replaced while the bot runs; restart the bot to use the new file; webhooks are refused until then"
+            : null;
     }
 
     public void Dispose()
