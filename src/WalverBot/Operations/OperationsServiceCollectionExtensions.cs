@@ -32,15 +32,24 @@ public static class OperationsServiceCollectionExtensions
     }
 
     /// <summary>
-    /// The one view: this host's instruments only, latencies in <see cref="LatencyBuckets"/>. A meter provider listens to
-    /// every meter of its names in the process, and each host's meters (from its <see cref="IMeterFactory"/>) share the
-    /// names, so without it a host beside others (tests, an embedding process) would export theirs too.
+    /// Series one instrument keeps at most. OpenTelemetry sets aside room for that many as each instrument appears; its
+    /// default, 2,000, is a large-object array per instrument, and a bot's start and first grant allocated 9 MB instead of
+    /// 5 MB and set off full collections (docs/benchmarks.md). The bot's labels are small closed sets (outcomes, routes
+    /// and statuses, shards, chains); series beyond the limit are summed into one marked <c>otel.metric.overflow</c>.
+    /// </summary>
+    private const int SeriesPerInstrument = 500;
+
+    /// <summary>
+    /// The one view: this host's instruments only, latencies in <see cref="LatencyBuckets"/>, at most
+    /// <see cref="SeriesPerInstrument"/> series each. A meter provider listens to every meter of its names in the
+    /// process, and each host's meters (from its <see cref="IMeterFactory"/>) share the names, so without it a host
+    /// beside others (tests, an embedding process) would export theirs too.
     /// </summary>
     private static Func<Instrument, MetricStreamConfiguration?> OwnStreams(IMeterFactory own) => instrument =>
         !ReferenceEquals(instrument.Meter.Scope, own) ? MetricStreamConfiguration.Drop
         : instrument.Name is DiscordMetrics.RequestDuration or BotMetrics.GrantLatency or BotMetrics.ProcessingDuration
-            ? new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets }
-            : null;
+            ? new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets, CardinalityLimit = SeriesPerInstrument }
+            : new MetricStreamConfiguration { CardinalityLimit = SeriesPerInstrument };
 
     /// <summary><c>GET /metrics</c> (Prometheus text) and the shutdown gate in front of the webhook route.</summary>
     public static WebApplication UseOperations(this WebApplication app)
