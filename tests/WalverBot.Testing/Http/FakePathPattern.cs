@@ -4,6 +4,10 @@ namespace WalverBot.Testing.Http;
 /// Matches request paths against simple patterns: a segment that is <c>*</c> or <c>{name}</c>
 /// matches any one segment, a final <c>**</c> matches the rest. Method <c>*</c> matches any method.
 /// </summary>
+/// <remarks>
+/// Without allocating: every request the fakes answer is matched against every queued fault (the kill drill queues
+/// 2,000), and tests that wait for requests match every recorded one each time they look.
+/// </remarks>
 public static class FakePathPattern
 {
     public static bool IsMatch(string methodPattern, string pathPattern, string method, string path)
@@ -13,29 +17,38 @@ public static class FakePathPattern
             return false;
         }
 
-        var pattern = Split(pathPattern);
-        var segments = Split(path);
-        for (var i = 0; i < pattern.Length; i++)
+        var pattern = pathPattern.AsSpan();
+        var rest = path.AsSpan();
+        while (NextSegment(ref pattern) is { IsEmpty: false } wanted)
         {
-            if (pattern[i] == "**")
+            if (wanted is "**")
             {
                 return true;
             }
 
-            if (i >= segments.Length)
+            var segment = NextSegment(ref rest);
+            if (segment.IsEmpty)
             {
                 return false;
             }
 
-            var wildcard = pattern[i] == "*" || (pattern[i].StartsWith('{') && pattern[i].EndsWith('}'));
-            if (!wildcard && !string.Equals(pattern[i], segments[i], StringComparison.Ordinal))
+            var wildcard = wanted is "*" || (wanted[0] == '{' && wanted[^1] == '}');
+            if (!wildcard && !wanted.SequenceEqual(segment))
             {
                 return false;
             }
         }
 
-        return pattern.Length == segments.Length;
+        return NextSegment(ref rest).IsEmpty;
     }
 
-    private static string[] Split(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+    /// <summary>The next non-empty segment of <paramref name="path"/> (empty at the end), which moves past it.</summary>
+    private static ReadOnlySpan<char> NextSegment(ref ReadOnlySpan<char> path)
+    {
+        path = path.TrimStart('/');
+        var end = path.IndexOf('/');
+        var segment = end < 0 ? path : path[..end];
+        path = path[segment.Length..];
+        return segment;
+    }
 }
