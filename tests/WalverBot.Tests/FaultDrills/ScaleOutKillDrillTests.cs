@@ -295,26 +295,32 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
             .WithWallet($"0x{i:x40}")
             .WithSignature($"0x{i:x130}");
 
-    private static Dictionary<string, int> AssignmentsPerMember(FakeDiscordServer discord, string[] guilds) =>
-        discord.RoleChanges
-            .Where(c => c.Method == "PUT" && c.RoleId == HolderRole(Array.IndexOf(guilds, c.GuildId)))
+    /// <summary>Role PUTs of each guild's holder role, per member.</summary>
+    private static Dictionary<string, int> AssignmentsPerMember(FakeDiscordServer discord, string[] guilds)
+    {
+        var holderRoleOf = guilds.Select((guild, g) => (guild, HolderRole(g))).ToDictionary();
+        return discord.RoleChanges
+            .Where(c => c.Method == "PUT" && holderRoleOf.GetValueOrDefault(c.GuildId) == c.RoleId)
             .GroupBy(c => c.UserId)
             .ToDictionary(g => g.Key, g => g.Count());
+    }
 
     private static async Task WaitForAssignmentsAsync(FakeDiscordServer discord, IReadOnlyCollection<int> members, string[] guilds, Func<string> diagnose)
     {
+        // The condition is checked on every change to the fake (thousands here): the member ids are made once.
+        var userIds = members.Select(UserId).ToList();
         try
         {
             await discord.WaitUntilAsync(d =>
             {
                 var assigned = AssignmentsPerMember(d, guilds);
-                return members.All(i => assigned.ContainsKey(UserId(i)));
+                return assigned.Count >= userIds.Count && userIds.All(assigned.ContainsKey);
             }, Generous, $"role assignments for {members.Count} accepted webhooks");
         }
         catch (TimeoutException ex)
         {
             var assigned = AssignmentsPerMember(discord, guilds);
-            throw new TimeoutException($"{ex.Message} ({members.Count(i => !assigned.ContainsKey(UserId(i)))} missing)\n{diagnose()}", ex);
+            throw new TimeoutException($"{ex.Message} ({userIds.Count(id => !assigned.ContainsKey(id))} missing)\n{diagnose()}", ex);
         }
     }
 
