@@ -12,6 +12,7 @@ using static WalverBot.Tests.Commands.CommandScenario;
 namespace WalverBot.Tests.EndToEnd;
 
 /// <summary>/walver create from the admin's command to the role a member gets, and every way Walver can answer.</summary>
+[LongRunning(5)]
 public sealed class CommandsCreateTests : IAsyncLifetime
 {
     private CommandScenario _s = null!;

@@ -5,6 +5,7 @@ using WalverBot.Tests.Hosting;
 namespace WalverBot.Tests.EndToEnd;
 
 /// <summary>The webhook listener against hostile peers: slow bodies, forged forwarded headers.</summary>
+[LongRunning(6)]
 public sealed class ListenerHardeningTests
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace WalverBot.Tests.FaultDrills;
 /// 60 s. Kestrel's defaults (no connection limit, 130 s keep-alive for a silent connection) kept every one open.
 /// The limits are the bot's own listener's, so the test runs beside others.
 /// </summary>
+[LongRunning(4)]
 public sealed class IdleConnectionFloodTests
 {
     private const int Connections = 600;
