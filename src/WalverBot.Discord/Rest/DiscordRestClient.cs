@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
@@ -260,6 +261,14 @@ internal sealed partial class DiscordRestClient(HttpClient http, ILogger<Discord
             // whether Discord:ApiBaseUrl, DNS or a firewall is to blame.
             LogNoAnswer(route.Name, ex.Message);
             throw new DiscordRestException(route.Name, null, null, $"Could not reach Discord at {HostOf(request)} for {route.Name}: {ex.HttpRequestError}.", null, ex);
+        }
+        catch (SocketException ex)
+        {
+            // A connection the server resets just after it is made: SocketsHttpHandler reads the socket's remote address
+            // (for diagnostics) outside the code that wraps connect errors in HttpRequestException, so on Linux the
+            // ENOTCONN ("Transport endpoint is not connected") reaches the caller bare. It is a connection failure too.
+            LogNoAnswer(route.Name, ex.Message);
+            throw new DiscordRestException(route.Name, null, null, $"Could not reach Discord at {HostOf(request)} for {route.Name}: {ex.SocketErrorCode}.", null, ex);
         }
 
         if (response.IsSuccessStatusCode)

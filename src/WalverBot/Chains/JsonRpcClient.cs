@@ -80,10 +80,15 @@ public sealed class JsonRpcClient(HttpClient http, ChainEndpoint endpoint, RpcEn
         {
             response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or TimeoutRejectedException or TaskCanceledException or IOException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or System.Net.Sockets.SocketException or TimeoutRejectedException or TaskCanceledException or IOException)
         {
             // The exception's own message is left out: some name the full request URL.
-            throw Fail(what, ex is HttpRequestException { HttpRequestError: var error } ? $"no answer ({Describe(error)})" : "no answer in time");
+            throw Fail(what, ex switch
+            {
+                HttpRequestException { HttpRequestError: var error } => $"no answer ({Describe(error)})",
+                System.Net.Sockets.SocketException => "no answer (the connection was reset as it opened)",
+                _ => "no answer in time",
+            });
         }
 
         using (response)

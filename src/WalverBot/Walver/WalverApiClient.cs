@@ -49,9 +49,9 @@ public sealed class WalverApiClient(
         {
             response = await http.SendAsync(message, cancellationToken);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or TimeoutRejectedException or TaskCanceledException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or System.Net.Sockets.SocketException or TimeoutRejectedException or TaskCanceledException)
         {
-            var reason = ex is HttpRequestException ? $"could not reach Walver ({ex.Message})" : $"Walver did not answer within {options.Value.AttemptTimeout.TotalSeconds:0.#} s";
+            var reason = ex is HttpRequestException or System.Net.Sockets.SocketException ? $"could not reach Walver ({ex.Message})" : $"Walver did not answer within {options.Value.AttemptTimeout.TotalSeconds:0.#} s";
             logger.LogWarning("Creating verification {VerificationId} at Walver failed after {Attempts} attempt(s): {Reason}", request.Id, attempts.Count, reason);
             return new WalverCreateResult.Unavailable(reason);
         }

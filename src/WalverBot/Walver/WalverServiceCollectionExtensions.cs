@@ -58,7 +58,8 @@ public static class WalverServiceCollectionExtensions
 
     private static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
-        { Exception: HttpRequestException or TimeoutRejectedException } => true,
+        // A bare SocketException is a connection reset as it opened (SocketsHttpHandler lets that one through unwrapped).
+        { Exception: HttpRequestException or System.Net.Sockets.SocketException or TimeoutRejectedException } => true,
         { Result: { } response } => (int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.RequestTimeout,
         _ => false,
     };

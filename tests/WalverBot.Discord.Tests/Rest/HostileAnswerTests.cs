@@ -120,4 +120,17 @@ public sealed class HostileAnswerTests : IDisposable
         Assert.Contains("ConnectionError", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(RestHarness.Token, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_connection_reset_as_it_opens_is_a_connection_failure_too()
+    {
+        // What HttpClient lets through bare when the server resets a connection the moment it is made.
+        Http.Enqueue((_, _) => throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.NotConnected));
+
+        var error = await Assert.ThrowsAsync<DiscordRestException>(() => Client.AddGuildMemberRoleAsync(1, 2, 3, null, CancellationToken.None).Within());
+
+        Assert.True(error.IsTransient);
+        Assert.Contains("discord.test", error.Message, StringComparison.Ordinal);
+        Assert.Contains("NotConnected", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using WalverBot.Chains;
 using WalverBot.Testing.Chains;
 
@@ -219,6 +220,28 @@ public sealed class EvmChainReaderTests(AnvilFixture anvil) : IClassFixture<Anvi
         {
             Assert.DoesNotContain(key, text, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task A_connection_reset_as_it_opens_is_retried_then_reported_as_no_answer()
+    {
+        // HttpClient lets this one SocketException through unwrapped (it reads the socket's peer address after connecting).
+        await using var host = ChainTestHost.Create(
+            new Dictionary<string, string?> { ["Chains:ethereum:RpcUrl"] = "http://127.0.0.1:1/" }, t => t.MaxRetries = 2,
+            services => services.AddHttpClient(ChainServiceCollectionExtensions.ClientName("ethereum"))
+                .ConfigurePrimaryHttpMessageHandler(() => new ResettingHandler()));
+
+        var ex = await Assert.ThrowsAsync<ChainReadException>(() =>
+            host.Reader.ReadAsync(new TokenSpec("ethereum", "erc20", NewWallet(), null), [NewWallet()], CancellationToken.None));
+
+        Assert.Contains("no answer (the connection was reset as it opened)", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(3, host.Requests.Count); // the first attempt and two retries
+    }
+
+    private sealed class ResettingHandler : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.NotConnected);
     }
 
     private static List<string> Methods(IEnumerable<string> bodies) =>
