@@ -55,7 +55,7 @@ public sealed class CodeBindingTests : IAsyncLifetime
 
         var decision = await Inbox.WaitForDecisionAsync(_bot, Outcomes.CodeRejected);
         Assert.Contains("already used", decision.Reason, StringComparison.Ordinal);
-        Assert.Equal(1, _bot.RolePuts(BotScenario.AliceId));
+        _bot.AssertOneRolePut(BotScenario.AliceId);
         Assert.Equal(0, _bot.RolePuts(BotScenario.BobId));
     }
 

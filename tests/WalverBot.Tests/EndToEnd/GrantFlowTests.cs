@@ -68,7 +68,7 @@ public sealed class GrantFlowTests : IAsyncLifetime
         Assert.Single(answers, a => a.Json!["status"]!.GetValue<string>() == "accepted");
         await _bot.WaitForRolePutsAsync(BotScenario.AliceId);
         await Inbox.WaitForDecisionAsync(_bot, Outcomes.Granted);
-        Assert.Equal(1, _bot.RolePuts(BotScenario.AliceId));
+        _bot.AssertOneRolePut(BotScenario.AliceId);
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class PendingGrantTests
 
         await bot.WaitForRolePutsAsync(DaveId);
         await Inbox.WaitForDecisionAsync(bot, Outcomes.Granted);
-        Assert.Equal(1, bot.RolePuts(DaveId));
+        bot.AssertOneRolePut(DaveId);
     }
 
     [Fact]

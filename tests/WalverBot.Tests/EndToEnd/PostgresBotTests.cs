@@ -49,7 +49,7 @@ public sealed class PostgresBotTests
         Assert.Equal(1, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM webhook_events WHERE status = 'done'"));
         Assert.Equal(ulong.Parse(BotScenario.AliceId, System.Globalization.CultureInfo.InvariantCulture),
             await connection.ExecuteScalarAsync<ulong>("SELECT user_id FROM role_grants WHERE status = 'granted'"));
-        Assert.Equal(1, bot.RolePuts(BotScenario.AliceId));
+        bot.AssertOneRolePut(BotScenario.AliceId);
         Assert.False(File.Exists(bot.DatabasePath));
     }
 

@@ -155,7 +155,7 @@ public sealed class AnvilFollowerTests(AnvilFixture anvil) : IClassFixture<Anvil
 
         var whales = await s.WhaleGrantsAsync();
         Assert.Equal(members.Select(m => ulong.Parse(m.Item1)).Order(), whales.Select(d => d.UserId!.Value).Order());
-        Assert.All(members, m => Assert.Equal(1, s.Bot.RolePuts(m.Item1, Whale)));
+        Assert.All(members, m => s.Bot.AssertOneRolePut(m.Item1, Whale));
         // Each run reads each block once, in ranges that follow each other without a gap. The restart goes on from the
         // block after the stored cursor: a range the stop interrupted (read, its work not committed with the cursor) is
         // read again, a committed one never, and no block is left out.

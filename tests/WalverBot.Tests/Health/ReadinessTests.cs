@@ -88,7 +88,7 @@ public sealed class ReadinessTests
         await bot.StopBotAsync();
         await bot.StartBotAsync();
         await bot.WaitForRolePutsAsync(BotScenario.AliceId);
-        Assert.Equal(1, bot.RolePuts(BotScenario.AliceId));
+        bot.AssertOneRolePut(BotScenario.AliceId);
     }
 
     private static Task WaitForLogAsync(BotScenario bot, string text) => bot.Logs.WaitForLineAsync(text, TimeSpan.FromSeconds(20));

@@ -45,7 +45,7 @@ public sealed class GrantTimeChainTests
         Assert.Equal(Outcomes.Granted, decision.Outcome);
         Assert.Single(await s.DecisionsAsync(Alice));
         Assert.True(s.Chain.Calls >= 2);
-        Assert.Equal(1, s.Bot.RolePuts(Alice));
+        s.Bot.AssertOneRolePut(Alice);
     }
 
     [Fact]

@@ -209,6 +209,13 @@ public sealed class BotScenario : IAsyncDisposable
     public int RolePuts(string userId, string roleId = HolderRoleId) =>
         Discord.RequestsTo("PUT", $"/guilds/{GuildId}/members/{userId}/roles/{roleId}").Count;
 
+    /// <summary>Asserts exactly one role PUT; a failure lists each PUT with its answer and arrival (a retry, or a second grant?).</summary>
+    public void AssertOneRolePut(string userId, string roleId = HolderRoleId)
+    {
+        var puts = Discord.RequestsTo("PUT", $"/guilds/{GuildId}/members/{userId}/roles/{roleId}");
+        Assert.True(puts.Count == 1, $"expected one role PUT for {userId}, saw {puts.Count}: {string.Join("; ", puts)}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopBotAsync();

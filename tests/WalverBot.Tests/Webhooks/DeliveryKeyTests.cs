@@ -90,7 +90,7 @@ public sealed class DeliveryKeyTests : IAsyncLifetime
         Assert.Equal("duplicate", (await _bot.SendAsync(webhook)).Json!["status"]!.GetValue<string>());
         Assert.Equal("duplicate", (await _bot.SendAsync(webhook.WithSignature(webhook.Signature[2..]).WithDiscord("bob"))).Json!["status"]!.GetValue<string>());
         Assert.Equal(1, await Inbox.CountEventsAsync(_bot));
-        Assert.Equal(1, _bot.RolePuts(BotScenario.AliceId));
+        _bot.AssertOneRolePut(BotScenario.AliceId);
         await using var check = await _bot.Services.GetRequiredService<Database>().OpenAsync();
         Assert.Equal(Migrations.LatestVersion, await check.ExecuteScalarAsync<int>("PRAGMA user_version"));
     }
