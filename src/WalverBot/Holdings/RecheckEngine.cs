@@ -363,8 +363,18 @@ public sealed class RecheckEngine(
     /// </summary>
     public async Task<int> RestoreMemberAsync(ulong guildId, ulong userId, CancellationToken cancellationToken)
     {
+        var memberships = await store.MembershipsOfMemberAsync(guildId, userId, cancellationToken);
+        if (memberships.Count == 0)
+        {
+            return 0;
+        }
+
+        // The member's roles now, read after their memberships. A grant records its membership only once Discord has
+        // applied the role, so a membership made meanwhile (the pending grant this very join woke) shows here with its
+        // role already held: kept, not given back again as if the member had rejoined.
+        var holding = await CurrentRolesAsync(guildId, userId, cancellationToken);
         var restored = 0;
-        foreach (var membership in await store.MembershipsOfMemberAsync(guildId, userId, cancellationToken))
+        foreach (var membership in memberships)
         {
             var verification = await verifications.FindAsync(membership.VerificationId, cancellationToken);
             if (verification is null || !verification.Enabled)
@@ -412,9 +422,16 @@ public sealed class RecheckEngine(
             }
 
             var given = new List<ulong>();
+            var kept = new HashSet<ulong>();
             var decisions = new List<Decision>();
             foreach (var roleId in earned)
             {
+                if (holding.Contains(roleId))
+                {
+                    kept.Add(roleId);
+                    continue;
+                }
+
                 if (await UnsafeAsync(verification, roleId, cancellationToken) is not null)
                 {
                     continue;
@@ -427,6 +444,7 @@ public sealed class RecheckEngine(
                     : $"rejoined the server; the linked wallet still earns <@&{roleId}>; role given back"));
             }
 
+            given.AddRange(kept); // from here on, the roles the member holds by this verification
             var lost = held.Except(given).ToHashSet();
             await store.ApplyAsync(new MemberUpdate(verification.Id, guildId, userId, reads, given.ToHashSet(), membership.RevokedSet.Except(given).Union(lost).ToHashSet(),
                 null, new Dictionary<string, DateTimeOffset>(), decisions, wallets.Count == 1 ? wallets[0].WalletAddress : "", []), cancellationToken);
@@ -435,10 +453,24 @@ public sealed class RecheckEngine(
                 notifier.DecisionRecorded(new DecisionNotice(guildId, verification.Id, userId, wallets.Count == 1 ? WalletAddresses.Shorten(wallets[0].WalletAddress) : null, decision));
             }
 
-            restored += given.Count;
+            restored += given.Count - kept.Count;
         }
 
         return restored;
+    }
+
+    /// <summary>The roles a member holds now; none when Discord cannot say (then every earned role is sent, as PUT is idempotent).</summary>
+    private async Task<IReadOnlySet<ulong>> CurrentRolesAsync(ulong guildId, ulong userId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await discord.GetGuildMemberAsync(guildId, userId, cancellationToken))?.Roles.ToHashSet() ?? [];
+        }
+        catch (DiscordRestException ex)
+        {
+            logger.LogDebug("Could not read the roles of rejoining member {UserId} in guild {GuildId} ({Error}); giving back every role they earn", userId, guildId, ex.Message);
+            return new HashSet<ulong>();
+        }
     }
 
     private sealed record MemberPlan(

@@ -297,6 +297,31 @@ public sealed class RecheckTests
     }
 
     [Fact]
+    public async Task A_join_whose_pending_grant_already_gave_the_roles_is_not_taken_for_a_rejoin()
+    {
+        await using var s = await StartAsync();
+        await s.Bot.WaitForGatewayAsync();
+        // The state a join meets when the grant it woke ran first: the membership recorded, the roles on the member.
+        await s.GrantAsync("alice", Alice, Wallet(1), 150m);
+        await s.GrantAsync("bob", Bob, Wallet(2), 5m);
+        var alicePuts = RoleRequests(s, Alice);
+        var aliceDecisions = (await s.DecisionsAsync(Alice)).Count;
+        var bobDecisions = (await s.DecisionsAsync(Bob)).Count;
+
+        await s.Bot.Gateway.DispatchAsync("GUILD_MEMBER_ADD", s.Discord.MemberEventJson(BotScenario.GuildId, Alice));
+        // A real rejoin after it: one guild's events are handled in order, so bob's role back means alice's join is done.
+        s.Discord.RemoveMember(BotScenario.GuildId, Bob);
+        s.Discord.AddMember(BotScenario.GuildId, new FakeMember(Bob, "bob"));
+        await s.Bot.Gateway.DispatchAsync("GUILD_MEMBER_ADD", s.Discord.MemberEventJson(BotScenario.GuildId, Bob));
+        await s.WaitForDecisionAsync(Bob, bobDecisions + 1);
+
+        Assert.Equal(Outcomes.Regranted, (await s.DecisionsAsync(Bob))[0].Outcome);
+        Assert.Equal(alicePuts, RoleRequests(s, Alice));
+        Assert.Equal(aliceDecisions, (await s.DecisionsAsync(Alice)).Count);
+        Assert.Superset(new HashSet<string> { Holder, WhaleRoleId }, s.RolesOf(Alice));
+    }
+
+    [Fact]
     public async Task An_admins_revoke_ends_the_re_checks_so_no_pass_gives_the_role_back()
     {
         await using var s = await StartAsync();
@@ -315,6 +340,9 @@ public sealed class RecheckTests
 
     private static int RoleRequests(HoldingsScenario s) =>
         s.Discord.RequestsTo("PUT", "/guilds/*/members/*/roles/*").Count + s.Discord.RequestsTo("DELETE", "/guilds/*/members/*/roles/*").Count;
+
+    private static int RoleRequests(HoldingsScenario s, string userId) =>
+        s.Discord.RequestsTo("PUT", $"/guilds/*/members/{userId}/roles/*").Count + s.Discord.RequestsTo("DELETE", $"/guilds/*/members/{userId}/roles/*").Count;
 }
 
 /// <summary>Passes over many wallets: batched reads, and webhooks still accepted and granted while a pass runs.</summary>
