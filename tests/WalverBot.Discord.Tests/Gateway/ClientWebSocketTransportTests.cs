@@ -1,24 +1,19 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using WalverBot.Discord.Gateway;
+using WalverBot.Testing.Net;
 
 namespace WalverBot.Discord.Tests.Gateway;
 
 /// <summary>The real transport against a local WebSocket endpoint (HttpListener on 127.0.0.1).</summary>
-public sealed class ClientWebSocketTransportTests : IDisposable
+public sealed class ClientWebSocketTransportTests : IAsyncLifetime
 {
-    private readonly HttpListener _listener = new();
-    private readonly Uri _uri;
+    private HttpListener _listener = null!;
+    private Uri _uri = null!;
 
-    public ClientWebSocketTransportTests()
-    {
-        var port = FreePort();
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
-        _uri = new Uri($"ws://127.0.0.1:{port}/?v=10&encoding=json");
-    }
+    public async Task InitializeAsync() =>
+        (_listener, _uri) = await LoopbackPort.StartOnUnusedAsync(port => Task.FromResult(Listen(port)), LoopbackPort.IsAddressInUse);
 
     [Fact]
     public async Task Receives_a_message_sent_in_many_frames_whole_and_surfaces_the_close_status()
@@ -73,19 +68,33 @@ public sealed class ClientWebSocketTransportTests : IDisposable
         await transport.CloseAsync(4000, "reconnecting", CancellationToken.None); // must not throw on a dead socket
     }
 
-    public void Dispose() => _listener.Close();
+    public Task DisposeAsync()
+    {
+        _listener.Close();
+        return Task.CompletedTask;
+    }
+
+    private static (HttpListener Listener, Uri Uri) Listen(int port)
+    {
+        var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        try
+        {
+            listener.Start();
+        }
+        catch
+        {
+            listener.Close();
+            throw;
+        }
+
+        return (listener, new Uri($"ws://127.0.0.1:{port}/?v=10&encoding=json"));
+    }
 
     private async Task ServeAsync(Func<WebSocket, HttpListenerContext, Task> session)
     {
         var context = await _listener.GetContextAsync();
         var webSocket = await context.AcceptWebSocketAsync(subProtocol: null);
         await session(webSocket.WebSocket, context);
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

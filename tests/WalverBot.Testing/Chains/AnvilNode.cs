@@ -1,12 +1,11 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Numerics;
 using System.Text.Json;
 using Nethereum.Hex.HexTypes;
 using Nethereum.JsonRpc.Client;
 using Nethereum.RPC.Eth.DTOs;
 using Nethereum.Web3;
+using WalverBot.Testing.Net;
 
 namespace WalverBot.Testing.Chains;
 
@@ -40,17 +39,24 @@ public sealed class AnvilNode : IAsyncDisposable
     public string Deployer => Accounts[0];
 
     /// <param name="extraArguments">More anvil options, e.g. <c>--block-time 1</c> (a block every second instead of one per transaction).</param>
-    public static async Task<AnvilNode> StartAsync(CancellationToken cancellationToken = default, IReadOnlyList<string>? extraArguments = null)
+    public static Task<AnvilNode> StartAsync(CancellationToken cancellationToken = default, IReadOnlyList<string>? extraArguments = null)
     {
         ChainHarness.EnsureInstalled();
-        var port = FreePort();
+        // anvil says "Error: Address already in use (os error 98)" and exits when another process took the port.
+        return LoopbackPort.StartOnUnusedAsync(
+            port => StartOnAsync(port, extraArguments ?? [], cancellationToken),
+            error => error.Message.Contains("Address already in use", StringComparison.Ordinal));
+    }
+
+    private static async Task<AnvilNode> StartOnAsync(int port, IReadOnlyList<string> extraArguments, CancellationToken cancellationToken)
+    {
         var start = new ProcessStartInfo(ChainHarness.AnvilPath)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "10" }.Concat(extraArguments ?? []))
+        foreach (var argument in new[] { "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--accounts", "10" }.Concat(extraArguments))
         {
             start.ArgumentList.Add(argument);
         }
@@ -65,8 +71,20 @@ public sealed class AnvilNode : IAsyncDisposable
                 listening.TrySetResult();
             }
         };
-        process.ErrorDataReceived += (_, _) => { };
-        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"anvil exited with code {process.ExitCode} at start"));
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is { Length: > 0 } text)
+            {
+                errors.Enqueue(text);
+            }
+        };
+        process.Exited += (_, _) =>
+        {
+            process.WaitForExit(); // lets the redirected streams drain, so the error line is in
+            listening.TrySetException(new InvalidOperationException(
+                $"anvil exited with code {process.ExitCode} at start: {string.Join(" | ", errors)}"));
+        };
         if (!process.Start())
         {
             throw new InvalidOperationException("anvil did not start");
@@ -156,13 +174,6 @@ public sealed class AnvilNode : IAsyncDisposable
     {
         using var json = JsonDocument.Parse(File.ReadAllText(ChainHarness.ContractPath(contract)));
         return (json.RootElement.GetProperty("abi").GetRawText(), json.RootElement.GetProperty("bytecode").GetString()!);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void Kill(Process process)

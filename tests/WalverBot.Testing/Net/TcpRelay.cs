@@ -20,14 +20,7 @@ public sealed class TcpRelay : IAsyncDisposable
     public static TcpRelay Start(int port, int target) => new(port, target);
 
     /// <summary>A loopback port nothing listens on now: connections to it are refused until a relay starts there.</summary>
-    public static int UnusedPort()
-    {
-        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
+    public static int UnusedPort() => LoopbackPort.Unused();
 
     private async Task AcceptAsync(int target)
     {

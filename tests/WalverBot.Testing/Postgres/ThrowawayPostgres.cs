@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
+using WalverBot.Testing.Net;
 
 namespace WalverBot.Testing.Postgres;
 
@@ -125,7 +124,7 @@ public sealed class ThrowawayPostgres
         Run(initDb, ["-D", data, "-U", "walverbot", "--pwfile", password, "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-sync", "--no-instructions"], runAs);
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort();
+            var port = LoopbackPort.Unused();
             var cluster = new ThrowawayPostgres(folder, pgCtl, runAs, port);
             try
             {
@@ -231,13 +230,6 @@ public sealed class ThrowawayPostgres
 
             new ThrowawayPostgres(folder, pgCtl, runAs, 0).Remove();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void Run(string file, IReadOnlyList<string> arguments, string? runAs)

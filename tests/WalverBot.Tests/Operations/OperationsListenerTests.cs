@@ -1,8 +1,8 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Options;
 using WalverBot.Operations;
+using WalverBot.Testing.Net;
 using WalverBot.Tests.Hosting;
 
 namespace WalverBot.Tests.Operations;
@@ -13,8 +13,24 @@ public sealed class OperationsListenerTests
     [Fact]
     public async Task With_Operations_Urls_metrics_are_served_there_and_not_on_the_webhook_port()
     {
-        var operations = $"http://127.0.0.1:{FreeLoopbackPort()}";
-        await using var bot = await BotScenario.StartAsync(new Dictionary<string, string?> { ["Operations:Urls"] = operations });
+        await using var bot = await BotScenario.StartAsync(startBot: false);
+        var operations = await LoopbackPort.StartOnUnusedAsync(
+            async port =>
+            {
+                bot.Settings["Operations:Urls"] = $"http://127.0.0.1:{port}";
+                try
+                {
+                    await bot.StartBotAsync();
+                }
+                catch
+                {
+                    await bot.StopBotAsync();
+                    throw;
+                }
+
+                return bot.Settings["Operations:Urls"]!;
+            },
+            LoopbackPort.IsAddressInUse);
         using var http = new HttpClient();
         Assert.NotEqual(operations, bot.BaseUrl);
 
@@ -51,12 +67,5 @@ public sealed class OperationsListenerTests
             Program.BuildApp(["--Discord:Token=t", "--Urls=http://0.0.0.0:8080", $"--Operations:Urls={value}"]));
 
         Assert.Contains($"Operations:Urls {message}", error.Message, StringComparison.Ordinal);
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
