@@ -103,10 +103,15 @@ public sealed class ThrowawayPostgres
         var (initDb, pgCtl) = FindBinaries()!.Value;
         var runAs = IsRoot() ? "postgres" : null;
         RemoveLeftovers(pgCtl, runAs);
-        var folder = Path.Combine(Path.GetTempPath(), $"walverbot-pg-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        // Whose cluster this is: a later start removes it once this process is gone (see RemoveLeftovers).
-        await File.WriteAllTextAsync(Path.Combine(folder, "owner.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var id = Guid.NewGuid().ToString("N");
+        var folder = Path.Combine(Path.GetTempPath(), $"walverbot-pg-{id}");
+        // Whose cluster this is: a later start removes it once this process is gone (see RemoveLeftovers). The folder
+        // is made under a name that sweep skips and renamed (atomic within a file system) once it names its owner: a
+        // second suite on the machine sweeping between the two steps removed a folder that had no owner yet.
+        var unnamed = Path.Combine(Path.GetTempPath(), $"walverbot-pgnew-{id}");
+        Directory.CreateDirectory(unnamed);
+        await File.WriteAllTextAsync(Path.Combine(unnamed, "owner.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.Move(unnamed, folder);
         if (runAs is not null)
         {
             Run("chown", ["-R", $"{runAs}:", folder], null);
