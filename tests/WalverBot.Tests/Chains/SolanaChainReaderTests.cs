@@ -164,7 +164,10 @@ public sealed class SolanaChainReaderTests
         await Task.WhenAll(reads);
 
         Assert.Equal(3, rpc.HttpRequests);
-        Assert.Equal(3, limiter.GetStatistics()!.TotalSuccessfulLeases);
+        // The limiter hands a queued request its lease first and counts it after (TokenBucketRateLimiter's replenish:
+        // TrySetResult, then Interlocked.Increment), so the last read can finish before its lease is counted.
+        await WaitUntilAsync(() => limiter.GetStatistics()!.TotalSuccessfulLeases == 3,
+            () => $"{limiter.GetStatistics()!.TotalSuccessfulLeases} leases counted");
     }
 
     [Fact]
