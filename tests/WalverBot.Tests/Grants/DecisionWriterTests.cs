@@ -39,33 +39,75 @@ public sealed class DecisionWriterTests
         Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), await StoredAsync(db.Database));
     }
 
-    [Fact]
-    public async Task A_failing_write_is_undone_alone_and_its_caller_hears_why()
+    /// <summary>A primary-key violation, as each store reports it.</summary>
+    private static void AssertDuplicateKey(string provider, Exception error)
     {
-        await using var db = await TestDatabase.CreateAsync();
-        await using var writer = new DecisionWriter(db.Database);
-
-        Task<int> first, duplicate, last;
-        using (await db.Database.WriteTurns.EnterAsync(webhooks: true))
+        if (provider == StorageProviders.Postgres)
         {
-            first = writer.WriteAsync(Insert("7"));
-            // Partly applied, then refused by the primary key: its savepoint is rolled back, not the batch.
-            duplicate = writer.WriteAsync(async (connection, transaction) =>
-            {
-                await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (8, 1, 'x')", transaction: transaction);
-                return await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (7, 1, 'x')", transaction: transaction);
-            });
-            last = writer.WriteAsync(Insert("9"));
-            await Eventually.UntilAsync(() => db.Database.WriteTurns.Waiting == 1, "the decision writer waiting for its turn");
+            Assert.Equal("23505", Assert.IsType<Npgsql.PostgresException>(error).SqlState); // unique_violation
         }
+        else
+        {
+            Assert.Equal(19, Assert.IsType<SqliteException>(error).SqliteErrorCode); // SQLITE_CONSTRAINT
+        }
+    }
+
+    // On PostgreSQL a failed statement aborts the transaction until it is rolled back to a savepoint: the writes after
+    // the failed one commit only if the writer did that.
+    [SkippableTheory]
+    [InlineData(StorageProviders.Sqlite)]
+    [InlineData(StorageProviders.Postgres)]
+    public async Task A_failing_write_is_undone_alone_and_its_caller_hears_why(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        // Batched by the commit interval (PostgreSQL has no single write lock to hold the writer back with).
+        var clock = new TimerWatchingClock();
+        var interval = TimeSpan.FromMilliseconds(50);
+        await using var writer = new DecisionWriter(db.Database, interval, clock);
+        Assert.Equal(1, await writer.WriteAsync(Insert("1")));
+
+        var first = writer.WriteAsync(Insert("7"));
+        await clock.TimerSet.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // Partly applied, then refused by the primary key: its savepoint is rolled back, not the batch.
+        var duplicate = writer.WriteAsync(async (connection, transaction) =>
+        {
+            await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (8, 1, 'x')", transaction: transaction);
+            return await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (7, 1, 'x')", transaction: transaction);
+        });
+        var last = writer.WriteAsync(Insert("9"));
+        clock.Advance(interval);
 
         Assert.Equal(1, await first);
         Assert.Equal(1, await last);
-        var error = await Assert.ThrowsAsync<SqliteException>(() => duplicate);
-        Assert.Equal(19, error.SqliteErrorCode); // SQLITE_CONSTRAINT
+        AssertDuplicateKey(provider, await Record.ExceptionAsync(() => duplicate));
         var stored = await StoredAsync(db.Database);
-        Assert.Equal([7L, 9L], stored);
+        Assert.Equal([1L, 7L, 9L], stored);
+        Assert.Equal(2, writer.Commits);
+    }
+
+    [SkippableTheory]
+    [InlineData(StorageProviders.Sqlite)]
+    [InlineData(StorageProviders.Postgres)]
+    public async Task A_write_that_fails_alone_in_its_batch_leaves_nothing_behind_and_the_next_batch_commits(string provider)
+    {
+        await using var db = await TestDatabase.CreateAsync(provider);
+        await using var writer = new DecisionWriter(db.Database);
+        Assert.Equal(1, await writer.WriteAsync(Insert("7")));
+
+        // Alone in its batch (the previous one has committed): its first insert is applied, then the second refused.
+        var error = await Record.ExceptionAsync(() => writer.WriteAsync(async (connection, transaction) =>
+        {
+            await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (8, 1, 'x')", transaction: transaction);
+            return await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (7, 1, 'x')", transaction: transaction);
+        }));
+
+        AssertDuplicateKey(provider, error);
+        var stored = await StoredAsync(db.Database);
+        Assert.Equal([7L], stored);
         Assert.Equal(1, writer.Commits);
+        Assert.Equal(1, await writer.WriteAsync(Insert("9")));
+        stored = await StoredAsync(db.Database);
+        Assert.Equal([7L, 9L], stored);
     }
 
     [Fact]
