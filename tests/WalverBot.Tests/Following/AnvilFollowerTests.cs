@@ -196,15 +196,15 @@ public sealed class AnvilFollowerTests(AnvilFixture anvil) : IClassFixture<Anvil
         var token = await Node.DeployErc20Async();
         await Node.MintErc20Async(token, Wallet(1), Ether * 5);
         // The WebSocket endpoint refuses connections at first, so the follower falls back to polling, an hour apart.
-        var port = TcpRelay.UnusedPort();
-        await using var s = await FollowerBot.StartAsync(Node, token, new Uri($"ws://127.0.0.1:{port}"), TimeSpan.FromHours(1));
+        await using var relay = TcpRelay.Reserve();
+        await using var s = await FollowerBot.StartAsync(Node, token, new Uri($"ws://127.0.0.1:{relay.Port}"), TimeSpan.FromHours(1));
         await s.GrantAsync("alice", Alice, Wallet(1));
         await s.WaitFollowingAsync();
         await Eventually.UntilAsync(() => s.Bot.Logs.Lines.Any(l => l.Contains("newHeads subscription", StringComparison.Ordinal) && l.Contains("is down", StringComparison.Ordinal)),
             "the subscription's outage line");
 
         // Then the endpoint comes up (a loopback relay to anvil's own port): the follower must not sleep out its hour.
-        await using var relay = TcpRelay.Start(port, Node.RpcUrl.Port);
+        relay.Start(Node.RpcUrl.Port);
         await Eventually.UntilAsync(() => s.State.Subscribed, "the newHeads subscription live");
         await Node.MintErc20Async(token, Wallet(1), Ether * 95);
         await MineAsync(2);

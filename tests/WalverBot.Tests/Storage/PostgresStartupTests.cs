@@ -22,15 +22,15 @@ public sealed class PostgresStartupTests
     {
         var cluster = await PostgresCluster.GetAsync();
         var target = new NpgsqlConnectionStringBuilder(await cluster.CreateDatabaseAsync());
-        var port = TcpRelay.UnusedPort();
-        await using var start = new Start(new NpgsqlConnectionStringBuilder(target.ConnectionString) { Port = port });
+        await using var relay = TcpRelay.Reserve();
+        await using var start = new Start(new NpgsqlConnectionStringBuilder(target.ConnectionString) { Port = relay.Port });
 
         var starting = start.Services.InitializeStorageAsync();
         await start.Logs.WaitForLineAsync(NotYet);
         Assert.False(starting.IsCompleted);
         Assert.Contains("Connection refused", start.Logs.All, StringComparison.Ordinal);
 
-        await using var relay = TcpRelay.Start(port, cluster.Port);
+        relay.Start(cluster.Port);
         start.Time.Advance(TimeSpan.FromSeconds(1));
         await starting.WaitAsync(TimeSpan.FromMinutes(1));
 
@@ -44,7 +44,9 @@ public sealed class PostgresStartupTests
     public async Task A_server_that_never_answers_fails_the_start_after_the_wait_with_one_clear_line()
     {
         var cluster = await PostgresCluster.GetAsync();
-        var target = new NpgsqlConnectionStringBuilder(await cluster.CreateDatabaseAsync()) { Port = TcpRelay.UnusedPort() };
+        // A port that refuses every connection for the whole test (reserved, never started).
+        await using var refusing = TcpRelay.Reserve();
+        var target = new NpgsqlConnectionStringBuilder(await cluster.CreateDatabaseAsync()) { Port = refusing.Port };
         await using var start = new Start(target);
 
         var starting = start.Services.InitializeStorageAsync();
