@@ -227,13 +227,54 @@ public sealed class ThrowawayPostgres
     {
         foreach (var folder in Directory.GetDirectories(Path.GetTempPath(), "walverbot-pg-*"))
         {
-            var owner = Path.Combine(folder, "owner.pid");
-            if (File.Exists(owner) && int.TryParse(File.ReadAllText(owner), out var pid) && Directory.Exists($"/proc/{pid}"))
+            if (OwnerIsAlive(folder))
             {
                 continue; // another run, still going
             }
 
             new ThrowawayPostgres(folder, pgCtl, runAs, 0).Remove();
+        }
+
+        RemoveUnnamedLeftovers(Path.GetTempPath());
+    }
+
+    /// <summary>
+    /// Removes the folders under <paramref name="parent"/> still under their first name (walverbot-pgnew-*) whose maker is
+    /// gone: a process killed between making its folder and renaming it. No server ever ran in one (the cluster is made
+    /// only after the rename), so deleting it is all there is to do. A folder without its owner file yet is left for a
+    /// minute: its maker may be writing it now.
+    /// </summary>
+    public static void RemoveUnnamedLeftovers(string parent)
+    {
+        foreach (var folder in Directory.GetDirectories(parent, "walverbot-pgnew-*"))
+        {
+            var named = File.Exists(Path.Combine(folder, "owner.pid"));
+            if (named ? OwnerIsAlive(folder) : Directory.GetLastWriteTimeUtc(folder) > DateTime.UtcNow.AddMinutes(-1))
+            {
+                continue;
+            }
+
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Gone already (another run swept it), or not ours to delete: left as it is.
+            }
+        }
+    }
+
+    private static bool OwnerIsAlive(string folder)
+    {
+        var owner = Path.Combine(folder, "owner.pid");
+        try
+        {
+            return File.Exists(owner) && int.TryParse(File.ReadAllText(owner), out var pid) && Directory.Exists($"/proc/{pid}");
+        }
+        catch (IOException)
+        {
+            return true; // being swept or renamed by another run as we look: not ours to touch
         }
     }
 
