@@ -227,7 +227,7 @@ public sealed class ThrowawayPostgres
     {
         foreach (var folder in Directory.GetDirectories(Path.GetTempPath(), "walverbot-pg-*"))
         {
-            if (OwnerIsAlive(folder))
+            if (OwnerOf(folder) is { } pid && IsRunning(pid))
             {
                 continue; // another run, still going
             }
@@ -241,15 +241,14 @@ public sealed class ThrowawayPostgres
     /// <summary>
     /// Removes the folders under <paramref name="parent"/> still under their first name (walverbot-pgnew-*) whose maker is
     /// gone: a process killed between making its folder and renaming it. No server ever ran in one (the cluster is made
-    /// only after the rename), so deleting it is all there is to do. A folder without its owner file yet is left for a
-    /// minute: its maker may be writing it now.
+    /// only after the rename), so deleting it is all there is to do. A folder whose owner file is missing, or not written
+    /// yet, is left for a minute: its maker may be writing it now.
     /// </summary>
     public static void RemoveUnnamedLeftovers(string parent)
     {
         foreach (var folder in Directory.GetDirectories(parent, "walverbot-pgnew-*"))
         {
-            var named = File.Exists(Path.Combine(folder, "owner.pid"));
-            if (named ? OwnerIsAlive(folder) : Directory.GetLastWriteTimeUtc(folder) > DateTime.UtcNow.AddMinutes(-1))
+            if (OwnerOf(folder) is { } pid ? IsRunning(pid) : Directory.GetLastWriteTimeUtc(folder) > DateTime.UtcNow.AddMinutes(-1))
             {
                 continue;
             }
@@ -265,18 +264,20 @@ public sealed class ThrowawayPostgres
         }
     }
 
-    private static bool OwnerIsAlive(string folder)
+    /// <summary>The process id in a folder's owner file; null when the file is missing, empty or being written.</summary>
+    private static int? OwnerOf(string folder)
     {
-        var owner = Path.Combine(folder, "owner.pid");
         try
         {
-            return File.Exists(owner) && int.TryParse(File.ReadAllText(owner), out var pid) && Directory.Exists($"/proc/{pid}");
+            return int.TryParse(File.ReadAllText(Path.Combine(folder, "owner.pid")), out var pid) ? pid : null;
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return true; // being swept or renamed by another run as we look: not ours to touch
+            return null;
         }
     }
+
+    private static bool IsRunning(int pid) => Directory.Exists($"/proc/{pid}");
 
     private static void Run(string file, IReadOnlyList<string> arguments, string? runAs)
     {

@@ -20,6 +20,9 @@ public sealed class ThrowawayPostgresSweepTests : IDisposable
         var deadOwner = Unnamed("dead", await ExitedProcessIdAsync());
         var liveOwner = Unnamed("live", Environment.ProcessId);
         var freshWithoutOwner = Unnamed("fresh", owner: null);
+        // Its maker has created the owner file and not yet written it (another suite's sweep once removed such a folder).
+        var freshBeingWritten = Unnamed("being-written", owner: null);
+        File.WriteAllText(Path.Combine(freshBeingWritten, "owner.pid"), "");
         var oldWithoutOwner = Unnamed("old", owner: null);
         Directory.SetLastWriteTimeUtc(oldWithoutOwner, DateTime.UtcNow.AddMinutes(-10));
         var named = Directory.CreateDirectory(Path.Combine(_parent, "walverbot-pg-named")).FullName;
@@ -30,6 +33,7 @@ public sealed class ThrowawayPostgresSweepTests : IDisposable
         Assert.False(Directory.Exists(oldWithoutOwner));
         Assert.True(Directory.Exists(liveOwner));
         Assert.True(Directory.Exists(freshWithoutOwner));
+        Assert.True(Directory.Exists(freshBeingWritten));
         Assert.True(Directory.Exists(named)); // a renamed folder may hold a server: the cluster sweep's, not this one's
     }
 
