@@ -39,6 +39,13 @@ public sealed class DecisionWriterTests
         Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), await StoredAsync(db.Database));
     }
 
+    /// <summary>A write applied in part, then refused by the primary key: it inserts 8, then 7, which is stored already.</summary>
+    private static async Task<int> EightThenSevenAgain(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction)
+    {
+        await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (8, 1, 'x')", transaction: transaction);
+        return await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (7, 1, 'x')", transaction: transaction);
+    }
+
     /// <summary>A primary-key violation, as each store reports it.</summary>
     private static void AssertDuplicateKey(string provider, Exception error)
     {
@@ -69,11 +76,7 @@ public sealed class DecisionWriterTests
         var first = writer.WriteAsync(Insert("7"));
         await clock.TimerSet.Task.WaitAsync(TimeSpan.FromSeconds(30));
         // Partly applied, then refused by the primary key: its savepoint is rolled back, not the batch.
-        var duplicate = writer.WriteAsync(async (connection, transaction) =>
-        {
-            await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (8, 1, 'x')", transaction: transaction);
-            return await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (7, 1, 'x')", transaction: transaction);
-        });
+        var duplicate = writer.WriteAsync(EightThenSevenAgain);
         var last = writer.WriteAsync(Insert("9"));
         clock.Advance(interval);
 
@@ -95,11 +98,7 @@ public sealed class DecisionWriterTests
         Assert.Equal(1, await writer.WriteAsync(Insert("7")));
 
         // Alone in its batch (the previous one has committed): its first insert is applied, then the second refused.
-        var error = await Record.ExceptionAsync(() => writer.WriteAsync(async (connection, transaction) =>
-        {
-            await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (8, 1, 'x')", transaction: transaction);
-            return await connection.ExecuteAsync("INSERT INTO guild_settings (guild_id, log_channel_id, updated_at) VALUES (7, 1, 'x')", transaction: transaction);
-        }));
+        var error = await Record.ExceptionAsync(() => writer.WriteAsync(EightThenSevenAgain));
 
         AssertDuplicateKey(provider, error);
         var stored = await StoredAsync(db.Database);
