@@ -298,18 +298,22 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
     /// <summary>Role PUTs of each guild's holder role, per member.</summary>
     private static Dictionary<string, int> AssignmentsPerMember(FakeDiscordServer discord, string[] guilds)
     {
+        var isHolderPut = HolderPuts(guilds);
+        return discord.RoleChanges.Where(isHolderPut).GroupBy(c => c.UserId).ToDictionary(g => g.Key, g => g.Count());
+    }
+
+    /// <summary>Whether a role change is a PUT of its guild's Holder role (the drill's grants).</summary>
+    private static Func<FakeRoleChange, bool> HolderPuts(string[] guilds)
+    {
         var holderRoleOf = guilds.Select((guild, g) => (guild, HolderRole(g))).ToDictionary();
-        return discord.RoleChanges
-            .Where(c => c.Method == "PUT" && holderRoleOf.GetValueOrDefault(c.GuildId) == c.RoleId)
-            .GroupBy(c => c.UserId)
-            .ToDictionary(g => g.Key, g => g.Count());
+        return c => c.Method == "PUT" && holderRoleOf.GetValueOrDefault(c.GuildId) == c.RoleId;
     }
 
     private static async Task WaitForAssignmentsAsync(FakeDiscordServer discord, IReadOnlyCollection<int> members, string[] guilds, Func<string> diagnose)
     {
         // The condition is checked on every change to the fake (thousands here), so it reads only the role changes
         // that came since it last looked (the list only grows) instead of counting all of them each time.
-        var holderRoleOf = guilds.Select((guild, g) => (guild, HolderRole(g))).ToDictionary();
+        var isHolderPut = HolderPuts(guilds);
         var unassigned = members.Select(UserId).ToHashSet();
         var read = 0;
         try
@@ -319,9 +323,9 @@ public sealed class ScaleOutKillDrillTests(Xunit.Abstractions.ITestOutputHelper 
                 var changes = d.RoleChanges;
                 for (; read < changes.Count; read++)
                 {
-                    if (changes[read] is { Method: "PUT" } change && holderRoleOf.GetValueOrDefault(change.GuildId) == change.RoleId)
+                    if (isHolderPut(changes[read]))
                     {
-                        unassigned.Remove(change.UserId);
+                        unassigned.Remove(changes[read].UserId);
                     }
                 }
 
