@@ -114,9 +114,13 @@ internal sealed class GatewayWorld : IAsyncDisposable
         await EventuallyAsync(() => Status.IsReady && Cache.GetGuild(ulong.Parse(GuildId, System.Globalization.CultureInfo.InvariantCulture)) is not null, "READY and GUILD_CREATE");
     }
 
-    /// <summary>What the bot logged and which connections the fake saw, for a failure message (no token in it).</summary>
+    /// <summary>What the bot logged, which connections the fake saw and when IDENTIFYs and RESUMEs arrived, for a failure message (no token in it).</summary>
     public string Describe() => string.Join(Environment.NewLine,
-        Logs.Lines.Concat(Gateway.Connections.Select(c => c.ToString())).Select(l => l.Replace(Discord.Token, "<token>", StringComparison.Ordinal)));
+        Logs.Lines
+            .Concat(Gateway.Connections.Select(c => c.ToString()))
+            .Concat(Gateway.Identifies.Select(i => $"IDENTIFY on connection {i.ConnectionId} arrived {i.At:HH:mm:ss.fff}"))
+            .Concat(Gateway.Resumes.Select(r => $"RESUME on connection {r.ConnectionId} (seq {r.Seq}) arrived {r.At:HH:mm:ss.fff}"))
+            .Select(l => l.Replace(Discord.Token, "<token>", StringComparison.Ordinal)));
 
     public async ValueTask DisposeAsync()
     {
@@ -143,7 +147,7 @@ internal sealed class GatewayWorld : IAsyncDisposable
 
         // Whatever happened in the test: the client never identified inside Discord's 5 s window (max_concurrency 1),
         // and no log line carries the token (debug and trace included).
-        Assert.Equal(0, Gateway.IdentifiesRefused);
+        Assert.True(Gateway.IdentifiesRefused == 0, $"{Gateway.IdentifiesRefused} IDENTIFY(s) inside Discord's 5 s window:\n{Describe()}");
         Assert.DoesNotContain(Logs.Entries, e => e.Message.Contains(Discord.Token, StringComparison.Ordinal)
             || (e.Exception?.ToString().Contains(Discord.Token, StringComparison.Ordinal) ?? false));
     }

@@ -99,6 +99,14 @@ internal sealed class FakeGatewayConnection(int id, WebSocket socket, HttpContex
         }
     }
 
+    /// <summary>
+    /// Whether the session this connection started or resumed is still on it. Once a RESUME has moved the session to a
+    /// newer connection, what happens to this one (a late close, its heartbeat deadline) no longer ends the session:
+    /// on a loaded machine a zombie connection's deadline ran out after the bot had resumed elsewhere, and marked the
+    /// live session ended. Called under the recorder's lock, which also guards <see cref="FakeGatewaySession.Connection"/>.
+    /// </summary>
+    private bool CarriesItsSession() => Session is { } session && ReferenceEquals(session.Connection, this);
+
     /// <summary>A client that is already closing (its close frame arrived) is not timed out on top.</summary>
     private Task OnHeartbeatMissedAsync() => ClientCloseCode is null ? CloseAsync(4009, "Session timed out.") : Task.CompletedTask;
 
@@ -150,9 +158,9 @@ internal sealed class FakeGatewayConnection(int id, WebSocket socket, HttpContex
                 }
 
                 ServerCloseCode = code;
-                if (code is 4007 or 4009 && Session is { } session)
+                if (code is 4007 or 4009 && CarriesItsSession())
                 {
-                    session.Invalid = true;
+                    Session!.Invalid = true;
                 }
             }
 
@@ -181,9 +189,9 @@ internal sealed class FakeGatewayConnection(int id, WebSocket socket, HttpContex
         {
             ClientCloseCode = code;
             // Discord: closing with 1000 or 1001 invalidates the session.
-            if (code is 1000 or 1001 && Session is { } session)
+            if (code is 1000 or 1001 && CarriesItsSession())
             {
-                session.Invalid = true;
+                Session!.Invalid = true;
             }
         }
 
@@ -224,6 +232,7 @@ internal sealed class FakeGatewayConnection(int id, WebSocket socket, HttpContex
             }
 
             Aborted = true;
+            _heartbeatDeadline?.Dispose(); // a connection cut off is not timed out afterwards
             Http.Abort();
         }
 
