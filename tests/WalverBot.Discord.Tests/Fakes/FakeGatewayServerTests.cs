@@ -46,7 +46,11 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
         Assert.Equal(4009, closed.ServerCloseCode);
         Assert.Single(_gateway.Heartbeats);
 
-        // 4009 ends the session, as Discord's close-code table says: a RESUME gets op 9 d:false.
+        // 4009 ends the session, as Discord's close-code table says: a RESUME gets op 9 d:false. The new connection gets
+        // the usual deadline back: with 300 ms, a loaded machine's RESUME arrived after it, and the fake closed the new
+        // connection with 4009 instead of answering.
+        _gateway.Options.HeartbeatIntervalMs = 1234;
+        _gateway.Options.HeartbeatAllowanceMs = new FakeGatewayOptions().HeartbeatAllowanceMs;
         await using var again = await GatewayTestClient.ConnectAsync(_gateway.ResumeUrl);
         await again.ReceiveAsync(); // HELLO
         await again.SendAsync(new JsonObject { ["op"] = 6, ["d"] = new JsonObject { ["token"] = _discord.Token, ["session_id"] = _gateway.SessionIds.Single(), ["seq"] = 2 } });
