@@ -102,8 +102,8 @@ internal sealed class FakeGatewayConnection(int id, WebSocket socket, HttpContex
     /// <summary>
     /// Whether the session this connection started or resumed is still on it. Once a RESUME has moved the session to a
     /// newer connection, what happens to this one (a late close, its heartbeat deadline) no longer ends the session:
-    /// on a loaded machine a zombie connection's deadline ran out after the bot had resumed elsewhere, and marked the
-    /// live session ended. Called under the recorder's lock, which also guards <see cref="FakeGatewaySession.Connection"/>.
+    /// on a loaded machine a zombie connection's deadline can run out after the bot has resumed elsewhere, and it used
+    /// to mark the live session ended. Called under the recorder's lock, which also guards <see cref="FakeGatewaySession.Connection"/>.
     /// </summary>
     private bool CarriesItsSession() => Session is { } session && ReferenceEquals(session.Connection, this);
 
