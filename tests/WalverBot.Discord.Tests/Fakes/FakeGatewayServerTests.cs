@@ -6,6 +6,7 @@ namespace WalverBot.Discord.Tests.Fakes;
 public sealed class FakeGatewayServerTests : IAsyncLifetime
 {
     private const string Guild = "3300000000000000001";
+    private const int HeartbeatIntervalMs = 1234;
     private FakeDiscordServer _discord = null!;
     private FakeGatewayServer _gateway = null!;
 
@@ -17,7 +18,7 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
         _discord.SetBotRoles(Guild, "3300000000000000010");
         _discord.AddMember(Guild, new FakeMember("3300000000000000100", "alice"));
         _discord.AddChannel(new FakeChannel("3300000000000000200", Guild, "general"));
-        _gateway = await FakeGatewayServer.StartAsync(_discord, new FakeGatewayOptions { HeartbeatIntervalMs = 1234 });
+        _gateway = await FakeGatewayServer.StartAsync(_discord, new FakeGatewayOptions { HeartbeatIntervalMs = HeartbeatIntervalMs });
     }
 
     public async Task DisposeAsync()
@@ -49,7 +50,7 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
         // 4009 ends the session, as Discord's close-code table says: a RESUME gets op 9 d:false. The new connection gets
         // the usual deadline back: with 300 ms, a loaded machine's RESUME arrived after it, and the fake closed the new
         // connection with 4009 instead of answering.
-        _gateway.Options.HeartbeatIntervalMs = 1234;
+        _gateway.Options.HeartbeatIntervalMs = HeartbeatIntervalMs;
         _gateway.Options.HeartbeatAllowanceMs = new FakeGatewayOptions().HeartbeatAllowanceMs;
         await using var again = await GatewayTestClient.ConnectAsync(_gateway.ResumeUrl);
         await again.ReceiveAsync(); // HELLO
@@ -69,7 +70,7 @@ public sealed class FakeGatewayServerTests : IAsyncLifetime
         await using var client = await GatewayTestClient.ConnectAsync(gatewayBot["url"]!.GetValue<string>());
         var hello = await client.ReceiveAsync();
         Assert.Equal(10, hello["op"]!.GetValue<int>());
-        Assert.Equal(1234, hello["d"]!["heartbeat_interval"]!.GetValue<int>());
+        Assert.Equal(HeartbeatIntervalMs, hello["d"]!["heartbeat_interval"]!.GetValue<int>());
 
         await client.SendAsync("""{"op":1,"d":null}""");
         Assert.Equal(11, (await client.ReceiveAsync())["op"]!.GetValue<int>());
