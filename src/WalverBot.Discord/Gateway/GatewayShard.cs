@@ -44,6 +44,10 @@ internal sealed class GatewayShard
     // Discord sends HELLO right after the WebSocket opens; a connection that has not got that far is stuck.
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
 
+    // How long a shutdown waits for Discord to answer our close frame: it answers within a round trip; a peer that
+    // does not is let go.
+    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
+
     private readonly GatewayShardSettings _settings;
     private readonly IGatewayTransportFactory _transports;
     private readonly IdentifyGate _identifyGate;
@@ -153,11 +157,13 @@ internal sealed class GatewayShard
         _logger.LogInformation("Shard {ShardId}: connecting to {GatewayUrl} to {Mode}", ShardId, uri.GetLeftPart(UriPartial.Path), resuming ? "resume" : "identify");
 
         await using var transport = _transports.Create();
-        using var connectionCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The socket's reads and writes are not cancelled by the stop token itself: cancelling a pending WebSocket
+        // receive or send aborts the socket, and at shutdown the close frame has to go out, and be answered, first.
+        using var connectionCts = new CancellationTokenSource();
         var connection = new Connection(transport, new GatewaySendLimiter(_time), resuming, events);
         var receiving = Task.CompletedTask;
         using var handshake = new CancellationTokenSource(HandshakeTimeout, _time);
-        using var connecting = CancellationTokenSource.CreateLinkedTokenSource(connectionCts.Token, handshake.Token);
+        using var connecting = CancellationTokenSource.CreateLinkedTokenSource(connectionCts.Token, handshake.Token, cancellationToken);
         ConnectionEnd end;
         try
         {
@@ -176,7 +182,7 @@ internal sealed class GatewayShard
         {
             // Shutting down: a normal close ends the session, so Discord shows the bot offline at once.
             _live = null;
-            await transport.CloseAsync(NormalCloseStatus, "shutting down", CancellationToken.None);
+            await CloseForShutdownAsync(connection, receiving);
             await connectionCts.CancelAsync();
             await Quietly(receiving);
             await Quietly(connection.Heartbeating);
@@ -194,6 +200,40 @@ internal sealed class GatewayShard
         await Quietly(receiving);
         await Quietly(connection.Heartbeating);
         return end;
+    }
+
+    /// <summary>
+    /// Sends the normal close and waits (up to <see cref="CloseHandshakeTimeout"/>) for Discord's answering close frame,
+    /// which ends the receive loop. RFC 6455 §7.1.1: the endpoint that sent its Close waits for the peer's, and the
+    /// server closes the TCP connection first. Letting the socket go at once resets it when data is still unread on
+    /// our side (heartbeat ACKs, dispatches in flight), and a reset can discard our Close before Discord has read it:
+    /// the session then stays open, and the bot shows online, until Discord times it out.
+    /// </summary>
+    private async Task CloseForShutdownAsync(Connection connection, Task receiving)
+    {
+        using var answer = new CancellationTokenSource(CloseHandshakeTimeout, _time);
+        try
+        {
+            // Under the send lock, so no heartbeat or command goes out after the close frame (RFC 6455 §5.5.1); a send
+            // stuck on a peer that stopped reading does not hold the shutdown up.
+            await connection.SendLock.WaitAsync(answer.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        try
+        {
+            connection.Closing = true;
+            await connection.Transport.CloseAsync(NormalCloseStatus, "shutting down", CancellationToken.None);
+        }
+        finally
+        {
+            connection.SendLock.Release();
+        }
+
+        await Quietly(receiving.WaitAsync(answer.Token));
     }
 
     /// <summary>
@@ -238,6 +278,12 @@ internal sealed class GatewayShard
                         $"closed by Discord: {GatewayCloseCodes.Describe(message.CloseStatus)}",
                         message.CloseStatus));
                     return;
+                }
+
+                if (connection.Closing)
+                {
+                    // Our close frame is out: what Discord sent before it read it belongs to a session that is ending.
+                    continue;
                 }
 
                 if (await HandlePayloadAsync(connection, message.Text!, cancellationToken) is { } end)
@@ -394,6 +440,11 @@ internal sealed class GatewayShard
         await connection.SendLock.WaitAsync(cancellationToken);
         try
         {
+            if (connection.Closing)
+            {
+                return;
+            }
+
             await connection.Transport.SendAsync(payload, cancellationToken);
         }
         finally
@@ -453,6 +504,7 @@ internal sealed class GatewayShard
     private sealed class Connection(IGatewayTransport transport, GatewaySendLimiter limiter, bool resuming, ChannelWriter<RawDispatch> events)
     {
         private volatile bool _awaitingAck;
+        private volatile bool _closing;
 
         public IGatewayTransport Transport { get; } = transport;
         public GatewaySendLimiter Limiter { get; } = limiter;
@@ -464,6 +516,13 @@ internal sealed class GatewayShard
         public bool HelloReceived { get; set; }
         public bool ReachedReady { get; set; }
         public int DispatchCount { get; set; }
+
+        /// <summary>Our close frame is out (set under <see cref="SendLock"/>): nothing more is sent or handled.</summary>
+        public bool Closing
+        {
+            get => _closing;
+            set => _closing = value;
+        }
 
         public bool AwaitingAck
         {

@@ -58,8 +58,15 @@ internal sealed class FakeGatewayConnection(FakeGatewayServer server) : IGateway
     private int _reads;
     private int _delivered;
     private bool _ended;
+    private volatile bool _readCancelled;
 
     public Uri? Uri { get; private set; }
+
+    /// <summary>Whether the close frame the shard sends is answered at once (as Discord does); if not, see <see cref="AnswerCloseAsync"/>.</summary>
+    public bool AnswersClose { get; set; } = true;
+
+    /// <summary>A read of the shard's was cancelled: on a real WebSocket that aborts the connection.</summary>
+    public bool ReadCancelled => _readCancelled;
 
     /// <summary>Completes with the close status the shard sent when it let the connection go.</summary>
     public Task<int> Closed => _closed.Task;
@@ -106,7 +113,17 @@ internal sealed class FakeGatewayConnection(FakeGatewayServer server) : IGateway
             Progress();
         }
 
-        var message = await _inbound.Reader.ReadAsync(cancellationToken);
+        GatewayMessage message;
+        try
+        {
+            message = await _inbound.Reader.ReadAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            _readCancelled = true;
+            throw;
+        }
+
         if (ReferenceEquals(message, DropSignal))
         {
             throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The remote party closed the WebSocket connection without completing the close handshake.");
@@ -124,6 +141,12 @@ internal sealed class FakeGatewayConnection(FakeGatewayServer server) : IGateway
         }
 
         _closed.TrySetResult(closeStatus);
+        if (AnswersClose)
+        {
+            // A server answers a close frame with its own (RFC 6455 §5.5.1); the shard's receive loop reads it and ends.
+            _inbound.Writer.TryWrite(GatewayMessage.Closed(closeStatus, reason));
+        }
+
         return Task.CompletedTask;
     }
 
@@ -178,6 +201,12 @@ internal sealed class FakeGatewayConnection(FakeGatewayServer server) : IGateway
     {
         _inbound.Writer.TryWrite(GatewayMessage.Closed(status, "closed by the fake"));
         await Closed.WaitAsync(Timeouts.Signal);
+    }
+
+    /// <summary>Answers the close frame the shard sent (when <see cref="AnswersClose"/> is off).</summary>
+    public async Task AnswerCloseAsync()
+    {
+        _inbound.Writer.TryWrite(GatewayMessage.Closed(await Closed, "closing"));
     }
 
     /// <summary>Loses the connection without a close frame.</summary>

@@ -116,6 +116,47 @@ public class GatewayShardTests
     }
 
     [Fact]
+    public async Task Shutdown_closes_with_1000_and_keeps_reading_until_Discord_answers_the_close()
+    {
+        await using var harness = new ShardHarness();
+        var connection = await harness.StartReadyAsync();
+        connection.AnswersClose = false;
+
+        await harness.StopAsync();
+
+        // Docs (gateway#initiating-a-disconnect): 1000 ends the session. RFC 6455 §7.1.1: the socket is let go only
+        // once the server's close frame came back; cancelling the pending read would abort it, and an abort can
+        // reset the connection before Discord reads our close.
+        Assert.Equal(1000, await connection.Closed.WaitAsync(Timeouts.Signal));
+        Assert.False(connection.ReadCancelled);
+        Assert.False(harness.Running.IsCompleted);
+
+        await connection.AnswerCloseAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => harness.Running.WaitAsync(Timeouts.Signal));
+        Assert.False(connection.ReadCancelled);
+    }
+
+    [Fact]
+    public async Task Shutdown_lets_a_connection_go_two_seconds_after_a_close_nobody_answers()
+    {
+        await using var harness = new ShardHarness();
+        var connection = await harness.StartReadyAsync();
+        connection.AnswersClose = false;
+
+        await harness.StopAsync();
+        Assert.Equal(1000, await connection.Closed.WaitAsync(Timeouts.Signal));
+
+        harness.Advance(1999);
+        Assert.False(harness.Running.IsCompleted);
+        Assert.False(connection.ReadCancelled);
+
+        harness.Advance(1);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => harness.Running.WaitAsync(Timeouts.Signal));
+        Assert.True(connection.ReadCancelled);
+    }
+
+    [Fact]
     public async Task Reconnect_request_op7_resumes_on_the_resume_url()
     {
         await using var harness = new ShardHarness();

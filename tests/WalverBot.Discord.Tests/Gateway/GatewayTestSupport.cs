@@ -155,6 +155,9 @@ internal sealed class ShardHarness : IAsyncDisposable
 
     public void Advance(int milliseconds) => Time.Advance(TimeSpan.FromMilliseconds(milliseconds));
 
+    /// <summary>Signals the shard to stop, as the host does at shutdown; <see cref="Running"/> says when it has.</summary>
+    public Task StopAsync() => _stop.CancelAsync();
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
